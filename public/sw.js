@@ -1,0 +1,85 @@
+// Tidings service worker: shows pushed campaigns and opens their link when clicked.
+// Plain JavaScript on purpose: it must run in every browser's worker without a bundler.
+'use strict';
+
+const GENERIC = { title: 'New notification', body: 'Open the site to see what is new.' };
+
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+// The campaign payload (src/campaign/payload.rs), or null if missing or malformed.
+function readPayload(event) {
+  if (!event.data) return null;
+  try {
+    const payload = event.data.json();
+    return payload && typeof payload.title === 'string' && payload.title !== '' ? payload : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+function notificationFor(payload) {
+  if (!payload) return [GENERIC.title, { body: GENERIC.body, data: { url: '/' } }];
+  const options = {
+    body: typeof payload.body === 'string' ? payload.body : '',
+    data: { url: typeof payload.url === 'string' ? payload.url : '/', campaign: payload.campaign },
+  };
+  for (const field of ['icon', 'image', 'badge']) {
+    if (typeof payload[field] === 'string') options[field] = payload[field];
+  }
+  // One tag per campaign: a second copy (a resend after a crash) replaces the first on
+  // screen instead of stacking beside it.
+  if (payload.campaign != null) options.tag = 'campaign-' + payload.campaign;
+  return [payload.title, options];
+}
+
+self.addEventListener('push', (event) => {
+  const [title, options] = notificationFor(readPayload(event));
+  // userVisibleOnly: every push must show a notification, or browsers revoke permission.
+  event.waitUntil(self.registration.showNotification(title, options));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const data = event.notification.data || {};
+  const target = new URL(data.url || '/', self.location.origin).href;
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    for (const client of windows) {
+      if (client.url === target && 'focus' in client) return client.focus();
+    }
+    if (self.clients.openWindow) return self.clients.openWindow(target);
+  })());
+});
+
+function base64UrlToBytes(text) {
+  const base64 = (text + '='.repeat((4 - (text.length % 4)) % 4)).replace(/-/g, '+').replace(/_/g, '/');
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+}
+
+// The browser replaced our subscription (expiry, key rotation): subscribe again and tell
+// the server old → new, so the visitor keeps receiving campaigns.
+self.addEventListener('pushsubscriptionchange', (event) => {
+  event.waitUntil((async () => {
+    const old = event.oldSubscription;
+    let fresh = event.newSubscription;
+    if (!fresh) {
+      let key = old && old.options && old.options.applicationServerKey;
+      if (!key) {
+        const response = await fetch('/api/vapid_public_key', { method: 'POST' });
+        key = base64UrlToBytes(await response.json());
+      }
+      fresh = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+    }
+    const json = fresh.toJSON();
+    await fetch('/api/resubscribe', {
+      method: 'POST',
+      body: new URLSearchParams({
+        old_endpoint: old ? old.endpoint : '',
+        endpoint: json.endpoint,
+        p256dh: json.keys.p256dh,
+        auth: json.keys.auth,
+      }),
+    });
+  })());
+});

@@ -1,0 +1,196 @@
+//! Admin accounts and sessions. Every admin server function calls
+//! [`ssr::require_admin`] first: they are public HTTP endpoints like any other.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInState {
+    /// The signed-in admin's name.
+    pub username: Option<String>,
+    /// No admin exists yet: the set-up page is open.
+    pub needs_setup: bool,
+}
+
+#[server(endpoint = "admin/status")]
+pub async fn admin_status() -> Result<SignInState, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let username = ssr::current_admin().await?.map(|admin| admin.username);
+        let needs_setup = username.is_none() && !state.store.admin_exists().await?;
+        Ok(SignInState { username, needs_setup })
+    })
+    .await
+}
+
+/// Creates the first admin and signs them in. Refused once any admin exists.
+#[server(endpoint = "admin/setup")]
+pub async fn setup_admin(username: String, password: String, confirm: String) -> Result<(), AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let username = ssr::parse_username(&username)?;
+        if password != confirm {
+            return Err(AppError::invalid("The two passwords differ."));
+        }
+        let hash = ssr::hash_password(password).await?;
+        let id = state
+            .store
+            .create_first_admin(&username, &hash)
+            .await?
+            .ok_or_else(|| AppError::Conflict("An admin already exists; please sign in.".into()))?;
+        ssr::start_session(id).await?;
+        leptos_axum::redirect("/admin");
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "admin/login")]
+pub async fn login(username: String, password: String) -> Result<(), AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let admin = state.store.admin_by_username(username.trim()).await?;
+        let id = ssr::verify_login(admin, password).await?;
+        ssr::start_session(id).await?;
+        leptos_axum::redirect("/admin");
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "admin/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    crate::error::ssr::respond(async move {
+        let session: tower_sessions::Session =
+            leptos_axum::extract().await.map_err(crate::error::ssr::internal)?;
+        session.flush().await.map_err(crate::error::ssr::internal)?;
+        leptos_axum::redirect("/admin/login");
+        Ok(())
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+    use argon2::Argon2;
+    use tower_sessions::Session;
+
+    use super::MIN_PASSWORD_CHARS;
+    use crate::error::ssr::internal;
+    use crate::error::AppError;
+    use crate::state::AppState;
+    use crate::store::AdminRow;
+
+    const SESSION_KEY: &str = "admin_id";
+
+    pub struct SignedInAdmin {
+        pub id: i64,
+        pub username: String,
+    }
+
+    /// The signed-in admin, or `Unauthorized` (401).
+    pub async fn require_admin() -> Result<SignedInAdmin, AppError> {
+        current_admin().await?.ok_or(AppError::Unauthorized)
+    }
+
+    pub async fn current_admin() -> Result<Option<SignedInAdmin>, AppError> {
+        let session: Session = leptos_axum::extract().await.map_err(internal)?;
+        let Some(id) = session.get::<i64>(SESSION_KEY).await.map_err(internal)? else {
+            return Ok(None);
+        };
+        // Looked up every time so a deleted admin loses access at once.
+        let admin = AppState::get()?.store.admin_by_id(id).await?;
+        Ok(admin.map(|a| SignedInAdmin { id: a.id, username: a.username }))
+    }
+
+    pub async fn start_session(admin_id: i64) -> Result<(), AppError> {
+        let session: Session = leptos_axum::extract().await.map_err(internal)?;
+        // A fresh id on sign-in defeats session fixation.
+        session.cycle_id().await.map_err(internal)?;
+        session.insert(SESSION_KEY, admin_id).await.map_err(internal)
+    }
+
+    pub fn parse_username(raw: &str) -> Result<String, AppError> {
+        let name = raw.trim();
+        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_whitespace) {
+            return Err(AppError::invalid("The user name needs 1 to 64 characters and no spaces."));
+        }
+        Ok(name.to_owned())
+    }
+
+    pub fn check_password_strength(password: &str) -> Result<(), AppError> {
+        let chars = password.chars().count();
+        if chars < MIN_PASSWORD_CHARS {
+            return Err(AppError::invalid(format!("The password needs at least {MIN_PASSWORD_CHARS} characters.")));
+        }
+        if chars > 1024 {
+            return Err(AppError::invalid("The password can be at most 1024 characters."));
+        }
+        Ok(())
+    }
+
+    /// argon2id with the crate's defaults (OWASP's recommended minimum), off the async
+    /// threads: one hash takes tens of milliseconds of CPU.
+    pub async fn hash_password(password: String) -> Result<String, AppError> {
+        check_password_strength(&password)?;
+        tokio::task::spawn_blocking(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+        })
+        .await
+        .map_err(internal)?
+        .map_err(internal)
+    }
+
+    /// Checks a login. An unknown user costs the same time as a wrong password, so the
+    /// answer does not reveal which user names exist.
+    pub async fn verify_login(admin: Option<AdminRow>, password: String) -> Result<i64, AppError> {
+        let wrong = || AppError::invalid("Wrong user name or password.");
+        if password.len() > 4096 {
+            return Err(wrong());
+        }
+        let (id, hash) = match admin {
+            Some(admin) => (Some(admin.id), admin.password_hash),
+            None => (None, dummy_hash().to_owned()),
+        };
+        let matches = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash)
+                .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+                .unwrap_or(false)
+        })
+        .await
+        .map_err(internal)?;
+        match (id, matches) {
+            (Some(id), true) => Ok(id),
+            _ => Err(wrong()),
+        }
+    }
+
+    fn dummy_hash() -> &'static str {
+        static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        HASH.get_or_init(|| {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default().hash_password(b"not a real password", &salt).expect("argon2 hashes").to_string()
+        })
+    }
+
+    /// Creates the first admin from the environment on first start (if none exists yet).
+    pub async fn ensure_initial_admin(state: &AppState) -> Result<(), String> {
+        let Some((username, password)) = state.config.initial_admin.clone() else {
+            return Ok(());
+        };
+        if state.store.admin_exists().await.map_err(|e| e.to_string())? {
+            return Ok(());
+        }
+        let username = parse_username(&username).map_err(|e| format!("TIDINGS_ADMIN_USERNAME: {e}"))?;
+        let hash = hash_password(password).await.map_err(|e| format!("TIDINGS_ADMIN_PASSWORD: {e}"))?;
+        state.store.create_first_admin(&username, &hash).await.map_err(|e| e.to_string())?;
+        tracing::info!(%username, "created the first admin from the environment");
+        Ok(())
+    }
+}

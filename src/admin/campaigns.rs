@@ -1,0 +1,82 @@
+//! The campaign list, refreshing every second while a campaign is sending.
+
+use leptos::prelude::*;
+
+use crate::app::format_time;
+use crate::campaign::{list_campaigns, CampaignSummary, SendCampaign};
+
+#[component]
+pub fn CampaignList(send: ServerAction<SendCampaign>) -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    let campaigns = Resource::new(move || (send.version().get(), tick.get()), |_| list_campaigns());
+
+    // Poll only while something is queued or sending; an idle list costs nothing.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = campaigns.get() {
+            if list.iter().any(CampaignSummary::is_active) {
+                set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(1));
+            }
+        }
+    });
+
+    view! {
+        <section class="card" aria-labelledby="campaigns-heading">
+            <h2 id="campaigns-heading">"Sent and sending"</h2>
+            <Transition fallback=|| view! { <p class="status">"Loading campaigns…"</p> }>
+                {move || campaigns.get().map(|result| match result {
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="empty">"No campaigns yet. Write one above: it goes to every subscriber at once, and its progress shows here."</p>
+                    }.into_any(),
+                    Ok(list) => view! { <CampaignTable list/> }.into_any(),
+                    Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn CampaignTable(list: Vec<CampaignSummary>) -> impl IntoView {
+    view! {
+        <table class="campaigns">
+            <thead>
+                <tr>
+                    <th scope="col">"When"</th>
+                    <th scope="col">"Title"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col" class="num">"Sent"</th>
+                    <th scope="col" class="num">"Failed"</th>
+                    <th scope="col" class="num">"Expired"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {list.into_iter().map(|c| view! {
+                    <tr data-campaign=c.id data-status=c.status.clone()>
+                        <td data-label="When">{format_time(c.created_at)}</td>
+                        <td data-label="Title" class="title">{c.title.clone()}</td>
+                        <td data-label="Status"><StatusBadge campaign=c.clone()/></td>
+                        <td data-label="Sent" class="num sent">{c.sent}</td>
+                        <td data-label="Failed" class="num failed">{c.failed}</td>
+                        <td data-label="Expired" class="num expired">{c.expired}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn StatusBadge(campaign: CampaignSummary) -> impl IntoView {
+    let progress = campaign.is_active().then(|| {
+        let percent = if campaign.targeted == 0 { 100 } else { campaign.done() * 100 / campaign.targeted };
+        view! {
+            <progress max="100" value=percent.to_string() aria-label="Progress"></progress>
+            <span class="progress-text">{format!("{} / {}", campaign.done(), campaign.targeted)}</span>
+        }
+    });
+    view! {
+        <span class=format!("badge {}", campaign.status)>{campaign.status.clone()}</span>
+        {progress}
+    }
+}

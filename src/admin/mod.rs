@@ -1,0 +1,6 @@
+//! The admin side: accounts and sessions, and the pages to compose and follow campaigns.
+
+pub mod auth;
+mod campaigns;
+mod compose;
+pub mod pages;

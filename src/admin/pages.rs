@@ -1,0 +1,114 @@
+//! Sign-in, first-run set-up and the dashboard that holds compose and the campaign list.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+use super::auth::{admin_status, SignInState, Login, Logout, SetupAdmin, MIN_PASSWORD_CHARS};
+use super::campaigns::CampaignList;
+use super::compose::Compose;
+use crate::campaign::SendCampaign;
+use crate::error::AppError;
+
+/// Shows the error of the last submission of a form, if it failed.
+#[component]
+pub fn FormError<T: Clone + Send + Sync + 'static>(result: Signal<Option<Result<T, AppError>>>) -> impl IntoView {
+    move || {
+        result.get().and_then(Result::err).map(|error| view! { <p class="form-error" role="alert">{error.to_string()}</p> })
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    let status = Resource::new(|| (), |_| admin_status());
+    view! {
+        <Title text="Sign in"/>
+        <Suspense>
+            {move || status.get().map(|status| match status {
+                Ok(SignInState { needs_setup: true, .. }) => view! { <Redirect path="/admin/setup"/> }.into_any(),
+                Ok(SignInState { username: Some(_), .. }) => view! { <Redirect path="/admin"/> }.into_any(),
+                _ => ().into_any(),
+            })}
+        </Suspense>
+        <section class="card narrow">
+            <h1>"Sign in"</h1>
+            <p class="lead">"Sign in to write and send campaigns."</p>
+            <ActionForm action=login attr:class="form">
+                <label for="username">"User name"</label>
+                <input id="username" name="username" autocomplete="username" required/>
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required/>
+                <FormError result=login.value().into()/>
+                <button class="btn primary" type="submit" disabled=move || login.pending().get()>
+                    {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let setup = ServerAction::<SetupAdmin>::new();
+    let status = Resource::new(|| (), |_| admin_status());
+    view! {
+        <Title text="Set up"/>
+        <Suspense>
+            {move || status.get().map(|status| match status {
+                // Set-up is only open while no admin exists.
+                Ok(SignInState { needs_setup: false, .. }) => view! { <Redirect path="/admin/login"/> }.into_any(),
+                _ => ().into_any(),
+            })}
+        </Suspense>
+        <section class="card narrow">
+            <h1>"Welcome to Tidings"</h1>
+            <p class="lead">"Create the admin account. This page closes once an admin exists."</p>
+            <ActionForm action=setup attr:class="form">
+                <label for="username">"User name"</label>
+                <input id="username" name="username" autocomplete="username" required/>
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="new-password"
+                    minlength=MIN_PASSWORD_CHARS required aria-describedby="password-hint"/>
+                <p class="hint" id="password-hint">{format!("At least {MIN_PASSWORD_CHARS} characters.")}</p>
+                <label for="confirm">"Password again"</label>
+                <input id="confirm" name="confirm" type="password" autocomplete="new-password" required/>
+                <FormError result=setup.value().into()/>
+                <button class="btn primary" type="submit" disabled=move || setup.pending().get()>"Create admin"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn AdminDashboard() -> impl IntoView {
+    let status = Resource::new(|| (), |_| admin_status());
+    view! {
+        <Title text="Campaigns"/>
+        <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
+            {move || status.get().map(|status| match status {
+                Ok(SignInState { username: Some(username), .. }) => view! { <AdminHome username/> }.into_any(),
+                Ok(SignInState { needs_setup: true, .. }) => view! { <Redirect path="/admin/setup"/> }.into_any(),
+                Ok(_) => view! { <Redirect path="/admin/login"/> }.into_any(),
+                Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AdminHome(username: String) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let send = ServerAction::<SendCampaign>::new();
+    view! {
+        <div class="admin-bar">
+            <h1>"Campaigns"</h1>
+            <ActionForm action=logout attr:class="signout">
+                <span class="who">"Signed in as " <strong>{username}</strong></span>
+                <button class="btn small" type="submit">"Sign out"</button>
+            </ActionForm>
+        </div>
+        <Compose send/>
+        <CampaignList send/>
+    }
+}

@@ -1,0 +1,84 @@
+//! The HTML shell, the routes and the shared page layout.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::StaticSegment;
+
+use crate::admin::pages::{AdminDashboard, LoginPage, SetupPage};
+use crate::pages::home::HomePage;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Lets tests (and curious people) see when the page became interactive: a click before
+    // hydration would do nothing.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tidings.css"/>
+        <Link rel="manifest" href="/manifest.webmanifest"/>
+        <Link rel="icon" href="/icon.svg" type_="image/svg+xml"/>
+        <Meta name="theme-color" content="#0f766e"/>
+        <Title formatter=|text| format!("{text} · Tidings")/>
+        <Router>
+            <div class="page" data-hydrated=move || hydrated.get().then_some("true")>
+                <header class="topbar">
+                    <A href="/" attr:class="brand">
+                        <span class="brand-mark" aria-hidden="true">"◉"</span>
+                        "Tidings"
+                    </A>
+                </header>
+                <main id="main">
+                    <Routes fallback=NotFound>
+                        <Route path=StaticSegment("") view=HomePage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("login")) view=LoginPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("setup")) view=SetupPage/>
+                        <Route path=StaticSegment("admin") view=AdminDashboard/>
+                    </Routes>
+                </main>
+            </div>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <section class="card">
+            <h1>"Nothing here"</h1>
+            <p>"This page does not exist. " <a href="/">"Go to the start page"</a> "."</p>
+        </section>
+    }
+}
+
+/// Formats a Unix timestamp the same way on the server and in the browser (so hydration
+/// matches). Issue #4 moves this to the admin's own time zone.
+pub fn format_time(unix_seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(unix_seconds, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,118 @@
+//! Web Push in the browser, through web-sys: feature detection, permission, service
+//! worker registration and the PushManager.
+//!
+//! Subscriptions are read with `JSON.stringify` rather than `dyn_into::<PushSubscription>`:
+//! the latter checks `instanceof` and rejects polyfills and the test harness's stand-in.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use js_sys::{Function, Promise, Reflect, Uint8Array};
+use serde::Deserialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Notification, NotificationPermission, PushSubscriptionOptionsInit, ServiceWorkerRegistration};
+
+pub const SERVICE_WORKER_URL: &str = "/sw.js";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Permission {
+    NotAsked,
+    Granted,
+    Denied,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BrowserSubscription {
+    pub endpoint: String,
+    pub keys: SubscriptionKeys,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SubscriptionKeys {
+    pub p256dh: String,
+    pub auth: String,
+}
+
+/// Whether this browser can receive web push at all.
+pub fn push_supported() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let has = |target: &JsValue, name: &str| Reflect::has(target, &JsValue::from_str(name)).unwrap_or(false);
+    has(&window.navigator(), "serviceWorker") && has(&window, "PushManager") && has(&window, "Notification")
+}
+
+pub fn permission() -> Permission {
+    match Notification::permission() {
+        NotificationPermission::Granted => Permission::Granted,
+        NotificationPermission::Denied => Permission::Denied,
+        _ => Permission::NotAsked,
+    }
+}
+
+/// The subscription this browser already has with us, if any.
+pub async fn current_subscription() -> Result<Option<BrowserSubscription>, String> {
+    match current_subscription_object().await? {
+        Some(subscription) => Ok(Some(read_subscription(&subscription)?)),
+        None => Ok(None),
+    }
+}
+
+/// Asks permission, registers the service worker and subscribes. Must be called from a
+/// click handler: Safari only shows the permission prompt for a user gesture, so the
+/// prompt comes first, before anything else is awaited.
+pub async fn subscribe(vapid_public_key: &str) -> Result<BrowserSubscription, String> {
+    let answer = JsFuture::from(Notification::request_permission().map_err(describe)?).await.map_err(describe)?;
+    if answer.as_string().as_deref() != Some("granted") {
+        return Err(PERMISSION_REFUSED.into());
+    }
+    let container = web_sys::window().ok_or("no window")?.navigator().service_worker();
+    JsFuture::from(container.register(SERVICE_WORKER_URL)).await.map_err(describe)?;
+    let registration: ServiceWorkerRegistration =
+        JsFuture::from(container.ready().map_err(describe)?).await.map_err(describe)?.unchecked_into();
+
+    let key = URL_SAFE_NO_PAD.decode(vapid_public_key).map_err(|_| "the server's key is malformed")?;
+    let options = PushSubscriptionOptionsInit::new();
+    options.set_user_visible_only(true);
+    options.set_application_server_key(&Uint8Array::from(key.as_slice()));
+    let push_manager = registration.push_manager().map_err(describe)?;
+    let subscription =
+        JsFuture::from(push_manager.subscribe_with_options(&options).map_err(describe)?).await.map_err(describe)?;
+    read_subscription(&subscription)
+}
+
+pub const PERMISSION_REFUSED: &str = "permission refused";
+
+/// Cancels this browser's subscription and returns the endpoint it had.
+pub async fn unsubscribe() -> Result<Option<String>, String> {
+    let Some(subscription) = current_subscription_object().await? else { return Ok(None) };
+    let endpoint = read_subscription(&subscription)?.endpoint;
+    let unsubscribe: Function = Reflect::get(&subscription, &"unsubscribe".into()).map_err(describe)?.unchecked_into();
+    let promise: Promise = unsubscribe.call0(&subscription).map_err(describe)?.unchecked_into();
+    JsFuture::from(promise).await.map_err(describe)?;
+    Ok(Some(endpoint))
+}
+
+async fn current_subscription_object() -> Result<Option<JsValue>, String> {
+    let container = web_sys::window().ok_or("no window")?.navigator().service_worker();
+    let registration = JsFuture::from(container.get_registration()).await.map_err(describe)?;
+    if registration.is_undefined() || registration.is_null() {
+        return Ok(None);
+    }
+    let registration: ServiceWorkerRegistration = registration.unchecked_into();
+    let push_manager = registration.push_manager().map_err(describe)?;
+    let subscription = JsFuture::from(push_manager.get_subscription().map_err(describe)?).await.map_err(describe)?;
+    Ok((!subscription.is_null() && !subscription.is_undefined()).then_some(subscription))
+}
+
+fn read_subscription(subscription: &JsValue) -> Result<BrowserSubscription, String> {
+    let json = js_sys::JSON::stringify(subscription).map_err(describe)?;
+    serde_json::from_str(&String::from(json)).map_err(|e| format!("the browser returned an odd subscription: {e}"))
+}
+
+/// A readable message from whatever a browser API threw.
+fn describe(error: JsValue) -> String {
+    Reflect::get(&error, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "the browser reported an unknown error".into())
+}

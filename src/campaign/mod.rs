@@ -1,0 +1,83 @@
+//! Campaigns: what an admin composes and sends, and the endpoints to do it.
+
+mod draft;
+mod payload;
+
+pub use draft::{CampaignDraft, LinkUrl, Ttl, Urgency, MAX_BODY_CHARS, MAX_TITLE_CHARS};
+pub use payload::{NotificationPayload, MAX_PAYLOAD_BYTES};
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// One row of the campaign list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct CampaignSummary {
+    pub id: i64,
+    pub title: String,
+    /// draft → queued → sending → sent | cancelled | failed
+    pub status: String,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    pub targeted: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub expired: i64,
+}
+
+impl CampaignSummary {
+    /// Still being worked on, so the list should keep refreshing.
+    pub fn is_active(&self) -> bool {
+        matches!(self.status.as_str(), "queued" | "sending")
+    }
+
+    pub fn done(&self) -> i64 {
+        self.sent + self.failed + self.expired
+    }
+}
+
+/// How many subscribers a campaign sent now would reach.
+#[server(endpoint = "admin/audience_size")]
+pub async fn audience_size() -> Result<i64, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        crate::admin::auth::ssr::require_admin().await?;
+        Ok(state.store.subscription_count().await?)
+    })
+    .await
+}
+
+/// Queues a campaign to every current subscriber and returns at once with its id;
+/// the dispatcher sends it in the background.
+#[server(endpoint = "admin/send_campaign")]
+pub async fn send_campaign(
+    title: String,
+    body: String,
+    url: String,
+    icon: String,
+    ttl_secs: String,
+    urgency: String,
+) -> Result<i64, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let admin = crate::admin::auth::ssr::require_admin().await?;
+        let draft = CampaignDraft::parse(&title, &body, &url, &icon, &ttl_secs, &urgency)?;
+        let id = state.store.enqueue_campaign(&draft, admin.id).await?;
+        state.dispatcher_wake.notify_one();
+        tracing::info!(campaign = id, admin = %admin.username, "campaign queued");
+        Ok(id)
+    })
+    .await
+}
+
+#[server(endpoint = "admin/list_campaigns")]
+pub async fn list_campaigns() -> Result<Vec<CampaignSummary>, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        crate::admin::auth::ssr::require_admin().await?;
+        Ok(state.store.campaign_summaries(50).await?)
+    })
+    .await
+}

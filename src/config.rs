@@ -1,0 +1,111 @@
+//! Typed configuration, read once at start from the environment (and `.env`).
+//! Every variable and its default is documented in README.md.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    /// Where visitors reach us; printed at start, and `https` turns on Secure cookies.
+    pub public_url: String,
+    /// The VAPID `sub` claim: a contact for push services (RFC 8292 §2.1).
+    pub vapid_subject: VapidSubject,
+    pub initial_admin: Option<(String, String)>,
+    /// Test-only: accept `http://localhost` / `http://127.0.0.1` push endpoints.
+    pub allow_loopback_endpoints: bool,
+    /// How many push requests may be in flight at once.
+    pub send_concurrency: usize,
+    /// The folder cargo-leptos built the site into (wasm, JS, CSS, public assets).
+    pub site_root: PathBuf,
+}
+
+/// A `mailto:` or `https:` URL, as RFC 8292 §2.1 asks. Apple rejects `@localhost` contacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VapidSubject(String);
+
+impl VapidSubject {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        let ok = match value.split_once(':') {
+            Some(("mailto", address)) => {
+                address.contains('@') && !address.ends_with("@localhost") && !address.contains(' ')
+            }
+            Some(("https", rest)) => rest.starts_with("//") && url::Url::parse(value).is_ok(),
+            _ => false,
+        };
+        if ok {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(format!(
+                "TIDINGS_VAPID_SUBJECT must be a mailto: address or an https: URL, got {value:?}"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+pub const DEFAULT_VAPID_SUBJECT: &str = "mailto:admin@example.com";
+
+impl Config {
+    pub fn from_env() -> Result<Self, String> {
+        // A missing .env is normal; only the real environment is then used.
+        let _ = dotenvy::dotenv();
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+
+        let listen: SocketAddr = var("TIDINGS_LISTEN")
+            .unwrap_or_else(|| "127.0.0.1:3000".into())
+            .parse()
+            .map_err(|e| format!("TIDINGS_LISTEN: {e}"))?;
+        let initial_admin = match (var("TIDINGS_ADMIN_USERNAME"), var("TIDINGS_ADMIN_PASSWORD")) {
+            (Some(user), Some(password)) => Some((user, password)),
+            (None, None) => None,
+            _ => return Err("set both TIDINGS_ADMIN_USERNAME and TIDINGS_ADMIN_PASSWORD, or neither".into()),
+        };
+        let send_concurrency = match var("TIDINGS_SEND_CONCURRENCY") {
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .ok_or("TIDINGS_SEND_CONCURRENCY must be a number from 1 to 10000")?,
+            None => 64,
+        };
+        Ok(Self {
+            listen,
+            database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite:tidings.db".into()),
+            public_url: var("TIDINGS_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen}")),
+            vapid_subject: VapidSubject::parse(
+                &var("TIDINGS_VAPID_SUBJECT").unwrap_or_else(|| DEFAULT_VAPID_SUBJECT.into()),
+            )?,
+            initial_admin,
+            allow_loopback_endpoints: matches!(
+                var("TIDINGS_ALLOW_LOOPBACK_ENDPOINTS").as_deref(),
+                Some("1" | "true" | "yes")
+            ),
+            send_concurrency,
+            site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VapidSubject;
+
+    #[test]
+    fn vapid_subject_accepts_mailto_and_https() {
+        assert!(VapidSubject::parse("mailto:ops@example.org").is_ok());
+        assert!(VapidSubject::parse("https://example.org/contact").is_ok());
+    }
+
+    #[test]
+    fn vapid_subject_rejects_what_push_services_reject() {
+        for bad in ["ops@example.org", "mailto:root@localhost", "http://example.org", "mailto:", ""] {
+            assert!(VapidSubject::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+}

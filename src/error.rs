@@ -1,0 +1,92 @@
+//! The one error type every server function returns.
+//!
+//! It crosses the wire, so it only ever carries text that is safe to show a visitor: internal
+//! causes are logged on the server and replaced by [`AppError::Internal`].
+
+use serde::{Deserialize, Serialize};
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The request was understood but its content is not acceptable; the text says why.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("Please sign in first.")]
+    Unauthorized,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Not found.")]
+    NotFound,
+    #[error("Something went wrong on our side; it has been logged.")]
+    Internal,
+    /// Transport-level failures (network, encoding) raised by the server-function machinery.
+    #[error("{0}")]
+    Transport(String),
+}
+
+impl AppError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::Invalid(message.into())
+    }
+
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::Invalid(_) => 422,
+            Self::Unauthorized => 401,
+            Self::Conflict(_) => 409,
+            Self::NotFound => 404,
+            Self::Internal => 500,
+            Self::Transport(_) => 400,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // Malformed or missing arguments are the caller's fault: a clear 4xx.
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
+                Self::Invalid(format!("Malformed request: {message}"))
+            }
+            other => Self::Transport(other.to_string()),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::AppError;
+    use std::future::Future;
+
+    /// Runs a server function's body and gives its error the right HTTP status.
+    ///
+    /// Server functions answer 500 for every error unless told otherwise, which would make
+    /// a bad subscription look like our outage; this is the one place that maps them.
+    pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
+        let result = body.await;
+        if let Err(error) = &result {
+            if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                let status = http::StatusCode::from_u16(error.status_code())
+                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+                options.set_status(status);
+            }
+        }
+        result
+    }
+
+    /// Logs an internal cause and returns the opaque error the browser may see.
+    pub fn internal(cause: impl std::fmt::Display) -> AppError {
+        tracing::error!(%cause, "internal error");
+        AppError::Internal
+    }
+
+    impl From<sqlx::Error> for AppError {
+        fn from(error: sqlx::Error) -> Self {
+            internal(error)
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! Tidings: self-hosted web push campaigns.
+
+pub mod admin;
+pub mod app;
+pub mod campaign;
+pub mod error;
+pub mod pages;
+pub mod subscription;
+
+#[cfg(feature = "hydrate")]
+pub mod browser;
+
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod delivery;
+#[cfg(feature = "ssr")]
+pub mod push;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

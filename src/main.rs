@@ -1,0 +1,42 @@
+#[cfg(feature = "ssr")]
+#[tokio::main]
+async fn main() {
+    use tracing_subscriber::EnvFilter;
+
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+
+    let config = match tidings::config::Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("tidings: configuration error: {error}");
+            std::process::exit(2);
+        }
+    };
+    let public_url = config.public_url.trim_end_matches('/').to_owned();
+    let server = match tidings::server::start(config).await {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("tidings: could not start: {error}");
+            std::process::exit(1);
+        }
+    };
+    println!("Tidings is running on http://{}", server.addr);
+    println!("  public page: {public_url}/");
+    println!("  admin:       {public_url}/admin");
+    tokio::select! {
+        result = server.serve => {
+            if let Ok(Err(error)) = result {
+                eprintln!("tidings: server error: {error}");
+                std::process::exit(1);
+            }
+        }
+        _ = tokio::signal::ctrl_c() => println!("tidings: stopping"),
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+pub fn main() {
+    // The browser build has no binary; its entry point is `hydrate()` in lib.rs.
+}

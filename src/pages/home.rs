@@ -1,0 +1,177 @@
+//! The public page: a visitor subscribes to (or leaves) this site's notifications.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::subscription::vapid_public_key;
+
+/// Every state the subscribe widget can be in; each shows an honest message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushState {
+    Checking,
+    Unsupported,
+    NotAsked,
+    Denied,
+    Subscribed,
+    Working(&'static str),
+    Failed(String),
+}
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let state = RwSignal::new(PushState::Checking);
+    let key = OnceResource::new(vapid_public_key());
+
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| leptos::task::spawn_local(client::detect(state)));
+
+    view! {
+        <Title text="Notifications"/>
+        <section class="card hero">
+            <p class="eyebrow">"Notifications"</p>
+            <h1>"Hear from us first"</h1>
+            <p class="lead">
+                "Get our news as a notification on this device — no e-mail address, no account. "
+                "You can turn it off at any time."
+            </p>
+            <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
+                {move || key.get().map(|key| match key {
+                    Ok(key) => view! { <SubscribeWidget state key/> }.into_any(),
+                    Err(error) => view! {
+                        <p class="status error" role="alert">"This server is not ready to send notifications: " {error.to_string()}</p>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn SubscribeWidget(state: RwSignal<PushState>, key: String) -> impl IntoView {
+    let key = StoredValue::new(key);
+    let on_subscribe = move |_| {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(client::subscribe(state, key.get_value()));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = key;
+    };
+    let on_unsubscribe = move |_| {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(client::unsubscribe(state));
+    };
+
+    view! {
+        <div class="subscribe" aria-live="polite" data-state=move || state_name(&state.get())>
+            {move || match state.get() {
+                PushState::Checking => view! {
+                    <p class="status">"Checking what this browser supports…"</p>
+                }.into_any(),
+                PushState::Unsupported => view! {
+                    <p class="status warn">
+                        "This browser cannot receive web notifications. Try a current Chrome, Edge, Firefox or Safari. "
+                        "On an iPhone or iPad, first add this page to your Home Screen (Share → Add to Home Screen), then open it from there."
+                    </p>
+                }.into_any(),
+                PushState::NotAsked => view! {
+                    <button class="btn primary" on:click=on_subscribe>"Subscribe to notifications"</button>
+                    <p class="hint">"Your browser will ask whether this site may show notifications."</p>
+                }.into_any(),
+                PushState::Denied => view! {
+                    <p class="status warn">
+                        <strong>"Notifications are blocked for this site. "</strong>
+                        "To allow them, open the site settings (the icon left of the address bar), set Notifications to Allow, then reload this page."
+                    </p>
+                }.into_any(),
+                PushState::Subscribed => view! {
+                    <p class="status ok">"You are subscribed. Notifications arrive even when this page is closed."</p>
+                    <button class="btn" on:click=on_unsubscribe>"Unsubscribe"</button>
+                }.into_any(),
+                PushState::Working(what) => view! {
+                    <p class="status"><span class="spinner" aria-hidden="true"></span>{what}</p>
+                    <button class="btn primary" disabled>"Please wait…"</button>
+                }.into_any(),
+                PushState::Failed(error) => view! {
+                    <p class="status error" role="alert">"That did not work: " {error}</p>
+                    <button class="btn primary" on:click=on_subscribe>"Try again"</button>
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// A stable name per state, for styling and for tests.
+fn state_name(state: &PushState) -> &'static str {
+    match state {
+        PushState::Checking => "checking",
+        PushState::Unsupported => "unsupported",
+        PushState::NotAsked => "not-asked",
+        PushState::Denied => "denied",
+        PushState::Subscribed => "subscribed",
+        PushState::Working(_) => "working",
+        PushState::Failed(_) => "error",
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod client {
+    use leptos::prelude::*;
+
+    use super::PushState;
+    use crate::browser::{self, Permission, PERMISSION_REFUSED};
+    use crate::subscription::{subscribe as save_subscription, unsubscribe as forget_subscription};
+
+    /// Works out the true state on load. A browser that is subscribed re-sends its
+    /// subscription, so the server heals if it lost the row (the call is idempotent).
+    pub async fn detect(state: RwSignal<PushState>) {
+        if !browser::push_supported() {
+            return state.set(PushState::Unsupported);
+        }
+        let next = match browser::permission() {
+            Permission::Denied => PushState::Denied,
+            Permission::NotAsked => PushState::NotAsked,
+            Permission::Granted => match browser::current_subscription().await {
+                Ok(Some(sub)) => match save_subscription(sub.endpoint, sub.keys.p256dh, sub.keys.auth).await {
+                    Ok(()) => PushState::Subscribed,
+                    Err(error) => PushState::Failed(error.to_string()),
+                },
+                Ok(None) => PushState::NotAsked,
+                Err(error) => PushState::Failed(error),
+            },
+        };
+        state.set(next);
+    }
+
+    pub async fn subscribe(state: RwSignal<PushState>, key: String) {
+        state.set(PushState::Working("Waiting for your permission…"));
+        let result = async {
+            let sub = browser::subscribe(&key).await?;
+            state.set(PushState::Working("Saving your subscription…"));
+            save_subscription(sub.endpoint, sub.keys.p256dh, sub.keys.auth).await.map_err(|e| e.to_string())
+        }
+        .await;
+        state.set(match result {
+            Ok(()) => PushState::Subscribed,
+            Err(error) if error == PERMISSION_REFUSED => match browser::permission() {
+                Permission::Denied => PushState::Denied,
+                // The prompt was dismissed without an answer: offer the button again.
+                _ => PushState::NotAsked,
+            },
+            Err(error) => PushState::Failed(error),
+        });
+    }
+
+    pub async fn unsubscribe(state: RwSignal<PushState>) {
+        state.set(PushState::Working("Unsubscribing…"));
+        let result = async {
+            if let Some(endpoint) = browser::unsubscribe().await? {
+                forget_subscription(endpoint).await.map_err(|e| e.to_string())?;
+            }
+            Ok::<_, String>(())
+        }
+        .await;
+        state.set(match result {
+            Ok(()) => PushState::NotAsked,
+            Err(error) => PushState::Failed(error),
+        });
+    }
+}

@@ -1,0 +1,4 @@
+//! Talking to push services: VAPID keys and signatures, encryption, the HTTP client.
+
+pub mod client;
+pub mod vapid;

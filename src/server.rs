@@ -1,0 +1,119 @@
+//! Builds and starts the whole server: database, keys, dispatcher, HTTP routes.
+//! `main` and the integration tests both start Tidings through [`start`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::sync::Notify;
+use tower_sessions::cookie::{time, SameSite};
+use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::app::{shell, App};
+use crate::config::{Config, DEFAULT_VAPID_SUBJECT};
+use crate::delivery::Dispatcher;
+use crate::push::client::PushClient;
+use crate::push::vapid::VapidKeys;
+use crate::state::AppState;
+use crate::store::Store;
+
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub serve: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Opens the database (applying migrations), loads or creates the VAPID keys, starts the
+/// dispatcher and begins serving. `config.listen` may use port 0; `addr` is the real one.
+pub async fn start(config: Config) -> Result<RunningServer, String> {
+    if config.allow_loopback_endpoints {
+        tracing::warn!(
+            "TIDINGS_ALLOW_LOOPBACK_ENDPOINTS is on: http://localhost push endpoints are accepted. \
+             This is for tests only; never enable it in production."
+        );
+    }
+    if config.vapid_subject.as_str() == DEFAULT_VAPID_SUBJECT {
+        tracing::warn!("TIDINGS_VAPID_SUBJECT is not set; push services may reject {DEFAULT_VAPID_SUBJECT}");
+    }
+    let store = Store::open(&config.database_url)
+        .await
+        .map_err(|e| format!("opening {}: {e}", config.database_url))?;
+    let vapid = Arc::new(VapidKeys::load_or_generate(&store, config.vapid_subject.clone()).await?);
+    let config = Arc::new(config);
+    let state = AppState { store, config: config.clone(), vapid, dispatcher_wake: Arc::new(Notify::new()) };
+    crate::admin::auth::ssr::ensure_initial_admin(&state).await?;
+
+    let client = PushClient::new(state.endpoint_policy()).map_err(|e| format!("building the HTTP client: {e}"))?;
+    Dispatcher {
+        store: state.store.clone(),
+        client,
+        vapid: state.vapid.clone(),
+        wake: state.dispatcher_wake.clone(),
+        concurrency: config.send_concurrency,
+    }
+    .spawn();
+
+    let router = router(state.clone()).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("listening on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let serve = tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(RunningServer { addr, state, serve })
+}
+
+async fn router(state: AppState) -> Result<Router, String> {
+    let leptos_options = LeptosOptions::builder()
+        .output_name("tidings")
+        .site_root(state.config.site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .site_addr(state.config.listen)
+        .env(leptos::config::Env::PROD)
+        .build();
+    let routes = generate_route_list(App);
+    let app = Router::new()
+        .leptos_routes_with_context(
+            &leptos_options,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(session_layer(&state).await?)
+        .with_state(leptos_options);
+    Ok(app)
+}
+
+/// Sessions live in our database, so they survive restarts (and, later, work on every
+/// instance sharing it).
+async fn session_layer(state: &AppState) -> Result<SessionManagerLayer<SqliteStore>, String> {
+    let sessions = SqliteStore::new(state.store.pool().clone());
+    sessions.migrate().await.map_err(|e| format!("creating the session table: {e}"))?;
+    let cleaner = sessions.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(error) = cleaner.delete_expired().await {
+                tracing::warn!(%error, "could not delete expired sessions");
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    });
+    Ok(SessionManagerLayer::new(sessions)
+        .with_name("tidings_session")
+        .with_http_only(true)
+        // Strict: the admin cookie is never sent on a request started by another site.
+        .with_same_site(SameSite::Strict)
+        .with_secure(state.config.public_url.starts_with("https://"))
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(7))))
+}

@@ -1,0 +1,32 @@
+//! What every server function and the dispatcher share, built once at start.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::push::vapid::VapidKeys;
+use crate::store::Store;
+use crate::subscription::parse::EndpointPolicy;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub vapid: Arc<VapidKeys>,
+    /// Wakes the dispatcher when a campaign is queued, instead of waiting for its next poll.
+    pub dispatcher_wake: Arc<Notify>,
+}
+
+impl AppState {
+    /// The state inside a server function (provided as context by the router).
+    pub fn get() -> Result<Self, AppError> {
+        leptos::prelude::use_context::<Self>()
+            .ok_or_else(|| crate::error::ssr::internal("AppState missing from context"))
+    }
+
+    pub fn endpoint_policy(&self) -> EndpointPolicy {
+        EndpointPolicy { allow_loopback: self.config.allow_loopback_endpoints }
+    }
+}

@@ -1,0 +1,48 @@
+use super::{now, Store};
+
+/// An admin as stored. Deliberately not `Serialize`: the hash must never leave the server.
+#[derive(sqlx::FromRow)]
+pub struct AdminRow {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+}
+
+impl Store {
+    pub async fn admin_exists(&self) -> Result<bool, sqlx::Error> {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM admins)").fetch_one(&self.pool).await
+    }
+
+    pub async fn admin_by_username(&self, username: &str) -> Result<Option<AdminRow>, sqlx::Error> {
+        sqlx::query_as("SELECT id, username, password_hash FROM admins WHERE username = ?")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    pub async fn admin_by_id(&self, id: i64) -> Result<Option<AdminRow>, sqlx::Error> {
+        sqlx::query_as("SELECT id, username, password_hash FROM admins WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Creates the first admin; returns `None` if one already exists. The check and the
+    /// insert are one statement, so two racing set-up requests cannot both win.
+    pub async fn create_first_admin(
+        &self,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar(
+            "INSERT INTO admins (username, password_hash, created_at)
+             SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM admins)
+             RETURNING id",
+        )
+        .bind(username)
+        .bind(password_hash)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await
+    }
+}

@@ -1,0 +1,56 @@
+use super::{now, Store};
+use crate::subscription::parse::NewSubscription;
+
+/// What the dispatcher needs to reach one browser.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SubscriptionRow {
+    pub id: i64,
+    pub endpoint: String,
+    pub p256dh: String,
+    pub auth: String,
+}
+
+impl Store {
+    /// Stores a subscription; the same endpoint again updates its keys (one row per endpoint).
+    pub async fn upsert_subscription(
+        &self,
+        subscription: &NewSubscription,
+        user_agent: Option<&str>,
+    ) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar(
+            "INSERT INTO subscriptions (endpoint, p256dh, auth, user_agent, created_at)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (endpoint) DO UPDATE
+                SET p256dh = excluded.p256dh, auth = excluded.auth, user_agent = excluded.user_agent
+             RETURNING id",
+        )
+        .bind(subscription.endpoint.as_str())
+        .bind(subscription.p256dh.as_str())
+        .bind(subscription.auth.as_str())
+        .bind(user_agent)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await
+    }
+
+    /// Deletes a subscription and the deliveries still waiting for it. Returns whether it existed.
+    pub async fn delete_subscription_by_endpoint(&self, endpoint: &str) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar("DELETE FROM subscriptions WHERE endpoint = ? RETURNING id")
+            .bind(endpoint)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(id) = id {
+            sqlx::query("DELETE FROM deliveries WHERE subscription_id = ? AND status = 'pending'")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(id.is_some())
+    }
+
+    pub async fn subscription_count(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions").fetch_one(&self.pool).await
+    }
+}
