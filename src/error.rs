@@ -47,13 +47,18 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        match value {
+        let error = match value {
             // Malformed or missing arguments are the caller's fault: a clear 4xx.
             ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
                 Self::Invalid(format!("Malformed request: {message}"))
             }
             other => Self::Transport(other.to_string()),
-        }
+        };
+        // Arguments are decoded before the function body runs, so `respond` never sees
+        // these; set the status here too.
+        #[cfg(feature = "ssr")]
+        ssr::set_response_status(&error);
+        error
     }
 }
 
@@ -69,13 +74,18 @@ pub mod ssr {
     pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
         let result = body.await;
         if let Err(error) = &result {
-            if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-                let status = http::StatusCode::from_u16(error.status_code())
-                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-                options.set_status(status);
-            }
+            set_response_status(error);
         }
         result
+    }
+
+    /// Gives the current server-function response the error's status code.
+    pub fn set_response_status(error: &AppError) {
+        if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            let status =
+                http::StatusCode::from_u16(error.status_code()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            options.set_status(status);
+        }
     }
 
     /// Logs an internal cause and returns the opaque error the browser may see.

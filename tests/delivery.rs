@@ -1,0 +1,129 @@
+//! A campaign goes out to every subscriber, encrypted and signed, and each outcome is kept.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use reqwest::StatusCode;
+use support::{spawn_app, PushService, VAPID_SUBJECT};
+
+const CAMPAIGN: &[(&str, &str)] = &[
+    ("title", "Spring sale"),
+    ("body", "Everything 20% off — until Sunday ✨"),
+    ("url", "https://shop.example/sale"),
+    ("icon", "https://shop.example/icon.png"),
+    ("ttl_secs", "3600"),
+    ("urgency", "high"),
+];
+
+#[tokio::test]
+async fn a_campaign_reaches_every_subscriber_with_exactly_the_composed_payload() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    let subscribers: Vec<_> = (0..5).map(|_| push.subscription(StatusCode::CREATED)).collect();
+    for subscriber in &subscribers {
+        assert_eq!(app.subscribe(subscriber).await.status(), StatusCode::OK);
+    }
+    app.login().await;
+
+    let id = app.send_campaign(CAMPAIGN).await;
+    let campaign = app.wait_until_sent(id).await;
+
+    assert_eq!(push.rejected(), Vec::<String>::new(), "every request must verify and decrypt");
+    assert_eq!((campaign.status.as_str(), campaign.targeted, campaign.sent), ("sent", 5, 5));
+    let received = push.received();
+    let mut clients: Vec<_> = received.iter().map(|r| r.client.clone()).collect();
+    clients.sort();
+    let mut expected: Vec<_> = subscribers.iter().map(|s| s.client.clone()).collect();
+    expected.sort();
+    assert_eq!(clients, expected, "each subscriber exactly once");
+
+    let vapid_key = app.vapid_public_key().await;
+    for message in received {
+        assert_eq!(
+            message.json(),
+            serde_json::json!({
+                "campaign": id,
+                "title": "Spring sale",
+                "body": "Everything 20% off — until Sunday ✨",
+                "url": "https://shop.example/sale",
+                "icon": "https://shop.example/icon.png",
+            })
+        );
+        assert_eq!(message.ttl.as_deref(), Some("3600"));
+        assert_eq!(message.urgency.as_deref(), Some("high"));
+        assert_eq!(message.topic, Some(format!("campaign{id}")));
+        assert_eq!(message.claims["aud"], push.base, "aud is the endpoint origin with its port");
+        assert_eq!(message.claims["sub"], VAPID_SUBJECT);
+        assert_eq!(message.vapid_key, vapid_key, "signed with the key browsers subscribed with");
+    }
+}
+
+#[tokio::test]
+async fn a_410_deletes_the_subscription_and_counts_it_expired() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    let gone = push.subscription(StatusCode::GONE);
+    let fine = push.subscription(StatusCode::CREATED);
+    app.subscribe(&gone).await;
+    app.subscribe(&fine).await;
+    app.login().await;
+
+    let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
+
+    assert_eq!((campaign.sent, campaign.expired, campaign.failed), (1, 1, 0));
+    assert_eq!(app.subscription_count().await, 1, "the expired subscription is deleted");
+    let next = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
+    assert_eq!((next.targeted, next.sent), (1, 1), "the next campaign no longer targets it");
+}
+
+#[tokio::test]
+async fn a_404_also_expires_the_subscription() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    app.subscribe(&push.subscription(StatusCode::NOT_FOUND)).await;
+    app.login().await;
+
+    let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
+
+    assert_eq!(campaign.expired, 1);
+    assert_eq!(app.subscription_count().await, 0);
+}
+
+#[tokio::test]
+async fn a_500_keeps_the_subscription_and_counts_it_failed() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    app.subscribe(&push.subscription(StatusCode::INTERNAL_SERVER_ERROR)).await;
+    app.subscribe(&push.subscription(StatusCode::CREATED)).await;
+    app.login().await;
+
+    let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
+
+    assert_eq!((campaign.sent, campaign.failed, campaign.expired), (1, 1, 0));
+    assert_eq!(app.subscription_count().await, 2, "a server error is no reason to drop a subscriber");
+}
+
+#[tokio::test]
+async fn an_unreachable_push_service_fails_the_delivery_and_keeps_the_subscription() {
+    let app = spawn_app().await;
+    // Bind and drop a listener: nothing accepts connections on that port any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let push = PushService::start().await;
+    let mut subscription = push.subscription(StatusCode::CREATED);
+    subscription.endpoint = format!("http://127.0.0.1:{port}/push/{}", subscription.client);
+    app.subscribe(&subscription).await;
+    app.login().await;
+
+    let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
+
+    assert_eq!((campaign.sent, campaign.failed), (0, 1));
+    assert_eq!(app.subscription_count().await, 1);
+}
+
+#[tokio::test]
+async fn a_campaign_with_no_subscribers_finishes_at_once() {
+    let app = spawn_app().await;
+    app.login().await;
+    let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
+    assert_eq!((campaign.status.as_str(), campaign.targeted), ("sent", 0));
+}

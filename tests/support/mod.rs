@@ -1,0 +1,104 @@
+//! Test harness: Tidings on port 0 with a fresh SQLite file, and a push-service stand-in
+//! that really verifies VAPID and decrypts every message.
+#![allow(dead_code, unused_imports)]
+
+pub mod push_service;
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use tidings::campaign::CampaignSummary;
+use tidings::config::{Config, VapidSubject};
+use tidings::state::AppState;
+
+pub use push_service::{PushService, TestSubscription};
+
+pub const ADMIN_USER: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+pub const VAPID_SUBJECT: &str = "mailto:tests@tidings.example";
+
+pub struct TestApp {
+    pub base: String,
+    /// Keeps cookies (the admin session) and never follows redirects.
+    pub client: reqwest::Client,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: format!("sqlite:{}", dir.path().join("tidings.db").display()),
+        public_url: "http://127.0.0.1".into(),
+        vapid_subject: VapidSubject::parse(VAPID_SUBJECT).unwrap(),
+        initial_admin: Some((ADMIN_USER.into(), ADMIN_PASSWORD.into())),
+        allow_loopback_endpoints: true,
+        send_concurrency: 8,
+        site_root: "target/site".into(),
+    };
+    let server = tidings::server::start(config).await.expect("Tidings starts");
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp { base: format!("http://{}", server.addr), client, state: server.state, _dir: dir }
+}
+
+impl TestApp {
+    /// Calls a server function the way a browser form would (form-urlencoded POST).
+    pub async fn call(&self, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(format!("{}/api/{function}", self.base)).form(form).send().await.expect("request sent")
+    }
+
+    pub async fn login(&self) {
+        let response = self.call("admin/login", &[("username", ADMIN_USER), ("password", ADMIN_PASSWORD)]).await;
+        assert!(
+            response.status().is_success() || response.status().is_redirection(),
+            "login failed: {}",
+            response.status()
+        );
+    }
+
+    pub async fn subscribe(&self, subscription: &TestSubscription) -> reqwest::Response {
+        self.call(
+            "subscribe",
+            &[("endpoint", &subscription.endpoint), ("p256dh", &subscription.p256dh), ("auth", &subscription.auth)],
+        )
+        .await
+    }
+
+    pub async fn send_campaign(&self, fields: &[(&str, &str)]) -> i64 {
+        let response = self.call("admin/send_campaign", fields).await;
+        assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap_or_default());
+        response.json().await.expect("the campaign id")
+    }
+
+    pub async fn campaigns(&self) -> Vec<CampaignSummary> {
+        let response = self.call("admin/list_campaigns", &[]).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("a campaign list")
+    }
+
+    /// Waits until the campaign has left queued/sending, and returns its final counts.
+    pub async fn wait_until_sent(&self, id: i64) -> CampaignSummary {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let campaign = self.campaigns().await.into_iter().find(|c| c.id == id).expect("the campaign is listed");
+            if !campaign.is_active() {
+                return campaign;
+            }
+            assert!(Instant::now() < deadline, "campaign {id} still {} after 20 s", campaign.status);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn subscription_count(&self) -> i64 {
+        self.state.store.subscription_count().await.unwrap()
+    }
+
+    pub async fn vapid_public_key(&self) -> String {
+        self.call("vapid_public_key", &[]).await.json().await.unwrap()
+    }
+}

@@ -1,0 +1,203 @@
+//! A local push service (RFC 8030) for tests: it checks each request's VAPID JWT
+//! (RFC 8292) and decrypts its body (RFC 8291, via `ece`) with the subscription's private
+//! key, so encryption and signing are verified, not assumed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::Router;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+
+/// What a browser would hand our server after `pushManager.subscribe`.
+#[derive(Debug, Clone)]
+pub struct TestSubscription {
+    pub client: String,
+    pub endpoint: String,
+    pub p256dh: String,
+    pub auth: String,
+}
+
+/// A message that passed VAPID verification and decryption.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub client: String,
+    pub plaintext: Vec<u8>,
+    pub ttl: Option<String>,
+    pub urgency: Option<String>,
+    pub topic: Option<String>,
+    pub claims: serde_json::Value,
+    /// The `k` parameter: the sender's VAPID public key.
+    pub vapid_key: String,
+}
+
+impl Received {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.plaintext).expect("the payload is JSON")
+    }
+}
+
+struct Client {
+    keys: ece::EcKeyComponents,
+    auth: [u8; 16],
+    respond_with: StatusCode,
+}
+
+#[derive(Default)]
+struct Inner {
+    clients: HashMap<String, Client>,
+    received: Vec<Received>,
+    /// Requests that failed verification or decryption: a correct sender makes none.
+    rejected: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct PushService {
+    pub base: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl PushService {
+    pub async fn start() -> Self {
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = Router::new()
+            .route("/push/{client}", post(receive))
+            .with_state((inner.clone(), base.clone()));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { base, inner }
+    }
+
+    /// A new browser subscription whose push requests this service answers with `status`.
+    pub fn subscription(&self, respond_with: StatusCode) -> TestSubscription {
+        let (keypair, auth) = ece::generate_keypair_and_auth_secret().unwrap();
+        let client = format!("c{}", rand_id());
+        let subscription = TestSubscription {
+            endpoint: format!("{}/push/{client}", self.base),
+            p256dh: URL_SAFE_NO_PAD.encode(keypair.pub_as_raw().unwrap()),
+            auth: URL_SAFE_NO_PAD.encode(auth),
+            client: client.clone(),
+        };
+        let keys = keypair.raw_components().unwrap();
+        self.inner.lock().unwrap().clients.insert(client, Client { keys, auth, respond_with });
+        subscription
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inner.lock().unwrap().received.clone()
+    }
+
+    pub fn rejected(&self) -> Vec<String> {
+        self.inner.lock().unwrap().rejected.clone()
+    }
+}
+
+fn rand_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+type Shared = (Arc<Mutex<Inner>>, String);
+
+async fn receive(
+    State((inner, base)): State<Shared>,
+    Path(client): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let mut inner = inner.lock().unwrap();
+    let result = verify_and_decrypt(&inner, &base, &client, &headers, &body);
+    match result {
+        Ok(received) => {
+            let status = inner.clients[&client].respond_with;
+            inner.received.push(received);
+            status
+        }
+        Err((status, why)) => {
+            inner.rejected.push(format!("{client}: {why}"));
+            status
+        }
+    }
+}
+
+fn verify_and_decrypt(
+    inner: &Inner,
+    base: &str,
+    client: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Received, (StatusCode, String)> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let Some(subscriber) = inner.clients.get(client) else {
+        return Err((StatusCode::NOT_FOUND, "unknown subscription".into()));
+    };
+    if header("content-encoding").as_deref() != Some("aes128gcm") {
+        return Err((StatusCode::BAD_REQUEST, "Content-Encoding is not aes128gcm".into()));
+    }
+    if header("ttl").and_then(|t| t.parse::<u32>().ok()).is_none() {
+        return Err((StatusCode::BAD_REQUEST, "missing TTL header".into()));
+    }
+    let authorization = header("authorization").ok_or((StatusCode::UNAUTHORIZED, "no Authorization".into()))?;
+    let (claims, vapid_key) = verify_vapid(&authorization, base).map_err(|why| (StatusCode::UNAUTHORIZED, why))?;
+    let plaintext = ece::decrypt(&subscriber.keys, &subscriber.auth, body)
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("decryption failed: {e}")))?;
+    Ok(Received {
+        client: client.to_owned(),
+        plaintext,
+        ttl: header("ttl"),
+        urgency: header("urgency"),
+        topic: header("topic"),
+        claims,
+        vapid_key,
+    })
+}
+
+/// Checks `Authorization: vapid t=<JWT>, k=<key>` (RFC 8292 §3): an ES256 signature by
+/// `k`, `aud` = this service's origin (with its port), `exp` within 24 h, a usable `sub`.
+fn verify_vapid(authorization: &str, origin: &str) -> Result<(serde_json::Value, String), String> {
+    let params = authorization.strip_prefix("vapid ").ok_or("not a vapid Authorization")?;
+    let mut token = None;
+    let mut key = None;
+    for part in params.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", v)) => token = Some(v.to_owned()),
+            Some(("k", v)) => key = Some(v.to_owned()),
+            _ => {}
+        }
+    }
+    let (token, key) = (token.ok_or("no t=")?, key.ok_or("no k=")?);
+    let parts: Vec<&str> = token.split('.').collect();
+    let [header, claims, signature] = parts[..] else { return Err("JWT is not three parts".into()) };
+    let decode = |s: &str| URL_SAFE_NO_PAD.decode(s).map_err(|e| format!("bad base64url: {e}"));
+    let header: serde_json::Value = serde_json::from_slice(&decode(header)?).map_err(|e| e.to_string())?;
+    if header["alg"] != "ES256" {
+        return Err(format!("alg is {}", header["alg"]));
+    }
+    let verifying_key = VerifyingKey::from_sec1_bytes(&decode(&key)?).map_err(|e| format!("bad k: {e}"))?;
+    let signature = Signature::from_slice(&decode(signature)?).map_err(|e| format!("bad signature: {e}"))?;
+    let signed = format!("{}.{}", parts[0], parts[1]);
+    verifying_key.verify(signed.as_bytes(), &signature).map_err(|_| "signature does not verify")?;
+
+    let claims: serde_json::Value = serde_json::from_slice(&decode(claims)?).map_err(|e| e.to_string())?;
+    if claims["aud"] != origin {
+        return Err(format!("aud is {}, expected {origin}", claims["aud"]));
+    }
+    let now = chrono::Utc::now().timestamp();
+    let exp = claims["exp"].as_i64().ok_or("no exp")?;
+    if exp <= now || exp > now + 24 * 3600 {
+        return Err(format!("exp {exp} is not within 24 h of now {now}"));
+    }
+    let sub = claims["sub"].as_str().ok_or("no sub")?;
+    if !(sub.starts_with("mailto:") || sub.starts_with("https:")) {
+        return Err(format!("sub {sub} is neither mailto: nor https:"));
+    }
+    Ok((claims, key))
+}
