@@ -1,0 +1,37 @@
+# Tidings — `make run` starts the app, `make test` runs every test. Both install what is
+# missing first (see scripts/), so they work on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+# cargo-leptos builds the debug server with this flag; giving `cargo test` the same one
+# lets both share compiled dependencies instead of rebuilding them all.
+TEST_RUSTFLAGS := --cfg erase_components
+
+.PHONY: run test tools test-deps build test-rust test-e2e release clean-db
+
+tools:
+	@scripts/install-tools.sh
+
+build: tools
+	cargo leptos build
+
+## Build, then run Tidings on http://127.0.0.1:3000 (SQLite file ./tidings.db).
+run: build
+	target/debug/tidings
+
+## A release build (smaller wasm, faster server): needs about 15 minutes the first time.
+release: tools
+	cargo leptos build --release
+	@echo "Run it with: target/release/tidings"
+
+test-deps:
+	@scripts/install-test-deps.sh
+
+## Every test: Rust unit + integration tests, then Playwright in headless Chromium.
+test: build test-deps test-rust test-e2e
+
+test-rust:
+	RUSTFLAGS="$(TEST_RUSTFLAGS)" cargo test --features ssr
+
+test-e2e:
+	cd end2end && npx playwright test

@@ -1,0 +1,174 @@
+import { expect, type BrowserContext, type Page } from '@playwright/test';
+import { BASE_URL, PUSH_SERVICE_URL } from '../playwright.config';
+
+export const ADMIN = { username: 'admin', password: 'e2e password 1234' };
+
+export type ShownNotification = { title: string; body: string; tag: string; data: any };
+
+/** Waits until the app has hydrated: a click before that would do nothing. */
+export async function hydrated(page: Page) {
+  await page.locator('[data-hydrated="true"]').waitFor();
+}
+
+/**
+ * Browsers here cannot reach a real push service, so `pushManager.subscribe` (and
+ * `getSubscription`) are replaced — and only they — by versions that ask web-push-testing
+ * for a subscription. Everything else (permission, service worker, our Rust glue, the
+ * server) is real. The subscription is kept in localStorage so a reload still sees it.
+ */
+export async function usePushServiceStandIn(context: BrowserContext) {
+  await context.exposeBinding('__pushServiceSubscribe', async (_source, applicationServerKey: string) => {
+    const response = await fetch(`${PUSH_SERVICE_URL}/subscribe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      // web-push-testing wants userVisibleOnly as the string "true".
+      body: JSON.stringify({ userVisibleOnly: 'true', applicationServerKey }),
+    });
+    const json = await response.json();
+    if (!response.ok) throw new Error(json.error?.message ?? `push service answered ${response.status}`);
+    return json.data;
+  });
+  await context.addInitScript(() => {
+    const KEY = '__standInPushSubscription';
+    const toBase64Url = (bytes: Uint8Array) =>
+      btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const fromBase64Url = (text: string) =>
+      Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    const asSubscription = (data: any) => ({
+      endpoint: data.endpoint,
+      expirationTime: null,
+      options: { userVisibleOnly: true, applicationServerKey: null },
+      getKey: (name: 'p256dh' | 'auth') => fromBase64Url(data.keys[name]).buffer,
+      toJSON: () => ({ endpoint: data.endpoint, expirationTime: null, keys: data.keys }),
+      unsubscribe: async () => { localStorage.removeItem(KEY); return true; },
+    });
+    PushManager.prototype.subscribe = async function (options?: PushSubscriptionOptionsInit) {
+      const key = options?.applicationServerKey;
+      if (!options?.userVisibleOnly || !key) throw new DOMException('userVisibleOnly and a key are required', 'NotAllowedError');
+      const bytes = typeof key === 'string' ? fromBase64Url(key) : new Uint8Array(key instanceof ArrayBuffer ? key : (key as ArrayBufferView).buffer);
+      const data = await (window as any).__pushServiceSubscribe(toBase64Url(bytes));
+      localStorage.setItem(KEY, JSON.stringify(data));
+      return asSubscription(data) as unknown as PushSubscription;
+    };
+    PushManager.prototype.getSubscription = async function () {
+      const saved = localStorage.getItem(KEY);
+      return (saved ? asSubscription(JSON.parse(saved)) : null) as unknown as PushSubscription;
+    };
+  });
+}
+
+/** The web-push-testing client id of this page's subscription. */
+export async function clientHash(page: Page): Promise<string> {
+  return page.evaluate(() => JSON.parse(localStorage.getItem('__standInPushSubscription')!).clientHash);
+}
+
+/** Messages web-push-testing received for a subscription, already VAPID-checked and decrypted. */
+export async function decryptedMessages(hash: string): Promise<string[]> {
+  const response = await fetch(`${PUSH_SERVICE_URL}/get-notifications`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ clientHash: hash }),
+  });
+  const json = await response.json();
+  if (!response.ok) throw new Error(json.error?.message ?? `get-notifications answered ${response.status}`);
+  return json.data.messages;
+}
+
+export async function expireAtPushService(hash: string) {
+  const response = await fetch(`${PUSH_SERVICE_URL}/expire-subscription/${hash}`, { method: 'POST' });
+  expect(response.ok).toBeTruthy();
+}
+
+export async function shownNotifications(page: Page): Promise<ShownNotification[]> {
+  return page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.ready;
+    const list = await registration.getNotifications();
+    return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
+  });
+}
+
+/**
+ * Hands a push message to the page's real service worker through the DevTools protocol
+ * and waits until it shows a notification titled `title`. A first delivery is sometimes
+ * lost by Chromium, so it is repeated after 3 s without a notification.
+ */
+export async function deliverToServiceWorker(page: Page, data: string, title: string): Promise<ShownNotification> {
+  const cdp = await page.context().newCDPSession(page);
+  let registrationId: string | undefined;
+  let activated = false;
+  cdp.on('ServiceWorker.workerRegistrationUpdated', (event) => {
+    for (const r of event.registrations) {
+      if (!r.isDeleted && r.scopeURL === `${BASE_URL}/`) registrationId = r.registrationId;
+    }
+  });
+  cdp.on('ServiceWorker.workerVersionUpdated', (event) => {
+    if (event.versions.some((v) => v.status === 'activated')) activated = true;
+  });
+  const workerErrors: string[] = [];
+  cdp.on('ServiceWorker.workerErrorReported', (event) => workerErrors.push(event.errorMessage.errorMessage));
+  await cdp.send('ServiceWorker.enable');
+  await expect.poll(() => Boolean(registrationId && activated), { message: 'service worker activated' }).toBe(true);
+
+  for (let attempt = 1; ; attempt++) {
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin: BASE_URL, registrationId: registrationId!, data });
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline) {
+      const shown = (await shownNotifications(page)).find((n) => n.title === title);
+      if (shown) {
+        await cdp.detach();
+        return shown;
+      }
+      await page.waitForTimeout(100);
+    }
+    if (attempt === 3) throw new Error(`no notification after 3 deliveries; worker errors: ${workerErrors.join('; ')}`);
+  }
+}
+
+/** Signs in at /admin, creating the first admin through the set-up page if none exists yet. */
+export async function signInAsAdmin(page: Page) {
+  await page.goto('/admin');
+  await page.waitForURL(/\/admin\/(setup|login)$/);
+  await hydrated(page);
+  await page.getByLabel('User name').fill(ADMIN.username);
+  if (page.url().endsWith('/admin/setup')) {
+    await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+    await page.getByLabel('Password again').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Create admin' }).click();
+  } else {
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await expect(page.getByRole('heading', { name: 'Campaigns', level: 1 })).toBeVisible();
+  await hydrated(page);
+}
+
+/** Composes and sends a campaign through the real form; waits until it has been sent. */
+export async function sendCampaign(page: Page, campaign: { title: string; body: string; url?: string }) {
+  await page.getByLabel('Title').fill(campaign.title);
+  await page.getByLabel('Body').fill(campaign.body);
+  await page.getByLabel('Link URL').fill(campaign.url ?? '');
+  await page.getByRole('button', { name: 'Send now' }).click();
+  const queued = page.getByRole('status').filter({ hasText: 'is queued' });
+  await expect(queued).toBeVisible();
+  const id = Number((await queued.textContent())!.match(/#(\d+)/)![1]);
+  const row = page.locator(`tr[data-campaign="${id}"]`);
+  await expect(row).toHaveAttribute('data-status', 'sent', { timeout: 20_000 });
+  return { id, row };
+}
+
+/** How many subscribers the server has, as the admin sees it. */
+export async function audienceSize(adminPage: Page): Promise<number> {
+  const response = await adminPage.request.post('/api/admin/audience_size');
+  expect(response.ok()).toBeTruthy();
+  return response.json();
+}
+
+/** Opens the public page as a visitor whose browser has granted notifications. */
+export async function openAsVisitor(context: BrowserContext): Promise<Page> {
+  await context.grantPermissions(['notifications'], { origin: BASE_URL });
+  await usePushServiceStandIn(context);
+  const page = await context.newPage();
+  await page.goto('/');
+  await hydrated(page);
+  return page;
+}

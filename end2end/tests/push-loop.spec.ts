@@ -1,0 +1,138 @@
+import { expect, test } from '@playwright/test';
+import { BASE_URL } from '../playwright.config';
+import {
+  audienceSize, clientHash, decryptedMessages, deliverToServiceWorker, expireAtPushService, hydrated,
+  openAsVisitor, sendCampaign, signInAsAdmin,
+} from './helpers';
+
+test('the set-up page creates the first admin and then closes', async ({ page, browser }) => {
+  await signInAsAdmin(page);
+
+  const stranger = await browser.newContext();
+  const strangerPage = await stranger.newPage();
+  await strangerPage.goto('/admin/setup');
+  await expect(strangerPage).toHaveURL(/\/admin\/login$/);
+  await stranger.close();
+});
+
+test('a visitor subscribes, an admin sends, and the service worker shows exactly that notification', async ({ browser }) => {
+  const visitor = await browser.newContext();
+  const page = await openAsVisitor(visitor);
+  const widget = page.locator('.subscribe');
+  await expect(widget).toHaveAttribute('data-state', 'not-asked');
+
+  await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
+  await expect(widget).toHaveAttribute('data-state', 'subscribed');
+  await expect(page.getByText('You are subscribed')).toBeVisible();
+  const hash = await clientHash(page);
+
+  // A reload shows the true state.
+  await page.reload();
+  await hydrated(page);
+  await expect(widget).toHaveAttribute('data-state', 'subscribed');
+
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signInAsAdmin(admin);
+  const title = `Spring sale ${Date.now()}`;
+  const body = 'Everything 20% off — until Sunday';
+  const { id, row } = await sendCampaign(admin, { title, body, url: `${BASE_URL}/?from=push` });
+  await expect(row.locator('td.sent')).not.toHaveText('0');
+
+  // web-push-testing checked our VAPID signature and decrypted exactly what was composed.
+  const messages = await decryptedMessages(hash);
+  const message = messages.map((m) => JSON.parse(m)).find((m) => m.campaign === id);
+  expect(message).toEqual({ campaign: id, title, body, url: `${BASE_URL}/?from=push` });
+
+  // That very message, handed to the real service worker, becomes the notification.
+  const raw = messages.find((m) => JSON.parse(m).campaign === id)!;
+  const shown = await deliverToServiceWorker(page, raw, title);
+  expect(shown).toMatchObject({ title, body, tag: `campaign-${id}`, data: { url: `${BASE_URL}/?from=push`, campaign: id } });
+
+  await visitor.close();
+  await adminContext.close();
+});
+
+test('a malformed push still shows a generic notification instead of failing', async ({ browser }) => {
+  const visitor = await browser.newContext();
+  const page = await openAsVisitor(visitor);
+  await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
+  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
+
+  const shown = await deliverToServiceWorker(page, 'this is not JSON', 'New notification');
+  expect(shown.body).toContain('Open the site');
+  await visitor.close();
+});
+
+test('unsubscribing removes the subscription in the browser and on the server', async ({ browser }) => {
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signInAsAdmin(admin);
+  const before = await audienceSize(admin);
+
+  const visitor = await browser.newContext();
+  const page = await openAsVisitor(visitor);
+  await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
+  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
+  expect(await audienceSize(admin)).toBe(before + 1);
+
+  await page.getByRole('button', { name: 'Unsubscribe' }).click();
+  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'not-asked');
+  expect(await audienceSize(admin)).toBe(before);
+  expect(await page.evaluate(async () => (await navigator.serviceWorker.ready).pushManager.getSubscription())).toBeNull();
+
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByRole('button', { name: 'Subscribe to notifications' })).toBeVisible();
+  await visitor.close();
+  await adminContext.close();
+});
+
+test('a visitor who blocked notifications is told how to allow them again', async ({ browser }) => {
+  const visitor = await browser.newContext();
+  const page = await visitor.newPage();
+  const cdp = await visitor.newCDPSession(page);
+  // Browser-level commands need the Playwright context's id, or they change another profile.
+  const { targetInfo } = await cdp.send('Target.getTargetInfo');
+  await cdp.send('Browser.setPermission', {
+    permission: { name: 'notifications' }, setting: 'denied', origin: BASE_URL, browserContextId: targetInfo.browserContextId,
+  });
+  await page.goto('/');
+  await hydrated(page);
+
+  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'denied');
+  await expect(page.getByText('Notifications are blocked for this site')).toBeVisible();
+  await expect(page.getByText('set Notifications to Allow')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Subscribe to notifications' })).toHaveCount(0);
+  await visitor.close();
+});
+
+test('a browser without web push is told so instead of offering a button that cannot work', async ({ browser }) => {
+  const visitor = await browser.newContext();
+  await visitor.addInitScript(() => { delete (window as any).PushManager; });
+  const page = await visitor.newPage();
+  await page.goto('/');
+  await hydrated(page);
+  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'unsupported');
+  await expect(page.getByText('cannot receive web notifications')).toBeVisible();
+  await visitor.close();
+});
+
+test('a subscription expired at the push service is gone after the next campaign', async ({ browser }) => {
+  const visitor = await browser.newContext();
+  const page = await openAsVisitor(visitor);
+  await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
+  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
+  await expireAtPushService(await clientHash(page));
+
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signInAsAdmin(admin);
+  const before = await audienceSize(admin);
+  const { row } = await sendCampaign(admin, { title: `After expiry ${Date.now()}`, body: 'Who is still there?' });
+
+  await expect(row.locator('td.expired')).toHaveText('1');
+  expect(await audienceSize(admin)).toBe(before - 1);
+  await visitor.close();
+  await adminContext.close();
+});
