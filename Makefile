@@ -3,9 +3,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-# cargo-leptos builds the debug server with this flag; giving `cargo test` the same one
-# lets both share compiled dependencies instead of rebuilding them all.
-TEST_RUSTFLAGS := --cfg erase_components
+# `cargo test` must compile with what cargo-leptos compiles the server with: the same
+# RUSTFLAGS lets both share compiled dependencies, and Leptos reads LEPTOS_OUTPUT_NAME at
+# compile time to name the wasm file the pages load (without it, the test build would
+# overwrite target/debug/tidings with a server asking for a file that does not exist).
+CARGO_LEPTOS_ENV := RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=tidings
 
 .PHONY: run test tools test-deps build test-rust test-e2e release clean-db
 
@@ -31,7 +33,7 @@ test-deps:
 test: build test-deps test-rust test-e2e
 
 test-rust:
-	RUSTFLAGS="$(TEST_RUSTFLAGS)" cargo test --features ssr
+	$(CARGO_LEPTOS_ENV) cargo test --features ssr
 
 test-e2e:
 	cd end2end && npx playwright test

@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::subscription::parse::{EndpointPolicy, HostPattern};
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
@@ -13,8 +15,9 @@ pub struct Config {
     /// The VAPID `sub` claim: a contact for push services (RFC 8292 §2.1).
     pub vapid_subject: VapidSubject,
     pub initial_admin: Option<(String, String)>,
-    /// Test-only: accept `http://localhost` / `http://127.0.0.1` push endpoints.
-    pub allow_loopback_endpoints: bool,
+    /// Which push endpoints are accepted: known push-service hosts, and (test-only)
+    /// loopback addresses.
+    pub endpoint_policy: EndpointPolicy,
     /// How many push requests may be in flight at once.
     pub send_concurrency: usize,
     /// The folder cargo-leptos built the site into (wasm, JS, CSS, public assets).
@@ -82,10 +85,21 @@ impl Config {
                 &var("TIDINGS_VAPID_SUBJECT").unwrap_or_else(|| DEFAULT_VAPID_SUBJECT.into()),
             )?,
             initial_admin,
-            allow_loopback_endpoints: matches!(
-                var("TIDINGS_ALLOW_LOOPBACK_ENDPOINTS").as_deref(),
-                Some("1" | "true" | "yes")
-            ),
+            endpoint_policy: EndpointPolicy {
+                allowed_hosts: match var("TIDINGS_PUSH_HOSTS") {
+                    Some(list) => list
+                        .split(',')
+                        .filter(|h| !h.trim().is_empty())
+                        .map(HostPattern::parse)
+                        .collect::<Result<_, _>>()
+                        .map_err(|e| format!("TIDINGS_PUSH_HOSTS: {e}"))?,
+                    None => EndpointPolicy::default().allowed_hosts,
+                },
+                allow_loopback: matches!(
+                    var("TIDINGS_ALLOW_LOOPBACK_ENDPOINTS").as_deref(),
+                    Some("1" | "true" | "yes")
+                ),
+            },
             send_concurrency,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
         })

@@ -31,7 +31,7 @@ pub struct RunningServer {
 /// Opens the database (applying migrations), loads or creates the VAPID keys, starts the
 /// dispatcher and begins serving. `config.listen` may use port 0; `addr` is the real one.
 pub async fn start(config: Config) -> Result<RunningServer, String> {
-    if config.allow_loopback_endpoints {
+    if config.endpoint_policy.allow_loopback {
         tracing::warn!(
             "TIDINGS_ALLOW_LOOPBACK_ENDPOINTS is on: http://localhost push endpoints are accepted. \
              This is for tests only; never enable it in production."

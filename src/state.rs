@@ -27,6 +27,6 @@ impl AppState {
     }
 
     pub fn endpoint_policy(&self) -> EndpointPolicy {
-        EndpointPolicy { allow_loopback: self.config.allow_loopback_endpoints }
+        self.config.endpoint_policy.clone()
     }
 }

@@ -25,6 +25,22 @@ async fn admin_functions_refuse_callers_without_a_session() {
 }
 
 #[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site_strict() {
+    let app = spawn_app().await;
+    let response = app.call("admin/login", &[("username", ADMIN_USER), ("password", ADMIN_PASSWORD)]).await;
+    let cookie = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("tidings_session="))
+        .expect("signing in sets the session cookie")
+        .to_ascii_lowercase();
+    assert!(cookie.contains("httponly"), "{cookie}");
+    assert!(cookie.contains("samesite=strict"), "{cookie}");
+}
+
+#[tokio::test]
 async fn a_wrong_password_is_refused_and_grants_nothing() {
     let app = spawn_app().await;
 

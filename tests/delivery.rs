@@ -104,6 +104,19 @@ async fn a_500_keeps_the_subscription_and_counts_it_failed() {
 }
 
 #[tokio::test]
+async fn a_redirect_from_a_push_service_is_not_followed() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    app.subscribe(&push.subscription(StatusCode::TEMPORARY_REDIRECT)).await;
+    app.login().await;
+
+    let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
+
+    assert_eq!(push.redirects_followed(), 0, "a redirect could point the sender at an internal address");
+    assert_eq!((campaign.sent, campaign.failed), (0, 1));
+}
+
+#[tokio::test]
 async fn an_unreachable_push_service_fails_the_delivery_and_keeps_the_subscription() {
     let app = spawn_app().await;
     // Bind and drop a listener: nothing accepts connections on that port any more.

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use web_push::{ContentEncoding, SubscriptionInfo, WebPushMessageBuilder};
 
+use super::address::GuardedResolver;
 use super::vapid::VapidKeys;
 use crate::campaign::Urgency;
 use crate::store::{DeliveryOutcome, OutcomeKind, SubscriptionRow};
@@ -26,7 +27,9 @@ pub struct PushClient {
 
 impl PushClient {
     pub fn new(policy: EndpointPolicy) -> Result<Self, reqwest::Error> {
+        let resolver = GuardedResolver { allow_loopback: policy.allow_loopback };
         let http = reqwest::Client::builder()
+            .dns_resolver(std::sync::Arc::new(resolver))
             // A push service never redirects; following one would let an endpoint point us
             // at an internal address.
             .redirect(reqwest::redirect::Policy::none())
@@ -47,7 +50,7 @@ impl PushClient {
             error: Some(error),
         };
         // Checked again at send time: the policy may have changed since the visitor subscribed.
-        let endpoint = match PushEndpoint::parse(&to.endpoint, self.policy) {
+        let endpoint = match PushEndpoint::parse(&to.endpoint, &self.policy) {
             Ok(endpoint) => endpoint,
             Err(error) => return failed(error.to_string()),
         };
@@ -72,9 +75,21 @@ impl PushClient {
                 DeliveryOutcome { subscription_id: to.id, kind, status_code: Some(status), error }
             }
             Err(error) if error.is_timeout() => failed("timed out".into()),
-            Err(error) => failed(format!("connection failed: {error}")),
+            Err(error) => failed(format!("connection failed: {}", with_causes(&error))),
         }
     }
+}
+
+/// An error and its causes on one line: reqwest's own message hides why it failed.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn build_request(

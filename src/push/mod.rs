@@ -1,4 +1,5 @@
 //! Talking to push services: VAPID keys and signatures, encryption, the HTTP client.
 
+pub mod address;
 pub mod client;
 pub mod vapid;

@@ -18,7 +18,7 @@ pub async fn vapid_public_key() -> Result<String, AppError> {
 pub async fn subscribe(endpoint: String, p256dh: String, auth: String) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let subscription = parse::NewSubscription::parse(&endpoint, &p256dh, &auth, state.endpoint_policy())?;
+        let subscription = parse::NewSubscription::parse(&endpoint, &p256dh, &auth, &state.endpoint_policy())?;
         let user_agent = user_agent().await;
         state.store.upsert_subscription(&subscription, user_agent.as_deref()).await?;
         Ok(())
@@ -31,7 +31,7 @@ pub async fn subscribe(endpoint: String, p256dh: String, auth: String) -> Result
 pub async fn unsubscribe(endpoint: String) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let endpoint = parse::PushEndpoint::parse(&endpoint, state.endpoint_policy())?;
+        let endpoint = parse::PushEndpoint::parse(&endpoint, &state.endpoint_policy())?;
         state.store.delete_subscription_by_endpoint(endpoint.as_str()).await?;
         Ok(())
     })
@@ -50,10 +50,10 @@ pub async fn resubscribe(
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
         let policy = state.endpoint_policy();
-        let subscription = parse::NewSubscription::parse(&endpoint, &p256dh, &auth, policy)?;
+        let subscription = parse::NewSubscription::parse(&endpoint, &p256dh, &auth, &policy)?;
         let user_agent = user_agent().await;
         state.store.upsert_subscription(&subscription, user_agent.as_deref()).await?;
-        if let Ok(old) = parse::PushEndpoint::parse(&old_endpoint, policy) {
+        if let Ok(old) = parse::PushEndpoint::parse(&old_endpoint, &policy) {
             if old != subscription.endpoint {
                 state.store.delete_subscription_by_endpoint(old.as_str()).await?;
             }

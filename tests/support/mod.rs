@@ -10,6 +10,7 @@ use reqwest::StatusCode;
 use tidings::campaign::CampaignSummary;
 use tidings::config::{Config, VapidSubject};
 use tidings::state::AppState;
+use tidings::subscription::parse::EndpointPolicy;
 
 pub use push_service::{PushService, TestSubscription};
 
@@ -26,17 +27,23 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with the test's own changes to the configuration.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let config = Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: format!("sqlite:{}", dir.path().join("tidings.db").display()),
         public_url: "http://127.0.0.1".into(),
         vapid_subject: VapidSubject::parse(VAPID_SUBJECT).unwrap(),
         initial_admin: Some((ADMIN_USER.into(), ADMIN_PASSWORD.into())),
-        allow_loopback_endpoints: true,
+        endpoint_policy: EndpointPolicy { allow_loopback: true, ..EndpointPolicy::default() },
         send_concurrency: 8,
         site_root: "target/site".into(),
     };
+    configure(&mut config);
     let server = tidings::server::start(config).await.expect("Tidings starts");
     let client = reqwest::Client::builder()
         .cookie_store(true)

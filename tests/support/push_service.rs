@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, post};
 use axum::Router;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -55,6 +56,8 @@ struct Inner {
     received: Vec<Received>,
     /// Requests that failed verification or decryption: a correct sender makes none.
     rejected: Vec<String>,
+    /// Requests that followed one of our redirects (a push sender must never follow them).
+    redirects_followed: usize,
 }
 
 #[derive(Clone)]
@@ -70,6 +73,7 @@ impl PushService {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = Router::new()
             .route("/push/{client}", post(receive))
+            .route("/elsewhere", any(follow_redirect))
             .with_state((inner.clone(), base.clone()));
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self { base, inner }
@@ -97,6 +101,10 @@ impl PushService {
     pub fn rejected(&self) -> Vec<String> {
         self.inner.lock().unwrap().rejected.clone()
     }
+
+    pub fn redirects_followed(&self) -> usize {
+        self.inner.lock().unwrap().redirects_followed
+    }
 }
 
 fn rand_id() -> u64 {
@@ -112,20 +120,28 @@ async fn receive(
     Path(client): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> Response {
     let mut inner = inner.lock().unwrap();
     let result = verify_and_decrypt(&inner, &base, &client, &headers, &body);
     match result {
         Ok(received) => {
             let status = inner.clients[&client].respond_with;
             inner.received.push(received);
-            status
+            if status.is_redirection() {
+                return (status, [(header::LOCATION, format!("{base}/elsewhere"))]).into_response();
+            }
+            status.into_response()
         }
         Err((status, why)) => {
             inner.rejected.push(format!("{client}: {why}"));
-            status
+            status.into_response()
         }
     }
+}
+
+async fn follow_redirect(State((inner, _)): State<Shared>) -> StatusCode {
+    inner.lock().unwrap().redirects_followed += 1;
+    StatusCode::CREATED
 }
 
 fn verify_and_decrypt(
