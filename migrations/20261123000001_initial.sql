@@ -35,20 +35,25 @@ CREATE TABLE campaigns (
     created_by  INTEGER REFERENCES admins(id),
     created_at  INTEGER NOT NULL,
     started_at  INTEGER,
-    finished_at INTEGER
+    finished_at INTEGER,
+    -- A problem the admin must see, e.g. push services rejecting our VAPID signature.
+    error       TEXT
 );
 CREATE INDEX campaigns_by_status ON campaigns (status, id);
 
 -- One row per (campaign, recipient). subscription_id deliberately has no foreign key:
 -- an expired subscription is deleted, but its delivery row stays to be counted.
+-- status: pending → sending → sent | expired | failed; a retry goes back to pending with a
+-- later next_attempt_at.
 CREATE TABLE deliveries (
     campaign_id      INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
     subscription_id  INTEGER NOT NULL,
     status           TEXT    NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'expired', 'failed')),
     attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  INTEGER NOT NULL DEFAULT 0,   -- Unix milliseconds
     last_status_code INTEGER,
     last_error       TEXT,
     sent_at          INTEGER,
     PRIMARY KEY (campaign_id, subscription_id)
 ) WITHOUT ROWID;
-CREATE INDEX deliveries_by_status ON deliveries (campaign_id, status);
+CREATE INDEX deliveries_due ON deliveries (campaign_id, status, next_attempt_at);

@@ -3,7 +3,9 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
+use crate::delivery::RetryPolicy;
 use crate::subscription::parse::{EndpointPolicy, HostPattern};
 
 #[derive(Debug, Clone)]
@@ -20,6 +22,9 @@ pub struct Config {
     pub endpoint_policy: EndpointPolicy,
     /// How many push requests may be in flight at once.
     pub send_concurrency: usize,
+    /// How long one push request may take, connecting included.
+    pub push_timeout: Duration,
+    pub retry: RetryPolicy,
     /// The folder cargo-leptos built the site into (wasm, JS, CSS, public assets).
     pub site_root: PathBuf,
 }
@@ -69,15 +74,20 @@ impl Config {
             (None, None) => None,
             _ => return Err("set both TIDINGS_ADMIN_USERNAME and TIDINGS_ADMIN_PASSWORD, or neither".into()),
         };
-        let send_concurrency = match var("TIDINGS_SEND_CONCURRENCY") {
+        let number = |name: &str, range: std::ops::RangeInclusive<u64>, default: u64| match var(name) {
             Some(v) => v
-                .parse::<usize>()
+                .parse::<u64>()
                 .ok()
-                .filter(|n| (1..=10_000).contains(n))
-                .ok_or("TIDINGS_SEND_CONCURRENCY must be a number from 1 to 10000")?,
-            None => 64,
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| format!("{name} must be a whole number from {} to {}", range.start(), range.end())),
+            None => Ok(default),
         };
         Ok(Self {
+            push_timeout: Duration::from_secs(number("TIDINGS_PUSH_TIMEOUT_SECS", 1..=120, 15)?),
+            retry: RetryPolicy {
+                max_attempts: number("TIDINGS_MAX_ATTEMPTS", 1..=20, u64::from(RetryPolicy::default().max_attempts))? as u32,
+                ..RetryPolicy::default()
+            },
             listen,
             database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite:tidings.db".into()),
             public_url: var("TIDINGS_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen}")),
@@ -100,7 +110,7 @@ impl Config {
                     Some("1" | "true" | "yes")
                 ),
             },
-            send_concurrency,
+            send_concurrency: number("TIDINGS_SEND_CONCURRENCY", 1..=10_000, 64)? as usize,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
         })
     }

@@ -48,13 +48,15 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     let state = AppState { store, config: config.clone(), vapid, dispatcher_wake: Arc::new(Notify::new()) };
     crate::admin::auth::ssr::ensure_initial_admin(&state).await?;
 
-    let client = PushClient::new(state.endpoint_policy()).map_err(|e| format!("building the HTTP client: {e}"))?;
+    let client = PushClient::new(state.endpoint_policy(), config.push_timeout)
+        .map_err(|e| format!("building the HTTP client: {e}"))?;
     Dispatcher {
         store: state.store.clone(),
         client,
         vapid: state.vapid.clone(),
         wake: state.dispatcher_wake.clone(),
         concurrency: config.send_concurrency,
+        retry: config.retry,
     }
     .spawn();
 

@@ -3,12 +3,15 @@
 use leptos::prelude::*;
 
 use crate::app::format_time;
-use crate::campaign::{list_campaigns, CampaignSummary, SendCampaign};
+use super::pages::FormError;
+use crate::campaign::{list_campaigns, CampaignSummary, CancelCampaign, SendCampaign};
 
 #[component]
 pub fn CampaignList(send: ServerAction<SendCampaign>) -> impl IntoView {
     let tick = RwSignal::new(0u32);
-    let campaigns = Resource::new(move || (send.version().get(), tick.get()), |_| list_campaigns());
+    let cancel = ServerAction::<CancelCampaign>::new();
+    let campaigns =
+        Resource::new(move || (send.version().get(), cancel.version().get(), tick.get()), |_| list_campaigns());
 
     // Poll only while something is queued or sending; an idle list costs nothing.
     #[cfg(feature = "hydrate")]
@@ -28,16 +31,17 @@ pub fn CampaignList(send: ServerAction<SendCampaign>) -> impl IntoView {
                     Ok(list) if list.is_empty() => view! {
                         <p class="empty">"No campaigns yet. Write one above: it goes to every subscriber at once, and its progress shows here."</p>
                     }.into_any(),
-                    Ok(list) => view! { <CampaignTable list/> }.into_any(),
+                    Ok(list) => view! { <CampaignTable list cancel/> }.into_any(),
                     Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
                 })}
             </Transition>
+            <FormError result=cancel.value().into()/>
         </section>
     }
 }
 
 #[component]
-fn CampaignTable(list: Vec<CampaignSummary>) -> impl IntoView {
+fn CampaignTable(list: Vec<CampaignSummary>, cancel: ServerAction<CancelCampaign>) -> impl IntoView {
     view! {
         <table class="campaigns">
             <thead>
@@ -54,8 +58,20 @@ fn CampaignTable(list: Vec<CampaignSummary>) -> impl IntoView {
                 {list.into_iter().map(|c| view! {
                     <tr data-campaign=c.id data-status=c.status.clone()>
                         <td data-label="When">{format_time(c.created_at)}</td>
-                        <td data-label="Title" class="title">{c.title.clone()}</td>
-                        <td data-label="Status"><StatusBadge campaign=c.clone()/></td>
+                        <td data-label="Title" class="title">
+                            {c.title.clone()}
+                            {c.error.clone().map(|error| view! { <p class="campaign-error" role="alert">{error}</p> })}
+                        </td>
+                        <td data-label="Status">
+                            <StatusBadge campaign=c.clone()/>
+                            {c.is_active().then(|| view! {
+                                <ActionForm action=cancel attr:class="cancel">
+                                    <input type="hidden" name="id" value=c.id.to_string()/>
+                                    <button class="btn small" type="submit"
+                                        aria-label=format!("Cancel campaign {}", c.title)>"Cancel"</button>
+                                </ActionForm>
+                            })}
+                        </td>
                         <td data-label="Sent" class="num sent">{c.sent}</td>
                         <td data-label="Failed" class="num failed">{c.failed}</td>
                         <td data-label="Expired" class="num expired">{c.expired}</td>

@@ -19,6 +19,8 @@ pub struct CampaignSummary {
     pub title: String,
     /// draft → queued → sending → sent | cancelled | failed
     pub status: String,
+    /// A problem the admin must act on (e.g. VAPID rejected), if any.
+    pub error: Option<String>,
     pub created_at: i64,
     pub finished_at: Option<i64>,
     pub targeted: i64,
@@ -68,6 +70,22 @@ pub async fn send_campaign(
         state.dispatcher_wake.notify_one();
         tracing::info!(campaign = id, admin = %admin.username, "campaign queued");
         Ok(id)
+    })
+    .await
+}
+
+/// Stops a queued or sending campaign: no new push starts after this returns (requests
+/// already in flight finish). Deliveries not yet sent stay unsent.
+#[server(endpoint = "admin/cancel_campaign")]
+pub async fn cancel_campaign(id: i64) -> Result<(), AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let admin = crate::admin::auth::ssr::require_admin().await?;
+        if !state.store.cancel_campaign(id).await? {
+            return Err(AppError::Conflict("Only a queued or sending campaign can be cancelled.".into()));
+        }
+        tracing::info!(campaign = id, admin = %admin.username, "campaign cancelled");
+        Ok(())
     })
     .await
 }

@@ -1,8 +1,14 @@
-//! The background dispatcher: takes queued campaigns and sends them to every recipient.
+//! The background dispatcher: takes running campaigns and sends them to every recipient.
 //!
-//! All state is in the database (campaign and delivery status), so a restart simply
-//! resumes: deliveries that were in flight are put back in the queue on start.
+//! All state is in the database (campaign and delivery status, attempts, next attempt
+//! time), so a restart simply resumes: deliveries that were in flight are put back in the
+//! queue on start.
 
+mod outcome;
+
+pub use outcome::{decide, RetryPolicy};
+
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,10 +18,13 @@ use tokio::sync::Notify;
 use crate::campaign::{NotificationPayload, Urgency};
 use crate::push::client::{PushClient, PushMessage};
 use crate::push::vapid::VapidKeys;
-use crate::store::{CampaignRow, Store};
+use crate::store::{now_ms, CampaignRow, ClaimedDelivery, Store};
 
-/// How often to look for work when nobody wakes us (e.g. another process queued it).
+/// The longest the dispatcher sleeps without looking for work (another process may have
+/// queued some, or a retry may have come due).
 const IDLE_POLL: Duration = Duration::from_secs(1);
+/// How often a running batch checks whether its campaign was cancelled.
+const CANCEL_CHECK: Duration = Duration::from_millis(200);
 
 pub struct Dispatcher {
     pub store: Store,
@@ -24,6 +33,7 @@ pub struct Dispatcher {
     pub wake: Arc<Notify>,
     /// The most push requests in flight at once.
     pub concurrency: usize,
+    pub retry: RetryPolicy,
 }
 
 impl Dispatcher {
@@ -38,45 +48,82 @@ impl Dispatcher {
             Err(error) => tracing::error!(%error, "could not requeue interrupted deliveries"),
         }
         loop {
-            match self.work_once().await {
+            let idle = match self.work_once().await {
                 Ok(true) => continue,
-                Ok(false) => {}
-                Err(error) => tracing::error!(%error, "dispatcher error; retrying shortly"),
-            }
+                Ok(false) => self.time_until_next_due().await,
+                Err(error) => {
+                    tracing::error!(%error, "dispatcher error; retrying shortly");
+                    IDLE_POLL
+                }
+            };
             tokio::select! {
                 _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(IDLE_POLL) => {}
+                _ = tokio::time::sleep(idle) => {}
             }
         }
     }
 
-    /// Sends one batch of the oldest active campaign. Returns whether there was work.
+    /// Sends one batch of the oldest campaign with due work. Returns whether it did.
     async fn work_once(&self) -> Result<bool, sqlx::Error> {
-        let Some(campaign) = self.store.next_active_campaign().await? else {
+        for id in self.store.finish_done_campaigns().await? {
+            tracing::info!(campaign = id, "campaign finished");
+        }
+        let Some(campaign) = self.store.next_campaign_with_due_work(now_ms()).await? else {
             return Ok(false);
         };
         if campaign.status == "queued" {
             self.store.mark_campaign_sending(campaign.id).await?;
             tracing::info!(campaign = campaign.id, "sending campaign");
         }
-        // Several batches' worth keeps every slot busy without holding many rows in memory.
+        // Several rounds' worth keeps every slot busy without holding many rows in memory.
         let batch_size = (self.concurrency * 4).max(64) as i64;
-        let recipients = self.store.claim_deliveries(campaign.id, batch_size).await?;
-        if recipients.is_empty() {
-            if self.store.finish_campaign_if_done(campaign.id).await? {
-                tracing::info!(campaign = campaign.id, "campaign sent");
-            }
-            return Ok(true);
-        }
-        let message = message_for(&campaign);
-        let message = &message;
-        let outcomes: Vec<_> = stream::iter(recipients)
-            .map(|recipient| async move { self.client.send(&self.vapid, &recipient, message).await })
-            .buffer_unordered(self.concurrency)
-            .collect()
-            .await;
-        self.store.record_outcomes(campaign.id, &outcomes).await?;
+        let claimed = self.store.claim_deliveries(campaign.id, batch_size, now_ms()).await?;
+        self.send_and_record(&campaign, claimed).await?;
         Ok(true)
+    }
+
+    /// Sends to every claimed recipient, at most `concurrency` at a time, and records
+    /// outcomes as they come in (so a crash can resend only what was in flight or being
+    /// written: at most about twice `concurrency`). If the campaign is cancelled meanwhile,
+    /// requests not yet started are not made.
+    async fn send_and_record(&self, campaign: &CampaignRow, claimed: Vec<ClaimedDelivery>) -> Result<(), sqlx::Error> {
+        let message = &message_for(campaign);
+        let cancelled = &AtomicBool::new(false);
+        let mut outcomes = stream::iter(claimed)
+            .map(|delivery| async move {
+                if cancelled.load(Ordering::Relaxed) {
+                    return outcome::untouched(delivery.recipient.id);
+                }
+                let result = self.client.send(&self.vapid, &delivery.recipient, message).await;
+                decide(delivery.recipient.id, result, delivery.attempts, &self.retry, now_ms(), rand::random())
+            })
+            .buffer_unordered(self.concurrency)
+            .ready_chunks(self.concurrency);
+        let mut cancel_check = tokio::time::interval(CANCEL_CHECK);
+        loop {
+            tokio::select! {
+                chunk = outcomes.next() => {
+                    let Some(chunk) = chunk else { return Ok(()) };
+                    self.store.record_outcomes(campaign.id, &chunk).await?;
+                    if chunk.iter().any(|o| matches!(o.status_code, Some(401 | 403))) {
+                        self.store.flag_vapid_rejections(campaign.id).await?;
+                    }
+                }
+                _ = cancel_check.tick(), if !cancelled.load(Ordering::Relaxed) => {
+                    if self.store.campaign_status(campaign.id).await?.as_deref() == Some("cancelled") {
+                        tracing::info!(campaign = campaign.id, "cancelled: no new pushes for it");
+                        cancelled.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn time_until_next_due(&self) -> Duration {
+        match self.store.next_due_at().await {
+            Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)).min(IDLE_POLL),
+            _ => IDLE_POLL,
+        }
     }
 }
 
@@ -92,6 +139,7 @@ fn message_for(campaign: &CampaignRow) -> PushMessage {
         payload: payload.to_bytes(),
         ttl_secs: u32::try_from(campaign.ttl_secs).unwrap_or(0),
         urgency: Urgency::parse(&campaign.urgency).unwrap_or(Urgency::Normal),
+        // Derived from the campaign, so a copy resent after a crash replaces the first.
         topic: format!("campaign{}", campaign.id),
     }
 }

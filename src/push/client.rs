@@ -1,13 +1,15 @@
 //! The one outbound HTTP client, and how one push request is built and sent (RFC 8030 §5).
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use web_push::{ContentEncoding, SubscriptionInfo, WebPushMessageBuilder};
 
 use super::address::GuardedResolver;
 use super::vapid::VapidKeys;
 use crate::campaign::Urgency;
-use crate::store::{DeliveryOutcome, OutcomeKind, SubscriptionRow};
+use crate::store::SubscriptionRow;
 use crate::subscription::parse::{EndpointPolicy, PushEndpoint};
 
 /// What every recipient of one campaign receives; encrypted separately for each.
@@ -19,44 +21,62 @@ pub struct PushMessage {
     pub topic: String,
 }
 
+/// What happened to one push request. Whether to retry is the dispatcher's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushResult {
+    /// The push service answered.
+    Answered { status: u16, retry_after: Option<Duration>, body: String },
+    /// No answer: connection refused or reset, timeout, protocol error. Usually transient.
+    NoAnswer(String),
+    /// We did not send: the endpoint is not allowed, or the message could not be built.
+    NotSent(String),
+    /// The push service asked us (429 + Retry-After) to wait until then; nothing was sent.
+    OriginPaused(Instant),
+}
+
 #[derive(Clone)]
 pub struct PushClient {
     http: reqwest::Client,
     policy: EndpointPolicy,
+    /// Push-service origins that answered 429, and until when we leave them alone.
+    paused: Arc<Mutex<HashMap<String, Instant>>>,
 }
 
+/// How long to pause an origin that says 429 without a usable Retry-After.
+const DEFAULT_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(30);
+/// A Retry-After longer than this is clipped: a campaign should not stall for a day.
+const MAX_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(3600);
+
 impl PushClient {
-    pub fn new(policy: EndpointPolicy) -> Result<Self, reqwest::Error> {
+    pub fn new(policy: EndpointPolicy, timeout: Duration) -> Result<Self, reqwest::Error> {
         let resolver = GuardedResolver { allow_loopback: policy.allow_loopback };
         let http = reqwest::Client::builder()
-            .dns_resolver(std::sync::Arc::new(resolver))
+            .dns_resolver(Arc::new(resolver))
             // A push service never redirects; following one would let an endpoint point us
             // at an internal address.
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15))
+            .connect_timeout(Duration::from_secs(5).min(timeout))
+            .timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .user_agent(concat!("Tidings/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http, policy })
+        Ok(Self { http, policy, paused: Arc::default() })
     }
 
-    /// Encrypts, signs and POSTs one message; never fails, every problem is an outcome.
-    pub async fn send(&self, vapid: &VapidKeys, to: &SubscriptionRow, message: &PushMessage) -> DeliveryOutcome {
-        let failed = |error: String| DeliveryOutcome {
-            subscription_id: to.id,
-            kind: OutcomeKind::Failed,
-            status_code: None,
-            error: Some(error),
-        };
+    /// Encrypts, signs and POSTs one message.
+    pub async fn send(&self, vapid: &VapidKeys, to: &SubscriptionRow, message: &PushMessage) -> PushResult {
         // Checked again at send time: the policy may have changed since the visitor subscribed.
         let endpoint = match PushEndpoint::parse(&to.endpoint, &self.policy) {
             Ok(endpoint) => endpoint,
-            Err(error) => return failed(error.to_string()),
+            Err(error) => return PushResult::NotSent(error.to_string()),
         };
-        let request = match build_request(vapid, &endpoint, to, message) {
+        let origin = endpoint.origin();
+        if let Some(until) = self.paused_until(&origin) {
+            return PushResult::OriginPaused(until);
+        }
+        let request = match build_request(vapid, &endpoint, &origin, to, message) {
             Ok(request) => request,
-            Err(error) => return failed(format!("could not build the push request: {error}")),
+            Err(error) => return PushResult::NotSent(format!("could not build the push request: {error}")),
         };
         let mut outgoing = self.http.post(endpoint.as_str());
         for (name, value) in request.headers() {
@@ -65,19 +85,49 @@ impl PushClient {
         match outgoing.body(request.into_body()).send().await {
             Ok(response) => {
                 let status = response.status().as_u16();
-                let kind = outcome_for_status(status);
-                let error = if kind == OutcomeKind::Sent {
-                    None
+                let retry_after = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| parse_retry_after(v, SystemTime::now()));
+                if status == 429 {
+                    self.pause(&origin, retry_after.unwrap_or(DEFAULT_RATE_LIMIT_PAUSE));
+                }
+                let body = if (200..300).contains(&status) {
+                    String::new()
                 } else {
-                    let body = response.text().await.unwrap_or_default();
-                    Some(format!("HTTP {status}: {}", body.chars().take(200).collect::<String>()))
+                    response.text().await.unwrap_or_default().chars().take(200).collect()
                 };
-                DeliveryOutcome { subscription_id: to.id, kind, status_code: Some(status), error }
+                PushResult::Answered { status, retry_after, body }
             }
-            Err(error) if error.is_timeout() => failed("timed out".into()),
-            Err(error) => failed(format!("connection failed: {}", with_causes(&error))),
+            Err(error) if error.is_timeout() => PushResult::NoAnswer("timed out".into()),
+            Err(error) => PushResult::NoAnswer(format!("connection failed: {}", with_causes(&error))),
         }
     }
+
+    fn paused_until(&self, origin: &str) -> Option<Instant> {
+        let paused = self.paused.lock().unwrap_or_else(|p| p.into_inner());
+        paused.get(origin).copied().filter(|until| *until > Instant::now())
+    }
+
+    /// RFC 8030 §8.4 / RFC 6585 §4: all sends to this origin wait; other origins go on.
+    fn pause(&self, origin: &str, wait: Duration) {
+        let until = Instant::now() + wait.min(MAX_RATE_LIMIT_PAUSE);
+        let mut paused = self.paused.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = paused.entry(origin.to_owned()).or_insert(until);
+        *entry = (*entry).max(until);
+        tracing::warn!(origin, wait_secs = wait.as_secs_f32(), "push service asked us to slow down (429)");
+    }
+}
+
+/// `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// An error and its causes on one line: reqwest's own message hides why it failed.
@@ -95,27 +145,19 @@ fn with_causes(error: &dyn std::error::Error) -> String {
 fn build_request(
     vapid: &VapidKeys,
     endpoint: &PushEndpoint,
+    origin: &str,
     to: &SubscriptionRow,
     message: &PushMessage,
 ) -> Result<http_02::Request<Vec<u8>>, web_push::WebPushError> {
-    let info = SubscriptionInfo::new(to.endpoint.as_str(), to.p256dh.as_str(), to.auth.as_str());
+    let info = SubscriptionInfo::new(endpoint.as_str(), to.p256dh.as_str(), to.auth.as_str());
     let mut builder = WebPushMessageBuilder::new(&info);
     // RFC 8291 aes128gcm only; the older aesgcm draft is not offered.
     builder.set_payload(ContentEncoding::Aes128Gcm, &message.payload);
     builder.set_ttl(message.ttl_secs);
     builder.set_urgency(message.urgency.into());
     builder.set_topic(message.topic.clone());
-    builder.set_vapid_signature(vapid.signature_for(&endpoint.origin())?);
+    builder.set_vapid_signature(vapid.signature_for(origin)?);
     Ok(web_push::request_builder::build_request(builder.build()?))
-}
-
-/// RFC 8030 §5 / §7.3 status codes, as DESIGN.md lays them out.
-pub fn outcome_for_status(status: u16) -> OutcomeKind {
-    match status {
-        200..=299 => OutcomeKind::Sent,
-        404 | 410 => OutcomeKind::Expired,
-        _ => OutcomeKind::Failed,
-    }
 }
 
 impl From<Urgency> for web_push::Urgency {
@@ -134,12 +176,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn gone_subscriptions_expire_and_other_errors_fail() {
-        assert_eq!(outcome_for_status(201), OutcomeKind::Sent);
-        assert_eq!(outcome_for_status(410), OutcomeKind::Expired);
-        assert_eq!(outcome_for_status(404), OutcomeKind::Expired);
-        for status in [400, 401, 403, 413, 429, 500, 503] {
-            assert_eq!(outcome_for_status(status), OutcomeKind::Failed, "{status}");
-        }
+    fn retry_after_accepts_seconds_and_http_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(90));
+        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(90)));
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(90));
+        assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
     }
 }

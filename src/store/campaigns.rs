@@ -45,14 +45,53 @@ impl Store {
         Ok(id)
     }
 
-    /// The oldest campaign that still has work, if any.
-    pub async fn next_active_campaign(&self) -> Result<Option<CampaignRow>, sqlx::Error> {
+    /// The oldest running campaign with a delivery due now. A campaign whose remaining
+    /// deliveries all wait for a retry does not hold up the ones queued after it.
+    pub async fn next_campaign_with_due_work(&self, now_ms: i64) -> Result<Option<CampaignRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT id, title, body, url, icon, ttl_secs, urgency, status FROM campaigns
-             WHERE status IN ('queued', 'sending') ORDER BY id LIMIT 1",
+            "SELECT id, title, body, url, icon, ttl_secs, urgency, status FROM campaigns c
+             WHERE status IN ('queued', 'sending') AND EXISTS (
+                SELECT 1 FROM deliveries d
+                WHERE d.campaign_id = c.id AND d.status = 'pending' AND d.next_attempt_at <= ?)
+             ORDER BY id LIMIT 1",
         )
+        .bind(now_ms)
         .fetch_optional(&self.pool)
         .await
+    }
+
+    pub async fn campaign_status(&self, id: i64) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT status FROM campaigns WHERE id = ?").bind(id).fetch_optional(&self.pool).await
+    }
+
+    /// Stops a queued or sending campaign. Returns whether it was running.
+    pub async fn cancel_campaign(&self, id: i64) -> Result<bool, sqlx::Error> {
+        let result = sqlx::query(
+            "UPDATE campaigns SET status = 'cancelled', finished_at = ?
+             WHERE id = ? AND status IN ('queued', 'sending')",
+        )
+        .bind(now())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Tells the admin when push services keep refusing our VAPID signature (401/403):
+    /// every further delivery of the campaign would fail the same way.
+    pub async fn flag_vapid_rejections(&self, id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE campaigns SET error = 'Push services rejected our VAPID signature (HTTP 401/403). \
+                Check TIDINGS_VAPID_SUBJECT, and that the VAPID key in the database is the one browsers subscribed with.'
+             WHERE id = ? AND error IS NULL AND (
+                SELECT COUNT(*) FROM deliveries
+                WHERE campaign_id = ? AND last_status_code IN (401, 403) AND status = 'failed') >= 3",
+        )
+        .bind(id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     pub async fn mark_campaign_sending(&self, id: i64) -> Result<(), sqlx::Error> {
@@ -64,25 +103,27 @@ impl Store {
         Ok(())
     }
 
-    /// Marks the campaign sent once no delivery is pending or in flight. Returns whether it did.
-    pub async fn finish_campaign_if_done(&self, id: i64) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
-            "UPDATE campaigns SET status = 'sent', finished_at = ?
-             WHERE id = ? AND status = 'sending' AND NOT EXISTS (
-                SELECT 1 FROM deliveries WHERE campaign_id = ? AND status IN ('pending', 'sending'))",
+    /// Marks running campaigns sent once none of their deliveries is pending or in flight.
+    /// Returns the ids it finished.
+    pub async fn finish_done_campaigns(&self) -> Result<Vec<i64>, sqlx::Error> {
+        let at = now();
+        sqlx::query_scalar(
+            "UPDATE campaigns SET status = 'sent', finished_at = ?, started_at = COALESCE(started_at, ?)
+             WHERE status IN ('queued', 'sending') AND NOT EXISTS (
+                SELECT 1 FROM deliveries d
+                WHERE d.campaign_id = campaigns.id AND d.status IN ('pending', 'sending'))
+             RETURNING id",
         )
-        .bind(now())
-        .bind(id)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .bind(at)
+        .bind(at)
+        .fetch_all(&self.pool)
+        .await
     }
 
     /// The newest campaigns with their delivery counts.
     pub async fn campaign_summaries(&self, limit: i64) -> Result<Vec<CampaignSummary>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT c.id, c.title, c.status, c.created_at, c.finished_at,
+            "SELECT c.id, c.title, c.status, c.error, c.created_at, c.finished_at,
                     COUNT(d.subscription_id)                  AS targeted,
                     COALESCE(SUM(d.status = 'sent'), 0)       AS sent,
                     COALESCE(SUM(d.status = 'failed'), 0)     AS failed,

@@ -1,20 +1,31 @@
 use super::{now, Store, SubscriptionRow};
 
-/// How one push request ended.
+/// What becomes of one claimed delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutcomeKind {
     Sent,
     /// The push service says the subscription is gone (404/410): we delete it.
     Expired,
     Failed,
+    /// Back to pending, not before this Unix-millisecond instant.
+    Retry { at_ms: i64 },
 }
 
 #[derive(Debug, Clone)]
 pub struct DeliveryOutcome {
     pub subscription_id: i64,
     pub kind: OutcomeKind,
+    /// Whether a request was actually made (a paused origin or a cancelled campaign is not an attempt).
+    pub attempted: bool,
     pub status_code: Option<u16>,
     pub error: Option<String>,
+}
+
+/// A delivery claimed for sending: its recipient and how often it was tried before.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub recipient: SubscriptionRow,
+    pub attempts: u32,
 }
 
 impl Store {
@@ -28,25 +39,33 @@ impl Store {
         Ok(result.rows_affected())
     }
 
-    /// Claims up to `limit` pending deliveries of a campaign and returns their recipients.
-    /// The claim is a single UPDATE, so it is atomic without holding a transaction open.
-    pub async fn claim_deliveries(&self, campaign_id: i64, limit: i64) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
-        let claimed: Vec<i64> = sqlx::query_scalar(
-            "UPDATE deliveries SET status = 'sending', attempts = attempts + 1
+    /// Claims up to `limit` deliveries of a campaign that are due, and returns them with
+    /// their recipients. The claim is a single UPDATE, so it is atomic without holding a
+    /// transaction open.
+    pub async fn claim_deliveries(
+        &self,
+        campaign_id: i64,
+        limit: i64,
+        now_ms: i64,
+    ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
+        let claimed: Vec<(i64, i64)> = sqlx::query_as(
+            "UPDATE deliveries SET status = 'sending'
              WHERE campaign_id = ?1 AND subscription_id IN (
                 SELECT subscription_id FROM deliveries
-                WHERE campaign_id = ?1 AND status = 'pending'
-                ORDER BY subscription_id LIMIT ?2)
-             RETURNING subscription_id",
+                WHERE campaign_id = ?1 AND status = 'pending' AND next_attempt_at <= ?2
+                LIMIT ?3)
+             RETURNING subscription_id, attempts",
         )
         .bind(campaign_id)
+        .bind(now_ms)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = serde_json::to_string(&claimed).expect("a list of integers serializes");
+        let ids = serde_json::to_string(&claimed.iter().map(|(id, _)| id).collect::<Vec<_>>())
+            .expect("a list of integers serializes");
         let recipients: Vec<SubscriptionRow> = sqlx::query_as(
             "SELECT id, endpoint, p256dh, auth FROM subscriptions
              WHERE id IN (SELECT value FROM json_each(?))",
@@ -67,7 +86,14 @@ impl Store {
             .execute(&self.pool)
             .await?;
         }
-        Ok(recipients)
+        let attempts: std::collections::HashMap<i64, i64> = claimed.into_iter().collect();
+        Ok(recipients
+            .into_iter()
+            .map(|recipient| {
+                let attempts = attempts.get(&recipient.id).copied().unwrap_or(0);
+                ClaimedDelivery { recipient, attempts: u32::try_from(attempts).unwrap_or(u32::MAX) }
+            })
+            .collect())
     }
 
     /// Records a batch of outcomes in one transaction; expired subscriptions are deleted.
@@ -75,16 +101,22 @@ impl Store {
         let at = now();
         let mut tx = self.pool.begin().await?;
         for outcome in outcomes {
-            let status = match outcome.kind {
-                OutcomeKind::Sent => "sent",
-                OutcomeKind::Expired => "expired",
-                OutcomeKind::Failed => "failed",
+            let (status, next_attempt_at) = match outcome.kind {
+                OutcomeKind::Sent => ("sent", 0),
+                OutcomeKind::Expired => ("expired", 0),
+                OutcomeKind::Failed => ("failed", 0),
+                OutcomeKind::Retry { at_ms } => ("pending", at_ms),
             };
             sqlx::query(
-                "UPDATE deliveries SET status = ?, last_status_code = ?, last_error = ?, sent_at = ?
+                "UPDATE deliveries
+                 SET status = ?, next_attempt_at = ?, attempts = attempts + ?,
+                     last_status_code = COALESCE(?, last_status_code), last_error = COALESCE(?, last_error),
+                     sent_at = ?
                  WHERE campaign_id = ? AND subscription_id = ?",
             )
             .bind(status)
+            .bind(next_attempt_at)
+            .bind(i64::from(outcome.attempted))
             .bind(outcome.status_code.map(i64::from))
             .bind(outcome.error.as_deref())
             .bind((outcome.kind == OutcomeKind::Sent).then_some(at))
@@ -110,9 +142,19 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                 }
-                OutcomeKind::Failed => {}
+                OutcomeKind::Failed | OutcomeKind::Retry { .. } => {}
             }
         }
         tx.commit().await
+    }
+
+    /// The earliest moment (Unix ms) a delivery of a running campaign becomes due, if any.
+    pub async fn next_due_at(&self) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT MIN(d.next_attempt_at) FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
+             WHERE c.status IN ('queued', 'sending') AND d.status = 'pending'",
+        )
+        .fetch_one(&self.pool)
+        .await
     }
 }

@@ -9,7 +9,7 @@ mod subscriptions;
 
 pub use admins::AdminRow;
 pub use campaigns::CampaignRow;
-pub use deliveries::{DeliveryOutcome, OutcomeKind};
+pub use deliveries::{ClaimedDelivery, DeliveryOutcome, OutcomeKind};
 pub use subscriptions::SubscriptionRow;
 
 use std::str::FromStr;
@@ -46,7 +46,13 @@ impl Store {
     }
 }
 
-/// Current time as Unix seconds, the unit every timestamp column uses.
+/// Current time as Unix seconds, the unit of every `…_at` column but one.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// Current time as Unix milliseconds: `deliveries.next_attempt_at`, where retries and
+/// rate-limit pauses need finer steps than seconds.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use tidings::campaign::CampaignSummary;
 use tidings::config::{Config, VapidSubject};
+use tidings::delivery::RetryPolicy;
 use tidings::state::AppState;
 use tidings::subscription::parse::EndpointPolicy;
 
@@ -41,6 +42,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         initial_admin: Some((ADMIN_USER.into(), ADMIN_PASSWORD.into())),
         endpoint_policy: EndpointPolicy { allow_loopback: true, ..EndpointPolicy::default() },
         send_concurrency: 8,
+        push_timeout: std::time::Duration::from_secs(5),
+        // Quick retries keep the tests short; the schedule's shape is unit-tested.
+        retry: RetryPolicy {
+            max_attempts: 3,
+            first_backoff: std::time::Duration::from_millis(20),
+            max_backoff: std::time::Duration::from_millis(200),
+        },
         site_root: "target/site".into(),
     };
     configure(&mut config);

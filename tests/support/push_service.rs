@@ -2,8 +2,9 @@
 //! (RFC 8292) and decrypts its body (RFC 8291, via `ece`) with the subscription's private
 //! key, so encryption and signing are verified, not assumed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -25,9 +26,33 @@ pub struct TestSubscription {
     pub auth: String,
 }
 
+/// How the stand-in answers one request.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub retry_after: Option<String>,
+    /// Waits this long before answering (beyond the sender's timeout = a timeout).
+    pub delay: Duration,
+}
+
+impl Reply {
+    pub fn status(status: StatusCode) -> Self {
+        Self { status, retry_after: None, delay: Duration::ZERO }
+    }
+
+    pub fn slow(status: StatusCode, delay: Duration) -> Self {
+        Self { delay, ..Self::status(status) }
+    }
+
+    pub fn too_many_requests(retry_after: &str) -> Self {
+        Self { retry_after: Some(retry_after.into()), ..Self::status(StatusCode::TOO_MANY_REQUESTS) }
+    }
+}
+
 /// A message that passed VAPID verification and decryption.
 #[derive(Debug, Clone)]
 pub struct Received {
+    pub at: Instant,
     pub client: String,
     pub plaintext: Vec<u8>,
     pub ttl: Option<String>,
@@ -47,12 +72,18 @@ impl Received {
 struct Client {
     keys: ece::EcKeyComponents,
     auth: [u8; 16],
-    respond_with: StatusCode,
+    /// Replies for the next requests, in order; then `then` for every later one.
+    script: VecDeque<Reply>,
+    then: Reply,
 }
 
 #[derive(Default)]
 struct Inner {
     clients: HashMap<String, Client>,
+    /// Replies for the next requests to this service, whichever subscription they are for.
+    service_script: VecDeque<Reply>,
+    /// When each 429 was answered.
+    rate_limited_at: Vec<Instant>,
     received: Vec<Received>,
     /// Requests that failed verification or decryption: a correct sender makes none.
     rejected: Vec<String>,
@@ -81,6 +112,11 @@ impl PushService {
 
     /// A new browser subscription whose push requests this service answers with `status`.
     pub fn subscription(&self, respond_with: StatusCode) -> TestSubscription {
+        self.scripted_subscription(Vec::new(), Reply::status(respond_with))
+    }
+
+    /// A subscription answered with `script`, one reply per request, then always `then`.
+    pub fn scripted_subscription(&self, script: Vec<Reply>, then: Reply) -> TestSubscription {
         let (keypair, auth) = ece::generate_keypair_and_auth_secret().unwrap();
         let client = format!("c{}", rand_id());
         let subscription = TestSubscription {
@@ -90,8 +126,36 @@ impl PushService {
             client: client.clone(),
         };
         let keys = keypair.raw_components().unwrap();
-        self.inner.lock().unwrap().clients.insert(client, Client { keys, auth, respond_with });
+        self.inner.lock().unwrap().clients.insert(client, Client { keys, auth, script: script.into(), then });
         subscription
+    }
+
+    /// The next requests to this service, for any subscription, get these replies first.
+    pub fn script_service(&self, replies: Vec<Reply>) {
+        self.inner.lock().unwrap().service_script.extend(replies);
+    }
+
+    pub fn rate_limited_at(&self) -> Vec<Instant> {
+        self.inner.lock().unwrap().rate_limited_at.clone()
+    }
+
+    /// How many valid requests arrived for one subscription.
+    pub fn requests_for(&self, client: &str) -> usize {
+        self.inner.lock().unwrap().received.iter().filter(|r| r.client == client).count()
+    }
+
+    /// An endpoint on another port whose connections are reset as soon as they open.
+    pub async fn resetting_endpoint() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}/push/reset", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                // Linger 0 makes close() send RST instead of FIN: a reset, not an answer.
+                let _ = stream.set_zero_linger();
+                drop(stream);
+            }
+        });
+        endpoint
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -121,22 +185,38 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = inner.lock().unwrap();
-    let result = verify_and_decrypt(&inner, &base, &client, &headers, &body);
-    match result {
-        Ok(received) => {
-            let status = inner.clients[&client].respond_with;
-            inner.received.push(received);
-            if status.is_redirection() {
-                return (status, [(header::LOCATION, format!("{base}/elsewhere"))]).into_response();
+    let reply = {
+        let mut inner = inner.lock().unwrap();
+        match verify_and_decrypt(&inner, &base, &client, &headers, &body) {
+            Ok(received) => {
+                inner.received.push(received);
+                let reply = match inner.service_script.pop_front() {
+                    Some(reply) => reply,
+                    None => {
+                        let subscriber = inner.clients.get_mut(&client).expect("verified above");
+                        subscriber.script.pop_front().unwrap_or_else(|| subscriber.then.clone())
+                    }
+                };
+                if reply.status == StatusCode::TOO_MANY_REQUESTS {
+                    inner.rate_limited_at.push(Instant::now() + reply.delay);
+                }
+                reply
             }
-            status.into_response()
+            Err((status, why)) => {
+                inner.rejected.push(format!("{client}: {why}"));
+                return status.into_response();
+            }
         }
-        Err((status, why)) => {
-            inner.rejected.push(format!("{client}: {why}"));
-            status.into_response()
-        }
+    };
+    tokio::time::sleep(reply.delay).await;
+    let mut response = reply.status.into_response();
+    if reply.status.is_redirection() {
+        response.headers_mut().insert(header::LOCATION, format!("{base}/elsewhere").parse().unwrap());
     }
+    if let Some(retry_after) = reply.retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, retry_after.parse().unwrap());
+    }
+    response
 }
 
 async fn follow_redirect(State((inner, _)): State<Shared>) -> StatusCode {
@@ -166,6 +246,7 @@ fn verify_and_decrypt(
     let plaintext = ece::decrypt(&subscriber.keys, &subscriber.auth, body)
         .map_err(|e| (StatusCode::BAD_REQUEST, format!("decryption failed: {e}")))?;
     Ok(Received {
+        at: Instant::now(),
         client: client.to_owned(),
         plaintext,
         ttl: header("ttl"),

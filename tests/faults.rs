@@ -1,0 +1,180 @@
+//! The dispatcher against a misbehaving push service: every campaign completes, every
+//! count adds up, and each kind of failure is handled as RFC 8030 intends.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use support::push_service::Reply;
+use support::{spawn_app, spawn_app_with, PushService, TestApp, TestSubscription};
+
+const CAMPAIGN: &[(&str, &str)] =
+    &[("title", "Faults"), ("body", ""), ("url", ""), ("icon", ""), ("ttl_secs", "60"), ("urgency", "normal")];
+
+async fn attempts_of(app: &TestApp, subscription: &TestSubscription) -> i64 {
+    sqlx::query_scalar(
+        "SELECT d.attempts FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id WHERE s.endpoint = ?",
+    )
+    .bind(&subscription.endpoint)
+    .fetch_one(app.state.store.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_until_they_succeed() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    let flaky = push.scripted_subscription(
+        vec![Reply::status(StatusCode::INTERNAL_SERVER_ERROR), Reply::status(StatusCode::SERVICE_UNAVAILABLE)],
+        Reply::status(StatusCode::CREATED),
+    );
+    app.subscribe(&flaky).await;
+    app.login().await;
+
+    let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
+
+    assert_eq!((campaign.sent, campaign.failed), (1, 0));
+    assert_eq!(push.requests_for(&flaky.client), 3);
+    assert_eq!(attempts_of(&app, &flaky).await, 3);
+}
+
+#[tokio::test]
+async fn a_413_is_a_payload_bug_and_is_not_retried() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    let subscription = push.subscription(StatusCode::PAYLOAD_TOO_LARGE);
+    app.subscribe(&subscription).await;
+    app.login().await;
+
+    let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
+
+    assert_eq!(campaign.failed, 1);
+    assert_eq!(push.requests_for(&subscription.client), 1);
+    assert_eq!(app.subscription_count().await, 1);
+}
+
+#[tokio::test]
+async fn a_mixed_audience_completes_and_every_count_adds_up() {
+    // A timeout well below the slow replies' delay.
+    let app = spawn_app_with(|config| config.push_timeout = Duration::from_millis(300)).await;
+    let push = PushService::start().await;
+    let reset = PushService::resetting_endpoint().await;
+    let mut expected_gone = Vec::new();
+    let mut expected_kept = Vec::new();
+    for i in 0..60 {
+        let subscription = match i % 10 {
+            0 => push.subscription(StatusCode::GONE),
+            1 => push.subscription(StatusCode::NOT_FOUND),
+            2 => push.subscription(StatusCode::INTERNAL_SERVER_ERROR),
+            3 => push.scripted_subscription(vec![], Reply::slow(StatusCode::CREATED, Duration::from_secs(2))),
+            4 => {
+                let mut s = push.subscription(StatusCode::CREATED);
+                s.endpoint = format!("{reset}/{i}");
+                s
+            }
+            5 => push.scripted_subscription(vec![Reply::status(StatusCode::BAD_GATEWAY)], Reply::status(StatusCode::CREATED)),
+            _ => push.subscription(StatusCode::CREATED),
+        };
+        assert_eq!(app.subscribe(&subscription).await.status(), StatusCode::OK);
+        if i % 10 <= 1 { expected_gone.push(subscription) } else { expected_kept.push(subscription) }
+    }
+    app.login().await;
+
+    let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
+
+    assert_eq!(campaign.targeted, 60);
+    assert_eq!(campaign.sent + campaign.failed + campaign.expired, 60, "every delivery has one outcome");
+    assert_eq!(campaign.expired, 12, "410 and 404");
+    assert_eq!(campaign.sent, 30, "the 24 healthy ones and the 6 that recovered");
+    assert_eq!(campaign.failed, 18, "persistent 500s, timeouts and resets, after their retries");
+    assert_eq!(app.subscription_count().await, 48, "only 404/410 delete subscriptions");
+    let endpoints: Vec<String> =
+        sqlx::query_scalar("SELECT endpoint FROM subscriptions").fetch_all(app.state.store.pool()).await.unwrap();
+    assert!(expected_kept.iter().all(|s| endpoints.contains(&s.endpoint)), "no subscription is deleted for a 5xx, a timeout or a reset");
+    assert!(expected_gone.iter().all(|s| !endpoints.contains(&s.endpoint)));
+}
+
+#[tokio::test]
+async fn a_429_pauses_that_push_service_for_its_retry_after_and_not_the_others() {
+    let app = spawn_app().await;
+    let limited = PushService::start().await;
+    let other = PushService::start().await;
+    limited.script_service(vec![Reply::too_many_requests("1")]);
+    for _ in 0..10 {
+        app.subscribe(&limited.subscription(StatusCode::CREATED)).await;
+        app.subscribe(&other.subscription(StatusCode::CREATED)).await;
+    }
+    app.login().await;
+
+    let started = Instant::now();
+    let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
+
+    assert_eq!(campaign.sent, 20, "everyone gets the campaign in the end");
+    let paused_at = limited.rate_limited_at()[0];
+    // Requests already on their way when the 429 went out may still arrive; none may be
+    // started after it until Retry-After (1 s) has passed.
+    let too_early: Vec<Duration> = limited
+        .received()
+        .iter()
+        .filter(|r| r.at > paused_at + Duration::from_millis(100) && r.at < paused_at + Duration::from_millis(950))
+        .map(|r| r.at - paused_at)
+        .collect();
+    assert!(too_early.is_empty(), "requests during the pause: {too_early:?}");
+    assert!(
+        limited.received().iter().any(|r| r.at >= paused_at + Duration::from_millis(950)),
+        "the paused deliveries were resumed after Retry-After"
+    );
+    let other_done = other.received().iter().map(|r| r.at).max().unwrap();
+    assert!(other_done < paused_at + Duration::from_millis(900), "the other push service was not held up");
+    eprintln!(
+        "429 pause measured: first request after the pause came {:?} after the 429; other origin finished {:?} after start",
+        limited.received().iter().map(|r| r.at).filter(|at| *at > paused_at + Duration::from_millis(100)).min().map(|at| at - paused_at),
+        other_done - started,
+    );
+}
+
+#[tokio::test]
+async fn cancelling_a_sending_campaign_stops_new_pushes_within_a_second() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    for _ in 0..300 {
+        app.subscribe(&push.scripted_subscription(vec![], Reply::slow(StatusCode::CREATED, Duration::from_millis(50)))).await;
+    }
+    app.login().await;
+    let id = app.send_campaign(CAMPAIGN).await;
+    while push.received().len() < 20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let response = app.call("admin/cancel_campaign", &[("id", &id.to_string())]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after_one_second = push.received().len();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    assert_eq!(push.received().len(), after_one_second, "no push started more than a second after cancel");
+    assert!(after_one_second < 300, "the campaign did not simply finish");
+    let campaign = app.campaigns().await.into_iter().find(|c| c.id == id).unwrap();
+    assert_eq!(campaign.status, "cancelled");
+    let again = app.call("admin/cancel_campaign", &[("id", &id.to_string())]).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT, "a finished campaign cannot be cancelled");
+}
+
+#[tokio::test]
+async fn repeated_vapid_rejections_are_shown_on_the_campaign() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    for _ in 0..5 {
+        app.subscribe(&push.subscription(StatusCode::FORBIDDEN)).await;
+    }
+    app.login().await;
+
+    let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
+
+    assert_eq!(campaign.failed, 5);
+    assert!(campaign.error.as_deref().unwrap_or_default().contains("VAPID"), "{:?}", campaign.error);
+    assert_eq!(app.subscription_count().await, 5, "a 403 is our problem, not the subscriber's");
+}
