@@ -24,6 +24,9 @@ pub struct Config {
     pub send_concurrency: usize,
     /// How long one push request may take, connecting included.
     pub push_timeout: Duration,
+    /// Test-only: a PEM certificate to trust besides the system's roots, so a benchmark can
+    /// run a loopback HTTPS push service.
+    pub extra_root_cert: Option<PathBuf>,
     pub retry: RetryPolicy,
     /// The folder cargo-leptos built the site into (wasm, JS, CSS, public assets).
     pub site_root: PathBuf,
@@ -84,6 +87,7 @@ impl Config {
         };
         Ok(Self {
             push_timeout: Duration::from_secs(number("TIDINGS_PUSH_TIMEOUT_SECS", 1..=120, 15)?),
+            extra_root_cert: var("TIDINGS_TEST_TRUST_CERT").map(PathBuf::from),
             retry: RetryPolicy {
                 max_attempts: number("TIDINGS_MAX_ATTEMPTS", 1..=20, u64::from(RetryPolicy::default().max_attempts))? as u32,
                 ..RetryPolicy::default()

@@ -48,7 +48,14 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     let state = AppState { store, config: config.clone(), vapid, dispatcher_wake: Arc::new(Notify::new()) };
     crate::admin::auth::ssr::ensure_initial_admin(&state).await?;
 
-    let client = PushClient::new(state.endpoint_policy(), config.push_timeout)
+    let extra_root = match &config.extra_root_cert {
+        Some(path) => {
+            tracing::warn!(path = %path.display(), "TIDINGS_TEST_TRUST_CERT is set: trusting an extra certificate (tests only)");
+            Some(std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    let client = PushClient::new(state.endpoint_policy(), config.push_timeout, extra_root.as_deref())
         .map_err(|e| format!("building the HTTP client: {e}"))?;
     Dispatcher {
         store: state.store.clone(),

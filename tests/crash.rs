@@ -4,15 +4,13 @@
 
 mod support;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use reqwest::StatusCode;
 use support::push_service::Reply;
 use support::{PushService, ADMIN_PASSWORD, ADMIN_USER};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 const SUBSCRIBERS: usize = 2000;
 const CONCURRENCY: usize = 16;
@@ -20,34 +18,17 @@ const CONCURRENCY: usize = 16;
 /// those in flight plus one chunk of outcomes being written. Only these can be sent twice.
 const IN_FLIGHT_WINDOW: usize = CONCURRENCY * 2;
 
-/// Starts the real binary on port 0 and returns it with its base URL.
 async fn start_tidings(database: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .env("TIDINGS_LISTEN", "127.0.0.1:0")
-        .env("DATABASE_URL", database)
-        .env("TIDINGS_ALLOW_LOOPBACK_ENDPOINTS", "1")
-        .env("TIDINGS_ADMIN_USERNAME", ADMIN_USER)
-        .env("TIDINGS_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("TIDINGS_SEND_CONCURRENCY", CONCURRENCY.to_string())
-        .env("TIDINGS_VAPID_SUBJECT", "mailto:crash@tidings.example")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the tidings binary starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .expect("tidings prints its address within 30 s")
-            .unwrap()
-            .expect("tidings exited before listening");
-        if let Some(address) = line.strip_prefix("Tidings is running on ") {
-            break address.trim().to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, base)
+    support::process::start_tidings(&[
+        ("DATABASE_URL", database.to_owned()),
+        ("TIDINGS_ALLOW_LOOPBACK_ENDPOINTS", "1".into()),
+        ("TIDINGS_ADMIN_USERNAME", ADMIN_USER.into()),
+        ("TIDINGS_ADMIN_PASSWORD", ADMIN_PASSWORD.into()),
+        ("TIDINGS_SEND_CONCURRENCY", CONCURRENCY.to_string()),
+        ("TIDINGS_VAPID_SUBJECT", "mailto:crash@tidings.example".into()),
+        ("RUST_LOG", "warn".into()),
+    ])
+    .await
 }
 
 async fn call(client: &reqwest::Client, base: &str, function: &str, form: &[(&str, &str)]) -> reqwest::Response {

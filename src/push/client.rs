@@ -48,9 +48,14 @@ const DEFAULT_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(30);
 const MAX_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(3600);
 
 impl PushClient {
-    pub fn new(policy: EndpointPolicy, timeout: Duration) -> Result<Self, reqwest::Error> {
+    /// `extra_root` (PEM) is trusted besides the system's roots: test-only, for benchmarks.
+    pub fn new(policy: EndpointPolicy, timeout: Duration, extra_root: Option<&[u8]>) -> Result<Self, reqwest::Error> {
         let resolver = GuardedResolver { allow_loopback: policy.allow_loopback };
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(pem) = extra_root {
+            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem)?);
+        }
+        let http = builder
             .dns_resolver(Arc::new(resolver))
             // A push service never redirects; following one would let an endpoint point us
             // at an internal address.

@@ -2,6 +2,7 @@
 //! that really verifies VAPID and decrypts every message.
 #![allow(dead_code, unused_imports)]
 
+pub mod process;
 pub mod push_service;
 
 use std::time::{Duration, Instant};
@@ -43,6 +44,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         endpoint_policy: EndpointPolicy { allow_loopback: true, ..EndpointPolicy::default() },
         send_concurrency: 8,
         push_timeout: std::time::Duration::from_secs(5),
+        extra_root_cert: None,
         // Quick retries keep the tests short; the schedule's shape is unit-tested.
         retry: RetryPolicy {
             max_attempts: 3,

@@ -1,0 +1,270 @@
+//! Dispatch benchmark: `make bench` (or `cargo bench --features ssr --bench dispatch`).
+//!
+//! For each audience size it creates that many subscriptions with real P-256 keys, starts
+//! the real release `tidings` binary on a fresh SQLite database, sends one campaign through
+//! the admin API and times it until the campaign is `sent`, reading the process's CPU time
+//! and peak RSS from /proc. Then npm `web-push` 3.6 sends the same messages to the same
+//! loopback HTTPS/HTTP2 sink, and the ratio is printed.
+//!
+//! Settings (environment): BENCH_SIZES (default "20000,200000"), BENCH_CONCURRENCY
+//! (in-flight requests for both senders, default 128), BENCH_NODE=0 to skip Node.
+
+#[path = "../../tests/support/process.rs"]
+mod process;
+mod sink;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use tokio::process::{Child, Command};
+
+const WEB_PUSH_VERSION: &str = "3.6.7";
+const ADMIN: (&str, &str) = ("bench", "benchmark password");
+const TITLE: &str = "Weekly digest";
+const BODY: &str = "Five stories you missed this week, and one you will want to read twice.";
+
+struct Subscriber {
+    endpoint: String,
+    p256dh: String,
+    auth: String,
+}
+
+struct Figures {
+    messages: u64,
+    seconds: f64,
+    cpu_ms: f64,
+    peak_rss_mb: f64,
+}
+
+impl Figures {
+    fn rate(&self) -> f64 {
+        self.messages as f64 / self.seconds
+    }
+
+    fn cpu_per_message(&self) -> f64 {
+        self.cpu_ms / self.messages as f64
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
+        .unwrap_or_else(|_| "20000,200000".into())
+        .split(',')
+        .map(|n| n.trim().parse().expect("BENCH_SIZES is a list of numbers"))
+        .collect();
+    let concurrency: usize = std::env::var("BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(128);
+    let with_node = std::env::var("BENCH_NODE").map(|v| v != "0").unwrap_or(true);
+
+    let work = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    std::fs::create_dir_all(&work).unwrap();
+    let sink = sink::start().await;
+    let cert = work.join("sink.pem");
+    std::fs::write(&cert, &sink.cert_pem).unwrap();
+    let web_push = if with_node { Some(install_web_push(&work)) } else { None };
+
+    println!("dispatch benchmark: {} cores, concurrency {concurrency}, sink {}", num_cores(), sink.base);
+    let mut rows = Vec::new();
+    for &n in &sizes {
+        let subscribers = generate(n, &sink.base);
+        let ours = run_tidings(&work, &cert, &subscribers, concurrency, &sink).await;
+        report(&format!("tidings  n={n}"), &ours);
+        let theirs = match &web_push {
+            Some(module) => {
+                let figures = run_node(&work, &cert, module, &subscribers, concurrency, &sink).await;
+                report(&format!("web-push n={n}"), &figures);
+                Some(figures)
+            }
+            None => None,
+        };
+        rows.push((n, ours, theirs));
+    }
+
+    println!("\n| subscribers | tidings msg/s | CPU ms/msg | peak RSS MB | web-push msg/s | CPU ms/msg | speed-up |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for (n, ours, theirs) in &rows {
+        let (their_rate, their_cpu, ratio) = match theirs {
+            Some(t) => (format!("{:.0}", t.rate()), format!("{:.3}", t.cpu_per_message()), format!("{:.1}×", ours.rate() / t.rate())),
+            None => ("–".into(), "–".into(), "–".into()),
+        };
+        println!(
+            "| {n} | {:.0} | {:.3} | {:.1} | {their_rate} | {their_cpu} | {ratio} |",
+            ours.rate(),
+            ours.cpu_per_message(),
+            ours.peak_rss_mb
+        );
+    }
+    if rows.len() >= 2 {
+        let (first, last) = (&rows[0], &rows[rows.len() - 1]);
+        println!(
+            "peak RSS at {} vs {}: {:.2}× (target: within 1.20×)",
+            last.0,
+            first.0,
+            last.1.peak_rss_mb / first.1.peak_rss_mb
+        );
+    }
+}
+
+fn report(label: &str, f: &Figures) {
+    println!(
+        "{label}: {} messages in {:.2} s = {:.0} msg/s, {:.3} CPU ms/msg, peak RSS {:.1} MB",
+        f.messages,
+        f.seconds,
+        f.rate(),
+        f.cpu_per_message(),
+        f.peak_rss_mb
+    );
+}
+
+fn num_cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// Real subscriptions: a fresh P-256 key pair and auth secret per subscriber.
+fn generate(n: usize, base: &str) -> Vec<Subscriber> {
+    (0..n)
+        .map(|i| {
+            let (keys, auth) = ece::generate_keypair_and_auth_secret().unwrap();
+            Subscriber {
+                endpoint: format!("{base}/push/{i}"),
+                p256dh: URL_SAFE_NO_PAD.encode(keys.pub_as_raw().unwrap()),
+                auth: URL_SAFE_NO_PAD.encode(auth),
+            }
+        })
+        .collect()
+}
+
+async fn run_tidings(work: &Path, cert: &Path, subscribers: &[Subscriber], concurrency: usize, sink: &sink::Sink) -> Figures {
+    let db = work.join(format!("tidings-{}.db", subscribers.len()));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let url = format!("sqlite:{}", db.display());
+    let store = tidings::store::Store::open(&url).await.unwrap();
+    let mut tx = store.pool().begin().await.unwrap();
+    for s in subscribers {
+        sqlx::query("INSERT INTO subscriptions (endpoint, p256dh, auth, created_at) VALUES (?, ?, ?, 0)")
+            .bind(&s.endpoint)
+            .bind(&s.p256dh)
+            .bind(&s.auth)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let (mut child, base) = start_tidings(&url, cert, concurrency).await;
+    let pid = child.id().unwrap();
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let api = |f: &str| format!("{base}/api/{f}");
+    client.post(api("admin/login")).form(&[("username", ADMIN.0), ("password", ADMIN.1)]).send().await.unwrap();
+    let before = sink.received.load(Ordering::Relaxed);
+    let cpu_before = cpu_ms(pid);
+    let started = Instant::now();
+    let form = [("title", TITLE), ("body", BODY), ("url", "/"), ("icon", ""), ("ttl_secs", "86400"), ("urgency", "normal")];
+    let id: i64 = client.post(api("admin/send_campaign")).form(&form).send().await.unwrap().json().await.unwrap();
+    loop {
+        let status: String = sqlx::query_scalar("SELECT status FROM campaigns WHERE id = ?")
+            .bind(id)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        if status != "queued" && status != "sending" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_ms(pid) - cpu_before;
+    let peak_rss_mb = peak_rss_mb(pid);
+    child.kill().await.unwrap();
+    let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE campaign_id = ? AND status = 'sent'")
+        .bind(id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(sent as usize, subscribers.len(), "every message was accepted by the sink");
+    assert!(sink.received.load(Ordering::Relaxed) - before >= subscribers.len() as u64);
+    Figures { messages: sent as u64, seconds, cpu_ms: cpu, peak_rss_mb }
+}
+
+async fn start_tidings(database: &str, cert: &Path, concurrency: usize) -> (Child, String) {
+    process::start_tidings(&[
+        ("DATABASE_URL", database.to_owned()),
+        ("TIDINGS_ALLOW_LOOPBACK_ENDPOINTS", "1".into()),
+        ("TIDINGS_TEST_TRUST_CERT", cert.display().to_string()),
+        ("TIDINGS_ADMIN_USERNAME", ADMIN.0.into()),
+        ("TIDINGS_ADMIN_PASSWORD", ADMIN.1.into()),
+        ("TIDINGS_SEND_CONCURRENCY", concurrency.to_string()),
+        ("TIDINGS_VAPID_SUBJECT", "mailto:bench@tidings.example".into()),
+        ("RUST_LOG", "error".into()),
+    ])
+    .await
+}
+
+/// User + system CPU time of a process so far (/proc/PID/stat, in clock ticks of 10 ms).
+fn cpu_ms(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks * 1000.0 / 100.0
+}
+
+/// The process's peak resident set (VmHWM), in MB.
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<f64>().unwrap() / 1024.0
+}
+
+/// Installs npm web-push (once) under target/bench and returns its module path.
+fn install_web_push(work: &Path) -> PathBuf {
+    let prefix = work.join("node");
+    let module = prefix.join("node_modules/web-push");
+    let installed = std::fs::read_to_string(module.join("package.json")).unwrap_or_default();
+    if !installed.contains(&format!("\"version\": \"{WEB_PUSH_VERSION}\"")) {
+        let status = std::process::Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+            .arg(&prefix)
+            .arg(format!("web-push@{WEB_PUSH_VERSION}"))
+            .status()
+            .expect("npm runs");
+        assert!(status.success(), "npm install web-push@{WEB_PUSH_VERSION} failed");
+    }
+    module
+}
+
+async fn run_node(work: &Path, cert: &Path, module: &Path, subscribers: &[Subscriber], concurrency: usize, sink: &sink::Sink) -> Figures {
+    let file = work.join(format!("subscriptions-{}.json", subscribers.len()));
+    let json: Vec<_> = subscribers
+        .iter()
+        .map(|s| serde_json::json!({ "endpoint": s.endpoint, "keys": { "p256dh": s.p256dh, "auth": s.auth } }))
+        .collect();
+    std::fs::write(&file, serde_json::to_vec(&json).unwrap()).unwrap();
+    let payload = serde_json::json!({ "campaign": 1, "title": TITLE, "body": BODY, "url": "/" }).to_string();
+    let before = sink.received.load(Ordering::Relaxed);
+    let output = Command::new("node")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/dispatch/node-sender.cjs"))
+        .env("WEB_PUSH_MODULE", module)
+        .env("SUBSCRIPTIONS", &file)
+        .env("CERT", cert)
+        .env("CONCURRENCY", concurrency.to_string())
+        .env("PAYLOAD", payload)
+        .output()
+        .await
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "node sender failed: {}", String::from_utf8_lossy(&output.stderr));
+    let result: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap();
+    assert_eq!(result["ok"].as_u64(), Some(subscribers.len() as u64), "node: {result} {}", String::from_utf8_lossy(&output.stderr));
+    assert!(sink.received.load(Ordering::Relaxed) - before >= subscribers.len() as u64);
+    Figures {
+        messages: result["ok"].as_u64().unwrap(),
+        seconds: result["seconds"].as_f64().unwrap(),
+        cpu_ms: result["cpu_ms"].as_f64().unwrap(),
+        peak_rss_mb: result["peak_rss_mb"].as_f64().unwrap(),
+    }
+}
