@@ -59,18 +59,22 @@ fn CampaignTable(list: Vec<CampaignSummary>, cancel: ServerAction<CancelCampaign
                     <tr data-campaign=c.id data-status=c.status.clone()>
                         <td data-label="When">{format_time(c.created_at)}</td>
                         <td data-label="Title" class="title">
-                            {c.title.clone()}
-                            {c.error.clone().map(|error| view! { <p class="campaign-error" role="alert">{error}</p> })}
+                            <div>
+                                {c.title.clone()}
+                                {c.error.clone().map(|error| view! { <p class="campaign-error" role="alert">{error}</p> })}
+                            </div>
                         </td>
                         <td data-label="Status">
-                            <StatusBadge campaign=c.clone()/>
-                            {c.is_active().then(|| view! {
-                                <ActionForm action=cancel attr:class="cancel">
-                                    <input type="hidden" name="id" value=c.id.to_string()/>
-                                    <button class="btn small" type="submit"
-                                        aria-label=format!("Cancel campaign {}", c.title)>"Cancel"</button>
-                                </ActionForm>
-                            })}
+                            <div>
+                                <StatusBadge campaign=c.clone()/>
+                                {c.is_active().then(|| view! {
+                                    <ActionForm action=cancel attr:class="cancel">
+                                        <input type="hidden" name="id" value=c.id.to_string()/>
+                                        <button class="btn small" type="submit"
+                                            aria-label=format!("Cancel campaign {}", c.title)>"Cancel"</button>
+                                    </ActionForm>
+                                })}
+                            </div>
                         </td>
                         <td data-label="Sent" class="num sent">{c.sent}</td>
                         <td data-label="Failed" class="num failed">{c.failed}</td>

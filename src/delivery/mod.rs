@@ -87,17 +87,29 @@ impl Dispatcher {
     /// written: at most about twice `concurrency`). If the campaign is cancelled meanwhile,
     /// requests not yet started are not made.
     async fn send_and_record(&self, campaign: &CampaignRow, claimed: Vec<ClaimedDelivery>) -> Result<(), sqlx::Error> {
-        let message = &message_for(campaign);
-        let cancelled = &AtomicBool::new(false);
+        let message = Arc::new(message_for(campaign));
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let retry = self.retry;
         let mut outcomes = stream::iter(claimed)
-            .map(|delivery| async move {
-                if cancelled.load(Ordering::Relaxed) {
-                    return outcome::untouched(delivery.recipient.id);
-                }
-                let result = self.client.send(&self.vapid, &delivery.recipient, message).await;
-                decide(delivery.recipient.id, result, delivery.attempts, &self.retry, now_ms(), rand::random())
+            .map(|delivery| {
+                let (client, vapid, message, cancelled) =
+                    (self.client.clone(), self.vapid.clone(), message.clone(), cancelled.clone());
+                // Each send is its own task so encryption (the costly part) runs on every
+                // core; polled inside one stream, it would all land on one thread.
+                tokio::spawn(async move {
+                    if cancelled.load(Ordering::Relaxed) {
+                        return outcome::untouched(delivery.recipient.id);
+                    }
+                    let result = client.send(&vapid, &delivery.recipient, &message).await;
+                    decide(delivery.recipient.id, result, delivery.attempts, &retry, now_ms(), rand::random())
+                })
             })
             .buffer_unordered(self.concurrency)
+            .filter_map(|joined| {
+                // A panicking send (a bug) loses only its own outcome: the delivery stays
+                // claimed and is requeued on the next start, instead of stopping the dispatcher.
+                std::future::ready(joined.map_err(|error| tracing::error!(%error, "a send task failed")).ok())
+            })
             .ready_chunks(self.concurrency);
         let mut cancel_check = tokio::time::interval(CANCEL_CHECK);
         loop {
