@@ -21,9 +21,15 @@ build: tools
 run: build
 	target/debug/tidings
 
-## A release build (smaller wasm, faster server): needs about 15 minutes the first time.
+# cargo-leptos needs wasm-opt for release builds. npm's binaryen works; Debian's binaryen
+# 108 optimises without error but breaks hydration (see ../shared/TOOLCHAIN.md).
+BINARYEN := $(HOME)/.cache/tidings-tools/binaryen
+BINARYEN_VERSION := 132.0.0
+
+## A release build (smaller wasm, faster server): about 15 minutes the first time.
 release: tools
-	cargo leptos build --release
+	@test -x $(BINARYEN)/node_modules/.bin/wasm-opt || npm install --prefix $(BINARYEN) --no-audit --no-fund --loglevel=error binaryen@$(BINARYEN_VERSION)
+	PATH="$(BINARYEN)/node_modules/.bin:$$PATH" cargo leptos build --release
 	@echo "Run it with: target/release/tidings"
 
 test-deps:
@@ -40,5 +46,6 @@ test-e2e:
 
 ## Dispatch benchmark (release build): Tidings vs npm web-push on a loopback HTTPS/HTTP2
 ## sink. BENCH_SIZES=20000,200000 BENCH_CONCURRENCY=128 BENCH_NODE=1 are the defaults.
+# (LEPTOS_OUTPUT_NAME as for `make release`, which shares target/release/tidings.)
 bench:
-	cargo bench --features ssr --bench dispatch
+	LEPTOS_OUTPUT_NAME=tidings cargo bench --features ssr --bench dispatch
