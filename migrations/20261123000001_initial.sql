@@ -57,3 +57,6 @@ CREATE TABLE deliveries (
     PRIMARY KEY (campaign_id, subscription_id)
 ) WITHOUT ROWID;
 CREATE INDEX deliveries_due ON deliveries (campaign_id, status, next_attempt_at);
+-- Deleting a subscription (expired, unsubscribed) drops its pending deliveries in every
+-- campaign; without this index that is a scan of the whole table each time.
+CREATE INDEX deliveries_by_subscription ON deliveries (subscription_id, status);

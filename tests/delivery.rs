@@ -37,6 +37,12 @@ async fn a_campaign_reaches_every_subscriber_with_exactly_the_composed_payload()
     expected.sort();
     assert_eq!(clients, expected, "each subscriber exactly once");
 
+    let never_reached: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE last_success_at IS NULL")
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(never_reached, 0, "each subscription records its last successful push");
+
     let vapid_key = app.vapid_public_key().await;
     for message in received {
         assert_eq!(
