@@ -136,3 +136,25 @@ test('a subscription expired at the push service is gone after the next campaign
   await visitor.close();
   await adminContext.close();
 });
+
+test('the compose form counts payload bytes as you type and refuses a notification over the limit', async ({ page }) => {
+  await signInAsAdmin(page);
+  const meter = page.locator('.meter');
+  const send = page.getByRole('button', { name: 'Send now' });
+  const bytes = async () => Number((await meter.textContent())!.match(/^(\d+)/)![1]);
+
+  await page.getByLabel('Title').fill('Hi');
+  const short = await bytes();
+  await page.getByLabel('Body').fill('é'.repeat(10));
+  expect(await bytes()).toBe(short + ',"body":""'.length + 20); // é is 2 bytes in UTF-8
+  await expect(send).toBeEnabled();
+
+  await page.getByLabel('Body').fill('é'.repeat(1600)); // 3200 bytes: over the 3052 push services take
+  await expect(meter).toHaveClass(/over/);
+  await expect(meter).toContainText('too long');
+  await expect(send).toBeDisabled();
+
+  await page.getByLabel('Body').fill('Short again');
+  await expect(meter).not.toHaveClass(/over/);
+  await expect(send).toBeEnabled();
+});
