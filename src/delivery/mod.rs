@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 
 use crate::campaign::{NotificationPayload, Urgency};
 use crate::push::client::{PushClient, PushMessage};
 use crate::push::vapid::VapidKeys;
-use crate::store::{now_ms, CampaignRow, ClaimedDelivery, Store};
+use crate::store::{now_ms, CampaignRow, ClaimedDelivery, DeliveryOutcome, Store};
 
 /// The longest the dispatcher sleeps without looking for work (another process may have
 /// queued some, or a retry may have come due).
@@ -63,7 +63,8 @@ impl Dispatcher {
         }
     }
 
-    /// Sends one batch of the oldest campaign with due work. Returns whether it did.
+    /// Sends the oldest campaign with due work until none of it is due. Returns whether
+    /// there was any.
     async fn work_once(&self) -> Result<bool, sqlx::Error> {
         for id in self.store.finish_done_campaigns().await? {
             tracing::info!(campaign = id, "campaign finished");
@@ -75,52 +76,55 @@ impl Dispatcher {
             self.store.mark_campaign_sending(campaign.id).await?;
             tracing::info!(campaign = campaign.id, "sending campaign");
         }
-        // Several rounds' worth keeps every slot busy without holding many rows in memory.
-        let batch_size = (self.concurrency * 4).max(64) as i64;
-        let claimed = self.store.claim_deliveries(campaign.id, batch_size, now_ms()).await?;
-        self.send_and_record(&campaign, claimed).await?;
+        self.send_campaign(&campaign).await?;
         Ok(true)
     }
 
-    /// Sends to every claimed recipient, at most `concurrency` at a time, and records
-    /// outcomes as they come in (so a crash can resend only what was in flight or being
-    /// written: at most about twice `concurrency`). If the campaign is cancelled meanwhile,
-    /// requests not yet started are not made.
-    async fn send_and_record(&self, campaign: &CampaignRow, claimed: Vec<ClaimedDelivery>) -> Result<(), sqlx::Error> {
+    /// A pipeline, so that neither the database nor the network waits for the other:
+    /// deliveries are claimed in batches as the senders need them, at most `concurrency`
+    /// requests are in flight, and a recorder task writes outcomes as they come in. The
+    /// queues between them are small, so a crash can resend only what was in flight or
+    /// waiting to be written: at most twice `concurrency`. Once the campaign is cancelled,
+    /// nothing more is claimed and requests not yet started are not made.
+    async fn send_campaign(&self, campaign: &CampaignRow) -> Result<(), sqlx::Error> {
         let message = Arc::new(message_for(campaign));
         let cancelled = Arc::new(AtomicBool::new(false));
         let retry = self.retry;
-        let mut outcomes = stream::iter(claimed)
+        let half = (self.concurrency / 2).max(1);
+        let (claimed, claimer) = self.spawn_claimer(campaign.id, cancelled.clone());
+        let (to_recorder, recorder) = self.spawn_recorder(campaign.id, half);
+        let claimed = stream::unfold(claimed, |mut claimed| async { claimed.recv().await.map(|d| (d, claimed)) });
+        let outcomes = claimed
             .map(|delivery| {
                 let (client, vapid, message, cancelled) =
                     (self.client.clone(), self.vapid.clone(), message.clone(), cancelled.clone());
-                // Each send is its own task so encryption (the costly part) runs on every
-                // core; polled inside one stream, it would all land on one thread.
-                tokio::spawn(async move {
-                    if cancelled.load(Ordering::Relaxed) {
-                        return outcome::untouched(delivery.recipient.id);
-                    }
-                    let result = client.send(&vapid, &delivery.recipient, &message).await;
-                    decide(delivery.recipient.id, result, delivery.attempts, &retry, now_ms(), rand::random())
-                })
+                async move {
+                    // Each send is its own task so encryption (the costly part) runs on
+                    // every core; polled inside one stream, it would all land on one thread.
+                    let sent = tokio::spawn(async move {
+                        if cancelled.load(Ordering::Relaxed) {
+                            return outcome::untouched(delivery.recipient.id);
+                        }
+                        let result = client.send(&vapid, &delivery.recipient, &message).await;
+                        decide(delivery.recipient.id, result, delivery.attempts, &retry, now_ms(), rand::random())
+                    });
+                    // A panicking send (a bug) loses only its own outcome: the delivery
+                    // stays claimed and is requeued on the next start.
+                    sent.await.map_err(|error| tracing::error!(%error, "a send task failed")).ok()
+                }
             })
-            .buffer_unordered(self.concurrency)
-            .filter_map(|joined| {
-                // A panicking send (a bug) loses only its own outcome: the delivery stays
-                // claimed and is requeued on the next start, instead of stopping the dispatcher.
-                std::future::ready(joined.map_err(|error| tracing::error!(%error, "a send task failed")).ok())
-            })
-            .ready_chunks(self.concurrency);
+            .buffer_unordered(self.concurrency);
+        // Boxed rather than pinned in place, so that dropping it below releases the claimer.
+        let mut outcomes = Box::pin(outcomes);
         let mut cancel_check = tokio::time::interval(CANCEL_CHECK);
         loop {
             tokio::select! {
-                chunk = outcomes.next() => {
-                    let Some(chunk) = chunk else { return Ok(()) };
-                    self.store.record_outcomes(campaign.id, &chunk).await?;
-                    if chunk.iter().any(|o| matches!(o.status_code, Some(401 | 403))) {
-                        self.store.flag_vapid_rejections(campaign.id).await?;
-                    }
-                }
+                next = outcomes.next() => match next {
+                    None => break,
+                    Some(None) => {}
+                    // Only fails if the recorder stopped, with an error it returns below.
+                    Some(Some(outcome)) => if to_recorder.send(outcome).await.is_err() { break },
+                },
                 _ = cancel_check.tick(), if !cancelled.load(Ordering::Relaxed) => {
                     if self.store.campaign_status(campaign.id).await?.as_deref() == Some("cancelled") {
                         tracing::info!(campaign = campaign.id, "cancelled: no new pushes for it");
@@ -129,6 +133,67 @@ impl Dispatcher {
                 }
             }
         }
+        drop((outcomes, to_recorder));
+        for task in [claimer, recorder] {
+            task.await.unwrap_or_else(|error| {
+                tracing::error!(%error, "a dispatcher task failed");
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Claims the campaign's due deliveries a batch at a time, as the senders take them,
+    /// until none is due or the campaign is cancelled. Its own task, so that a claim is
+    /// never left half-read (holding SQLite's write lock) while the senders wait.
+    fn spawn_claimer(
+        &self,
+        campaign_id: i64,
+        cancelled: Arc<AtomicBool>,
+    ) -> (mpsc::Receiver<ClaimedDelivery>, tokio::task::JoinHandle<Result<(), sqlx::Error>>) {
+        // Several rounds' worth per claim keeps the claims cheap without holding many
+        // rows in memory.
+        let batch_size = (self.concurrency * 4).max(64);
+        let (sender, claimed) = mpsc::channel(batch_size);
+        let store = self.store.clone();
+        let claimer = tokio::spawn(async move {
+            while !cancelled.load(Ordering::Relaxed) {
+                let batch = store.claim_deliveries(campaign_id, batch_size as i64, now_ms()).await?;
+                if batch.is_empty() {
+                    break;
+                }
+                for delivery in batch {
+                    if sender.send(delivery).await.is_err() {
+                        // The senders stopped; what is still claimed is requeued on restart.
+                        return Ok(());
+                    }
+                }
+            }
+            Ok(())
+        });
+        (claimed, claimer)
+    }
+
+    /// Writes outcomes in chunks of up to `chunk` as they arrive, until the sender is dropped.
+    fn spawn_recorder(
+        &self,
+        campaign_id: i64,
+        chunk: usize,
+    ) -> (mpsc::Sender<DeliveryOutcome>, tokio::task::JoinHandle<Result<(), sqlx::Error>>) {
+        let (sender, mut outcomes) = mpsc::channel(chunk);
+        let store = self.store.clone();
+        let recorder = tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(chunk);
+            while outcomes.recv_many(&mut batch, chunk).await > 0 {
+                store.record_outcomes(campaign_id, &batch).await?;
+                if batch.iter().any(|o| matches!(o.status_code, Some(401 | 403))) {
+                    store.flag_vapid_rejections(campaign_id).await?;
+                }
+                batch.clear();
+            }
+            Ok(())
+        });
+        (sender, recorder)
     }
 
     async fn time_until_next_due(&self) -> Duration {

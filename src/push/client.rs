@@ -4,9 +4,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use web_push::{ContentEncoding, SubscriptionInfo, WebPushMessageBuilder};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
 
 use super::address::GuardedResolver;
+use super::encrypt::encrypt;
 use super::vapid::VapidKeys;
 use crate::campaign::Urgency;
 use crate::store::SubscriptionRow;
@@ -79,15 +82,11 @@ impl PushClient {
         if let Some(until) = self.paused_until(&origin) {
             return PushResult::OriginPaused(until);
         }
-        let request = match build_request(vapid, &endpoint, &origin, to, message) {
+        let request = match self.build_request(vapid, &endpoint, &origin, to, message) {
             Ok(request) => request,
             Err(error) => return PushResult::NotSent(format!("could not build the push request: {error}")),
         };
-        let mut outgoing = self.http.post(endpoint.as_str());
-        for (name, value) in request.headers() {
-            outgoing = outgoing.header(name.as_str(), value.as_bytes());
-        }
-        match outgoing.body(request.into_body()).send().await {
+        match request.send().await {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let retry_after = response
@@ -108,6 +107,34 @@ impl PushClient {
             Err(error) if error.is_timeout() => PushResult::NoAnswer("timed out".into()),
             Err(error) => PushResult::NoAnswer(format!("connection failed: {}", with_causes(&error))),
         }
+    }
+
+    /// The RFC 8030 §5 request: encrypted body, TTL, Urgency, Topic and the cached VAPID
+    /// `Authorization`.
+    fn build_request(
+        &self,
+        vapid: &VapidKeys,
+        endpoint: &PushEndpoint,
+        origin: &str,
+        to: &SubscriptionRow,
+        message: &PushMessage,
+    ) -> Result<reqwest::RequestBuilder, String> {
+        // Stored keys were validated at subscribe time; decoding cannot fail for them.
+        let ua_public = URL_SAFE_NO_PAD.decode(&to.p256dh).map_err(|_| "the p256dh key is not base64url")?;
+        let auth = URL_SAFE_NO_PAD.decode(&to.auth).map_err(|_| "the auth secret is not base64url")?;
+        let body = encrypt(&ua_public, &auth, &message.payload).map_err(|e| e.to_string())?;
+        let authorization = vapid.authorization_for(origin).map_err(|e| format!("VAPID signing failed: {e}"))?;
+        let authorization = HeaderValue::from_str(&authorization).map_err(|e| e.to_string())?;
+        Ok(self
+            .http
+            .post(endpoint.as_str())
+            .header("TTL", message.ttl_secs)
+            .header("Urgency", message.urgency.as_str())
+            .header("Topic", &message.topic)
+            .header(CONTENT_ENCODING, "aes128gcm")
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .header(AUTHORIZATION, authorization)
+            .body(body))
     }
 
     fn paused_until(&self, origin: &str) -> Option<Instant> {
@@ -145,35 +172,6 @@ fn with_causes(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-fn build_request(
-    vapid: &VapidKeys,
-    endpoint: &PushEndpoint,
-    origin: &str,
-    to: &SubscriptionRow,
-    message: &PushMessage,
-) -> Result<http_02::Request<Vec<u8>>, web_push::WebPushError> {
-    let info = SubscriptionInfo::new(endpoint.as_str(), to.p256dh.as_str(), to.auth.as_str());
-    let mut builder = WebPushMessageBuilder::new(&info);
-    // RFC 8291 aes128gcm only; the older aesgcm draft is not offered.
-    builder.set_payload(ContentEncoding::Aes128Gcm, &message.payload);
-    builder.set_ttl(message.ttl_secs);
-    builder.set_urgency(message.urgency.into());
-    builder.set_topic(message.topic.clone());
-    builder.set_vapid_signature(vapid.signature_for(origin)?);
-    Ok(web_push::request_builder::build_request(builder.build()?))
-}
-
-impl From<Urgency> for web_push::Urgency {
-    fn from(urgency: Urgency) -> Self {
-        match urgency {
-            Urgency::VeryLow => Self::VeryLow,
-            Urgency::Low => Self::Low,
-            Urgency::Normal => Self::Normal,
-            Urgency::High => Self::High,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -2,4 +2,5 @@
 
 pub mod address;
 pub mod client;
+pub mod encrypt;
 pub mod vapid;

@@ -1,12 +1,12 @@
 //! VAPID (RFC 8292): our key pair and the signatures push services check.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use web_push::{PartialVapidSignatureBuilder, SubscriptionInfo, VapidSignature, VapidSignatureBuilder};
+use web_push::{PartialVapidSignatureBuilder, SubscriptionInfo, VapidSignatureBuilder};
 
 use crate::config::VapidSubject;
 use crate::store::Store;
@@ -21,8 +21,9 @@ pub struct VapidKeys {
     builder: PartialVapidSignatureBuilder,
     public_key: String,
     subject: VapidSubject,
-    /// One signature per push-service origin: ECDSA per message would waste most of the CPU.
-    signatures: Mutex<HashMap<String, (VapidSignature, Instant)>>,
+    /// One `Authorization` value per push-service origin: ECDSA per message would waste
+    /// most of the CPU.
+    signatures: Mutex<HashMap<String, (Arc<str>, Instant)>>,
 }
 
 impl VapidKeys {
@@ -48,12 +49,13 @@ impl VapidKeys {
         &self.public_key
     }
 
-    /// A signature for `origin` (`aud`), cached and re-signed before it expires.
-    pub fn signature_for(&self, origin: &str) -> Result<VapidSignature, web_push::WebPushError> {
+    /// The `Authorization` header for pushes to `origin` (`aud`): `vapid t=<JWT>, k=<key>`
+    /// (RFC 8292 §3), cached and re-signed before it expires.
+    pub fn authorization_for(&self, origin: &str) -> Result<Arc<str>, web_push::WebPushError> {
         let mut cache = self.signatures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((signature, signed_at)) = cache.get(origin) {
+        if let Some((header, signed_at)) = cache.get(origin) {
             if signed_at.elapsed() < SIGNATURE_REFRESH_AFTER {
-                return Ok(signature.clone());
+                return Ok(header.clone());
             }
         }
         // web-push derives `aud` from the endpoint but drops a non-default port, so we set
@@ -63,8 +65,9 @@ impl VapidKeys {
         builder.add_claim("aud", origin);
         builder.add_claim("sub", self.subject.as_str());
         let signature = builder.build()?;
-        cache.insert(origin.to_owned(), (signature.clone(), Instant::now()));
-        Ok(signature)
+        let header: Arc<str> = format!("vapid t={}, k={}", signature.auth_t, URL_SAFE_NO_PAD.encode(&signature.auth_k)).into();
+        cache.insert(origin.to_owned(), (header.clone(), Instant::now()));
+        Ok(header)
     }
 }
 
@@ -97,8 +100,9 @@ mod tests {
     #[test]
     fn signatures_are_cached_per_origin() {
         let keys = keys();
-        let a = keys.signature_for("https://fcm.googleapis.com").unwrap();
-        assert_eq!(a, keys.signature_for("https://fcm.googleapis.com").unwrap());
-        assert_ne!(a, keys.signature_for("http://127.0.0.1:8090").unwrap());
+        let a = keys.authorization_for("https://fcm.googleapis.com").unwrap();
+        assert_eq!(a, keys.authorization_for("https://fcm.googleapis.com").unwrap());
+        assert_ne!(a, keys.authorization_for("http://127.0.0.1:8090").unwrap());
+        assert!(a.starts_with("vapid t=ey") && a.ends_with(&format!(", k={}", keys.public_key())));
     }
 }
