@@ -6,9 +6,12 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::StaticSegment;
 
 use crate::admin::pages::{AdminDashboard, LoginPage, SetupPage};
+use crate::admin::team::TeamPage;
 use crate::pages::home::HomePage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_page_csp();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -22,6 +25,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Pages get a CSP naming this response's nonce, which Leptos puts on its inline scripts.
+#[cfg(feature = "ssr")]
+fn set_page_csp() {
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else {
+        return;
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&crate::security::page_csp(&nonce.to_string())) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 
@@ -52,6 +66,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("") view=HomePage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("login")) view=LoginPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("setup")) view=SetupPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("team")) view=TeamPage/>
                         <Route path=StaticSegment("admin") view=AdminDashboard/>
                     </Routes>
                 </main>

@@ -15,6 +15,11 @@ pub enum AppError {
     Invalid(String),
     #[error("Please sign in first.")]
     Unauthorized,
+    /// Refused whoever asks, e.g. a cross-site request.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("{0}")]
     Conflict(String),
     #[error("Not found.")]
@@ -35,6 +40,8 @@ impl AppError {
         match self {
             Self::Invalid(_) => 422,
             Self::Unauthorized => 401,
+            Self::Forbidden(_) => 403,
+            Self::TooManyRequests(_) => 429,
             Self::Conflict(_) => 409,
             Self::NotFound => 404,
             Self::Internal => 500,

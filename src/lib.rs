@@ -17,6 +17,8 @@ pub mod delivery;
 #[cfg(feature = "ssr")]
 pub mod push;
 #[cfg(feature = "ssr")]
+pub mod security;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use axum::{middleware, Router};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -19,6 +19,7 @@ use crate::config::{Config, DEFAULT_VAPID_SUBJECT};
 use crate::delivery::Dispatcher;
 use crate::push::client::PushClient;
 use crate::push::vapid::VapidKeys;
+use crate::security;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -45,7 +46,13 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
         .map_err(|e| format!("opening {}: {e}", config.database_url))?;
     let vapid = Arc::new(VapidKeys::load_or_generate(&store, config.vapid_subject.clone()).await?);
     let config = Arc::new(config);
-    let state = AppState { store, config: config.clone(), vapid, dispatcher_wake: Arc::new(Notify::new()) };
+    let state = AppState {
+        store,
+        config: config.clone(),
+        vapid,
+        dispatcher_wake: Arc::new(Notify::new()),
+        login_throttle: Arc::default(),
+    };
     crate::admin::auth::ssr::ensure_initial_admin(&state).await?;
 
     let extra_root = match &config.extra_root_cert {
@@ -72,7 +79,9 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
         .await
         .map_err(|e| format!("listening on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let serve = tokio::spawn(async move { axum::serve(listener, router).await });
+    // Connection info lets sign-in throttling see the client's address.
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let serve = tokio::spawn(async move { axum::serve(listener, service).await });
     Ok(RunningServer { addr, state, serve })
 }
 
@@ -99,7 +108,12 @@ async fn router(state: AppState) -> Result<Router, String> {
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
+        // Outermost last: headers on everything, cross-site writes refused before any
+        // session is loaded, then the admin-only default for server functions.
+        .layer(middleware::from_fn(security::admin_only_server_fns))
         .layer(session_layer(&state).await?)
+        .layer(middleware::from_fn_with_state(state.clone(), security::same_origin_writes))
+        .layer(middleware::from_fn(security::security_headers))
         .with_state(leptos_options);
     Ok(app)
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+use crate::admin::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::push::vapid::VapidKeys;
@@ -17,6 +18,7 @@ pub struct AppState {
     pub vapid: Arc<VapidKeys>,
     /// Wakes the dispatcher when a campaign is queued, instead of waiting for its next poll.
     pub dispatcher_wake: Arc<Notify>,
+    pub login_throttle: Arc<LoginThrottle>,
 }
 
 impl AppState {

@@ -53,8 +53,25 @@ pub async fn setup_admin(username: String, password: String, confirm: String) ->
 pub async fn login(username: String, password: String) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = state.store.admin_by_username(username.trim()).await?;
-        let id = ssr::verify_login(admin, password).await?;
+        let username = username.trim();
+        // Failures count per user name and per address, so neither guessing one account's
+        // password nor trying one password on many accounts gets far.
+        let user_key = format!("user:{}", username.to_lowercase());
+        let keys = match ssr::peer_address().await {
+            Some(address) => vec![user_key.clone(), format!("ip:{address}")],
+            None => vec![user_key.clone()],
+        };
+        let now = std::time::Instant::now();
+        state.login_throttle.check(&keys, now)?;
+        let admin = state.store.admin_by_username(username).await?;
+        let id = match ssr::verify_login(admin, password).await {
+            Ok(id) => id,
+            Err(error) => {
+                state.login_throttle.record_failure(&keys, now);
+                return Err(error);
+            }
+        };
+        state.login_throttle.record_success(&user_key);
         ssr::start_session(id).await?;
         leptos_axum::redirect("/admin");
         Ok(())
@@ -86,7 +103,8 @@ pub mod ssr {
     use crate::state::AppState;
     use crate::store::AdminRow;
 
-    const SESSION_KEY: &str = "admin_id";
+    /// The session entry holding the signed-in admin's id.
+    pub const SESSION_KEY: &str = "admin_id";
 
     pub struct SignedInAdmin {
         pub id: i64,
@@ -113,6 +131,13 @@ pub mod ssr {
         // A fresh id on sign-in defeats session fixation.
         session.cycle_id().await.map_err(internal)?;
         session.insert(SESSION_KEY, admin_id).await.map_err(internal)
+    }
+
+    /// The client's IP address (the TCP peer; behind a reverse proxy, the proxy's).
+    pub async fn peer_address() -> Option<std::net::IpAddr> {
+        let axum::extract::ConnectInfo(peer) =
+            leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok()?;
+        Some(peer.ip())
     }
 
     pub fn parse_username(raw: &str) -> Result<String, AppError> {

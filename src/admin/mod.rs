@@ -4,3 +4,6 @@ pub mod auth;
 mod campaigns;
 mod compose;
 pub mod pages;
+pub mod team;
+#[cfg(feature = "ssr")]
+pub mod throttle;

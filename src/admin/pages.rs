@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
+use leptos_router::components::{Redirect, A};
 
 use super::auth::{admin_status, SignInState, Login, Logout, SetupAdmin, MIN_PASSWORD_CHARS};
 use super::campaigns::CampaignList;
@@ -82,33 +82,43 @@ pub fn SetupPage() -> impl IntoView {
 
 #[component]
 pub fn AdminDashboard() -> impl IntoView {
-    let status = Resource::new(|| (), |_| admin_status());
+    let send = ServerAction::<SendCampaign>::new();
     view! {
         <Title text="Campaigns"/>
+        <SignedIn>
+            <h1>"Campaigns"</h1>
+            <Compose send/>
+            <CampaignList send/>
+        </SignedIn>
+    }
+}
+
+/// The frame of every admin page: shows `children` to a signed-in admin, with the admin
+/// navigation; sends everyone else to sign in (or to set-up on a fresh install).
+#[component]
+pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
+    let status = Resource::new(|| (), |_| admin_status());
+    let logout = ServerAction::<Logout>::new();
+    let children = StoredValue::new(children);
+    view! {
         <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
             {move || status.get().map(|status| match status {
-                Ok(SignInState { username: Some(username), .. }) => view! { <AdminHome username/> }.into_any(),
+                Ok(SignInState { username: Some(username), .. }) => view! {
+                    <nav class="admin-bar" aria-label="Admin">
+                        // `A` marks the current page with aria-current.
+                        <A href="/admin" exact=true>"Campaigns"</A>
+                        <A href="/admin/team">"Admins"</A>
+                        <ActionForm action=logout attr:class="signout">
+                            <span class="who">"Signed in as " <strong>{username}</strong></span>
+                            <button class="btn small" type="submit">"Sign out"</button>
+                        </ActionForm>
+                    </nav>
+                    {children.read_value()()}
+                }.into_any(),
                 Ok(SignInState { needs_setup: true, .. }) => view! { <Redirect path="/admin/setup"/> }.into_any(),
                 Ok(_) => view! { <Redirect path="/admin/login"/> }.into_any(),
                 Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
             })}
         </Suspense>
-    }
-}
-
-#[component]
-fn AdminHome(username: String) -> impl IntoView {
-    let logout = ServerAction::<Logout>::new();
-    let send = ServerAction::<SendCampaign>::new();
-    view! {
-        <div class="admin-bar">
-            <h1>"Campaigns"</h1>
-            <ActionForm action=logout attr:class="signout">
-                <span class="who">"Signed in as " <strong>{username}</strong></span>
-                <button class="btn small" type="submit">"Sign out"</button>
-            </ActionForm>
-        </div>
-        <Compose send/>
-        <CampaignList send/>
     }
 }

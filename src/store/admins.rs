@@ -27,6 +27,24 @@ impl Store {
             .await
     }
 
+    /// Every admin, oldest first: (id, user name, created at).
+    pub async fn admins(&self) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
+        sqlx::query_as("SELECT id, username, created_at FROM admins ORDER BY id").fetch_all(&self.pool).await
+    }
+
+    /// Adds an admin; returns `None` if the user name is taken.
+    pub async fn create_admin(&self, username: &str, password_hash: &str) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar(
+            "INSERT INTO admins (username, password_hash, created_at) VALUES (?, ?, ?)
+             ON CONFLICT (username) DO NOTHING RETURNING id",
+        )
+        .bind(username)
+        .bind(password_hash)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await
+    }
+
     /// Creates the first admin; returns `None` if one already exists. The check and the
     /// insert are one statement, so two racing set-up requests cannot both win.
     pub async fn create_first_admin(

@@ -55,12 +55,12 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     };
     configure(&mut config);
     let server = tidings::server::start(config).await.expect("Tidings starts");
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    TestApp { base: format!("http://{}", server.addr), client, state: server.state, _dir: dir }
+    TestApp { base: format!("http://{}", server.addr), client: spawn_client(), state: server.state, _dir: dir }
+}
+
+/// A browser-like client of its own: keeps cookies, never follows redirects.
+pub fn spawn_client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 impl TestApp {

@@ -1,0 +1,108 @@
+//! The admins: who can sign in, and adding another one.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use super::auth::MIN_PASSWORD_CHARS;
+use super::pages::{FormError, SignedIn};
+use crate::app::format_time;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminSummary {
+    pub username: String,
+    pub created_at: i64,
+}
+
+#[server(endpoint = "admin/list_admins")]
+pub async fn list_admins() -> Result<Vec<AdminSummary>, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        crate::admin::auth::ssr::require_admin().await?;
+        let admins = state.store.admins().await?;
+        Ok(admins.into_iter().map(|(_, username, created_at)| AdminSummary { username, created_at }).collect())
+    })
+    .await
+}
+
+/// A signed-in admin adds another admin, who then signs in with this password.
+#[server(endpoint = "admin/create_admin")]
+pub async fn create_admin(username: String, password: String, confirm: String) -> Result<(), AppError> {
+    use crate::admin::auth::ssr;
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let by = ssr::require_admin().await?;
+        let username = ssr::parse_username(&username)?;
+        if password != confirm {
+            return Err(AppError::invalid("The two passwords differ."));
+        }
+        let hash = ssr::hash_password(password).await?;
+        state
+            .store
+            .create_admin(&username, &hash)
+            .await?
+            .ok_or_else(|| AppError::Conflict(format!("There is already an admin called {username}.")))?;
+        tracing::info!(%username, by = %by.username, "admin added");
+        Ok(())
+    })
+    .await
+}
+
+#[component]
+pub fn TeamPage() -> impl IntoView {
+    view! {
+        <Title text="Admins"/>
+        <SignedIn>
+            <Team/>
+        </SignedIn>
+    }
+}
+
+#[component]
+fn Team() -> impl IntoView {
+    let create = ServerAction::<CreateAdmin>::new();
+    let admins = Resource::new(move || create.version().get(), |_| list_admins());
+    view! {
+        <h1>"Admins"</h1>
+        <section class="card">
+            <h2>"Who can sign in"</h2>
+            <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
+                {move || admins.get().map(|admins| match admins {
+                    Ok(admins) => view! {
+                        <ul class="admin-list">
+                            {admins.into_iter().map(|admin| view! {
+                                <li>
+                                    <strong>{admin.username}</strong>
+                                    <span class="muted">" · added " {format_time(admin.created_at)}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+        <section class="card">
+            <h2>"Add an admin"</h2>
+            <p class="lead">"They can do everything you can, including adding admins."</p>
+            <ActionForm action=create attr:class="form">
+                <label for="new-username">"User name"</label>
+                <input id="new-username" name="username" autocomplete="off" required/>
+                <label for="new-password">"Password"</label>
+                <input id="new-password" name="password" type="password" autocomplete="new-password"
+                    minlength=MIN_PASSWORD_CHARS required aria-describedby="new-password-hint"/>
+                <p class="hint" id="new-password-hint">{format!("At least {MIN_PASSWORD_CHARS} characters. Share it with them privately.")}</p>
+                <label for="new-confirm">"Password again"</label>
+                <input id="new-confirm" name="confirm" type="password" autocomplete="new-password" required/>
+                <FormError result=create.value().into()/>
+                {move || matches!(create.value().get(), Some(Ok(()))).then(|| view! {
+                    <p class="form-ok" role="status">"Admin added."</p>
+                })}
+                <button class="btn primary" type="submit" disabled=move || create.pending().get()>
+                    {move || if create.pending().get() { "Adding…" } else { "Add admin" }}
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
