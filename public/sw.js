@@ -22,7 +22,11 @@ function notificationFor(payload) {
   if (!payload) return [GENERIC.title, { body: GENERIC.body, data: { url: '/' } }];
   const options = {
     body: typeof payload.body === 'string' ? payload.body : '',
-    data: { url: typeof payload.url === 'string' ? payload.url : '/', campaign: payload.campaign },
+    data: {
+      url: typeof payload.url === 'string' ? payload.url : '/',
+      campaign: payload.campaign,
+      track: typeof payload.track === 'string' ? payload.track : null,
+    },
   };
   for (const field of ['icon', 'image', 'badge']) {
     if (typeof payload[field] === 'string') options[field] = payload[field];
@@ -39,11 +43,26 @@ self.addEventListener('push', (event) => {
   event.waitUntil(self.registration.showNotification(title, options));
 });
 
+// Tells the server what the recipient did (src/tracking/): counted once per delivery.
+// Best effort: a failed report must never stop the notification from working.
+async function report(notification, event, action) {
+  const token = notification.data && notification.data.track;
+  if (!token) return;
+  try {
+    await fetch('/api/track', { method: 'POST', body: new URLSearchParams({ token, event, action: action || '' }) });
+  } catch (_) {}
+}
+
+self.addEventListener('notificationclose', (event) => {
+  event.waitUntil(report(event.notification, 'close'));
+});
+
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
   const data = event.notification.data || {};
   const target = new URL(data.url || '/', self.location.origin).href;
   event.waitUntil((async () => {
+    await report(event.notification, 'click', event.action);
     const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
     for (const client of windows) {
       if (client.url === target && 'focus' in client) return client.focus();

@@ -6,6 +6,7 @@ pub mod campaign;
 pub mod error;
 pub mod pages;
 pub mod subscription;
+pub mod tracking;
 
 #[cfg(feature = "hydrate")]
 pub mod browser;

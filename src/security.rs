@@ -24,6 +24,7 @@ pub const PUBLIC_SERVER_FNS: &[&str] = &[
     "/api/admin/setup",
     "/api/admin/login",
     "/api/admin/logout",
+    "/api/track",
 ];
 
 /// Refuses state-changing requests started by another site (CSRF), using what browsers

@@ -22,6 +22,7 @@ use crate::push::vapid::VapidKeys;
 use crate::security;
 use crate::state::AppState;
 use crate::store::Store;
+use crate::tracking::token::TrackingKey;
 
 pub struct RunningServer {
     pub addr: SocketAddr,
@@ -47,11 +48,13 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     let vapid = Arc::new(VapidKeys::load_or_generate(&store, config.vapid_subject.clone()).await?);
     let config = Arc::new(config);
     let state = AppState {
-        store,
+        store: store.clone(),
         config: config.clone(),
         vapid,
         dispatcher_wake: Arc::new(Notify::new()),
         login_throttle: Arc::default(),
+        tracking_key: Arc::new(TrackingKey::load_or_generate(&store).await?),
+        track_limiter: Arc::default(),
     };
     crate::admin::auth::ssr::ensure_initial_admin(&state).await?;
 
@@ -68,6 +71,7 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
         store: state.store.clone(),
         client,
         vapid: state.vapid.clone(),
+        tracking_key: state.tracking_key.clone(),
         wake: state.dispatcher_wake.clone(),
         concurrency: config.send_concurrency,
         retry: config.retry,

@@ -10,6 +10,7 @@ use crate::error::AppError;
 use crate::push::vapid::VapidKeys;
 use crate::store::Store;
 use crate::subscription::parse::EndpointPolicy;
+use crate::tracking::token::{TrackLimiter, TrackingKey};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -19,6 +20,9 @@ pub struct AppState {
     /// Wakes the dispatcher when a campaign is queued, instead of waiting for its next poll.
     pub dispatcher_wake: Arc<Notify>,
     pub login_throttle: Arc<LoginThrottle>,
+    /// Signs the delivery tokens inside push messages and checks them when reported back.
+    pub tracking_key: Arc<TrackingKey>,
+    pub track_limiter: Arc<TrackLimiter>,
 }
 
 impl AppState {

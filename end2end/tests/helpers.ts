@@ -124,6 +124,25 @@ export async function deliverToServiceWorker(page: Page, data: string, title: st
   }
 }
 
+/**
+ * Clicks a shown notification the way the browser would: a `notificationclick` event with
+ * that very notification, dispatched in the real service worker (no test code in the
+ * product). Resolves once the worker's handlers have finished.
+ */
+export async function clickNotification(page: Page, title: string) {
+  const worker = page.context().serviceWorkers().find((w) => w.url().endsWith('/sw.js'));
+  if (!worker) throw new Error('no service worker');
+  await worker.evaluate(async (wanted) => {
+    const notification = (await (self as any).registration.getNotifications()).find((n: Notification) => n.title === wanted);
+    if (!notification) throw new Error(`no notification titled ${wanted}`);
+    const pending: Promise<unknown>[] = [];
+    const event = new (self as any).NotificationEvent('notificationclick', { notification });
+    event.waitUntil = (promise: Promise<unknown>) => pending.push(promise);
+    self.dispatchEvent(event);
+    await Promise.allSettled(pending);
+  }, title);
+}
+
 /** Signs in at /admin, creating the first admin through the set-up page if none exists yet. */
 export async function signInAsAdmin(page: Page) {
   await page.goto('/admin');

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { BASE_URL } from '../playwright.config';
 import {
-  audienceSize, clientHash, decryptedMessages, deliverToServiceWorker, expireAtPushService, hydrated,
+  audienceSize, clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, expireAtPushService, hydrated,
   openAsVisitor, sendCampaign, signInAsAdmin,
 } from './helpers';
 
@@ -42,12 +42,21 @@ test('a visitor subscribes, an admin sends, and the service worker shows exactly
   // web-push-testing checked our VAPID signature and decrypted exactly what was composed.
   const messages = await decryptedMessages(hash);
   const message = messages.map((m) => JSON.parse(m)).find((m) => m.campaign === id);
-  expect(message).toEqual({ campaign: id, title, body, url: `${BASE_URL}/?from=push` });
+  // Plus this delivery's token, signed by the server, for click tracking.
+  expect(message).toEqual({
+    campaign: id, title, body, url: `${BASE_URL}/?from=push`,
+    track: expect.stringMatching(new RegExp(`^${id}\\.\\d+\\.[A-Za-z0-9_-]{22}$`)),
+  });
 
   // That very message, handed to the real service worker, becomes the notification.
   const raw = messages.find((m) => JSON.parse(m).campaign === id)!;
   const shown = await deliverToServiceWorker(page, raw, title);
   expect(shown).toMatchObject({ title, body, tag: `campaign-${id}`, data: { url: `${BASE_URL}/?from=push`, campaign: id } });
+
+  // A click on it is reported by the service worker and counted on the campaign.
+  await clickNotification(page, title);
+  await admin.reload();
+  await expect(row.locator('td.clicked')).toHaveText(/^1 \(\d+\.\d%\)$/);
 
   await visitor.close();
   await adminContext.close();

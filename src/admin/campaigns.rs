@@ -52,10 +52,12 @@ fn CampaignTable(list: Vec<CampaignSummary>, cancel: ServerAction<CancelCampaign
                     <th scope="col" class="num">"Sent"</th>
                     <th scope="col" class="num">"Failed"</th>
                     <th scope="col" class="num">"Expired"</th>
+                    <th scope="col" class="num">"Clicked"</th>
+                    <th scope="col" class="num">"Dismissed"</th>
                 </tr>
             </thead>
             <tbody>
-                {list.into_iter().map(|c| view! {
+                {list.into_iter().map(|c| { let ctr = c.click_through_percent(); view! {
                     <tr data-campaign=c.id data-status=c.status.clone()>
                         <td data-label="When">{format_time(c.created_at)}</td>
                         <td data-label="Title" class="title">
@@ -79,8 +81,13 @@ fn CampaignTable(list: Vec<CampaignSummary>, cancel: ServerAction<CancelCampaign
                         <td data-label="Sent" class="num sent">{c.sent}</td>
                         <td data-label="Failed" class="num failed">{c.failed}</td>
                         <td data-label="Expired" class="num expired">{c.expired}</td>
+                        <td data-label="Clicked" class="num clicked">
+                            {c.clicked}
+                            {ctr.map(|ctr| view! { <span class="ctr">{format!(" ({ctr:.1}%)")}</span> })}
+                        </td>
+                        <td data-label="Dismissed" class="num dismissed">{c.dismissed}</td>
                     </tr>
-                }).collect_view()}
+                }}).collect_view()}
             </tbody>
         </table>
     }

@@ -4,7 +4,7 @@ mod draft;
 mod payload;
 
 pub use draft::{CampaignDraft, LinkUrl, Ttl, Urgency, MAX_BODY_CHARS, MAX_TITLE_CHARS};
-pub use payload::{NotificationPayload, MAX_PAYLOAD_BYTES};
+pub use payload::{NotificationPayload, MAX_PAYLOAD_BYTES, MAX_TRACK_TOKEN_CHARS};
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,9 @@ pub struct CampaignSummary {
     pub sent: i64,
     pub failed: i64,
     pub expired: i64,
+    pub clicked: i64,
+    /// Closed without a click.
+    pub dismissed: i64,
 }
 
 impl CampaignSummary {
@@ -37,6 +40,11 @@ impl CampaignSummary {
 
     pub fn done(&self) -> i64 {
         self.sent + self.failed + self.expired
+    }
+
+    /// Clicks per delivered notification, in percent; none before anything was sent.
+    pub fn click_through_percent(&self) -> Option<f64> {
+        (self.sent > 0).then(|| self.clicked as f64 * 100.0 / self.sent as f64)
     }
 }
 

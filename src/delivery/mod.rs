@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, Notify};
 use crate::campaign::{NotificationPayload, Urgency};
 use crate::push::client::{PushClient, PushMessage};
 use crate::push::vapid::VapidKeys;
+use crate::tracking::token::{DeliveryId, TrackingKey};
 use crate::store::{now_ms, CampaignRow, ClaimedDelivery, DeliveryOutcome, Store};
 
 /// The longest the dispatcher sleeps without looking for work (another process may have
@@ -30,6 +31,7 @@ pub struct Dispatcher {
     pub store: Store,
     pub client: PushClient,
     pub vapid: Arc<VapidKeys>,
+    pub tracking_key: Arc<TrackingKey>,
     pub wake: Arc<Notify>,
     /// The most push requests in flight at once.
     pub concurrency: usize,
@@ -88,6 +90,7 @@ impl Dispatcher {
     /// nothing more is claimed and requests not yet started are not made.
     async fn send_campaign(&self, campaign: &CampaignRow) -> Result<(), sqlx::Error> {
         let message = Arc::new(message_for(campaign));
+        let payload = Arc::new(payload_for(campaign));
         let cancelled = Arc::new(AtomicBool::new(false));
         let retry = self.retry;
         let half = (self.concurrency / 2).max(1);
@@ -98,6 +101,7 @@ impl Dispatcher {
             .map(|delivery| {
                 let (client, vapid, message, cancelled) =
                     (self.client.clone(), self.vapid.clone(), message.clone(), cancelled.clone());
+                let (payload, tracking_key) = (payload.clone(), self.tracking_key.clone());
                 async move {
                     // Each send is its own task so encryption (the costly part) runs on
                     // every core; polled inside one stream, it would all land on one thread.
@@ -105,7 +109,9 @@ impl Dispatcher {
                         if cancelled.load(Ordering::Relaxed) {
                             return outcome::untouched(delivery.recipient.id);
                         }
-                        let result = client.send(&vapid, &delivery.recipient, &message).await;
+                        let delivery_id = DeliveryId { campaign: payload.campaign, subscription: delivery.recipient.id };
+                        let plaintext = NotificationPayload { track: Some(tracking_key.sign(delivery_id)), ..(*payload).clone() };
+                        let result = client.send(&vapid, &delivery.recipient, &message, &plaintext.to_bytes()).await;
                         decide(delivery.recipient.id, result, delivery.attempts, &retry, now_ms(), rand::random())
                     });
                     // A panicking send (a bug) loses only its own outcome: the delivery
@@ -204,16 +210,20 @@ impl Dispatcher {
     }
 }
 
-fn message_for(campaign: &CampaignRow) -> PushMessage {
-    let payload = NotificationPayload {
+/// The notification every recipient gets, before their own delivery token is added.
+fn payload_for(campaign: &CampaignRow) -> NotificationPayload {
+    NotificationPayload {
         campaign: campaign.id,
         title: campaign.title.clone(),
         body: campaign.body.clone(),
         url: campaign.url.clone(),
         icon: campaign.icon.clone(),
-    };
+        track: None,
+    }
+}
+
+fn message_for(campaign: &CampaignRow) -> PushMessage {
     PushMessage {
-        payload: payload.to_bytes(),
         ttl_secs: u32::try_from(campaign.ttl_secs).unwrap_or(0),
         urgency: Urgency::parse(&campaign.urgency).unwrap_or(Urgency::Normal),
         // Derived from the campaign, so a copy resent after a crash replaces the first.

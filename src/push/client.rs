@@ -15,9 +15,8 @@ use crate::campaign::Urgency;
 use crate::store::SubscriptionRow;
 use crate::subscription::parse::{EndpointPolicy, PushEndpoint};
 
-/// What every recipient of one campaign receives; encrypted separately for each.
+/// The request headers every recipient of one campaign gets; the payload is per recipient.
 pub struct PushMessage {
-    pub payload: Vec<u8>,
     pub ttl_secs: u32,
     pub urgency: Urgency,
     /// Lets the push service replace an undelivered copy of the same campaign (RFC 8030 §5.4).
@@ -71,8 +70,8 @@ impl PushClient {
         Ok(Self { http, policy, paused: Arc::default() })
     }
 
-    /// Encrypts, signs and POSTs one message.
-    pub async fn send(&self, vapid: &VapidKeys, to: &SubscriptionRow, message: &PushMessage) -> PushResult {
+    /// Encrypts `payload` for `to`, signs and POSTs it.
+    pub async fn send(&self, vapid: &VapidKeys, to: &SubscriptionRow, message: &PushMessage, payload: &[u8]) -> PushResult {
         // Checked again at send time: the policy may have changed since the visitor subscribed.
         let endpoint = match PushEndpoint::parse(&to.endpoint, &self.policy) {
             Ok(endpoint) => endpoint,
@@ -82,7 +81,7 @@ impl PushClient {
         if let Some(until) = self.paused_until(&origin) {
             return PushResult::OriginPaused(until);
         }
-        let request = match self.build_request(vapid, &endpoint, &origin, to, message) {
+        let request = match self.build_request(vapid, &endpoint, &origin, to, message, payload) {
             Ok(request) => request,
             Err(error) => return PushResult::NotSent(format!("could not build the push request: {error}")),
         };
@@ -118,11 +117,12 @@ impl PushClient {
         origin: &str,
         to: &SubscriptionRow,
         message: &PushMessage,
+        payload: &[u8],
     ) -> Result<reqwest::RequestBuilder, String> {
         // Stored keys were validated at subscribe time; decoding cannot fail for them.
         let ua_public = URL_SAFE_NO_PAD.decode(&to.p256dh).map_err(|_| "the p256dh key is not base64url")?;
         let auth = URL_SAFE_NO_PAD.decode(&to.auth).map_err(|_| "the auth secret is not base64url")?;
-        let body = encrypt(&ua_public, &auth, &message.payload).map_err(|e| e.to_string())?;
+        let body = encrypt(&ua_public, &auth, payload).map_err(|e| e.to_string())?;
         let authorization = vapid.authorization_for(origin).map_err(|e| format!("VAPID signing failed: {e}"))?;
         let authorization = HeaderValue::from_str(&authorization).map_err(|e| e.to_string())?;
         Ok(self

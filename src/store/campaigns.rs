@@ -127,12 +127,42 @@ impl Store {
                     COUNT(d.subscription_id)                  AS targeted,
                     COALESCE(SUM(d.status = 'sent'), 0)       AS sent,
                     COALESCE(SUM(d.status = 'failed'), 0)     AS failed,
-                    COALESCE(SUM(d.status = 'expired'), 0)    AS expired
+                    COALESCE(SUM(d.status = 'expired'), 0)    AS expired,
+                    (SELECT COUNT(*) FROM notification_events e
+                     WHERE e.campaign_id = c.id AND e.kind = 'click') AS clicked,
+                    (SELECT COUNT(*) FROM notification_events e
+                     WHERE e.campaign_id = c.id AND e.kind = 'close') AS dismissed
              FROM campaigns c LEFT JOIN deliveries d ON d.campaign_id = c.id
              GROUP BY c.id ORDER BY c.id DESC LIMIT ?",
         )
         .bind(limit)
         .fetch_all(&self.pool)
         .await
+    }
+
+    /// Counts a click or dismissal, once per delivery and kind, and only for a delivery
+    /// that was sent. Returns whether it was newly counted.
+    pub async fn record_event(
+        &self,
+        campaign_id: i64,
+        subscription_id: i64,
+        kind: &str,
+        action: Option<&str>,
+    ) -> Result<bool, sqlx::Error> {
+        let result = sqlx::query(
+            "INSERT INTO notification_events (campaign_id, subscription_id, kind, action, at)
+             SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (
+                SELECT 1 FROM deliveries
+                WHERE campaign_id = ?1 AND subscription_id = ?2 AND status = 'sent')
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(campaign_id)
+        .bind(subscription_id)
+        .bind(kind)
+        .bind(action)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
     }
 }
