@@ -20,20 +20,29 @@ function readPayload(event) {
 
 function notificationFor(payload) {
   if (!payload) return [GENERIC.title, { body: GENERIC.body, data: { url: '/' } }];
+  const actions = Array.isArray(payload.actions)
+    ? payload.actions.filter((a) => a && typeof a.title === 'string' && typeof a.url === 'string').slice(0, 2)
+    : [];
   const options = {
     body: typeof payload.body === 'string' ? payload.body : '',
     data: {
       url: typeof payload.url === 'string' ? payload.url : '/',
       campaign: payload.campaign,
       track: typeof payload.track === 'string' ? payload.track : null,
+      actionUrls: actions.map((a) => a.url),
     },
+    requireInteraction: payload.require_interaction === true,
   };
   for (const field of ['icon', 'image', 'badge']) {
     if (typeof payload[field] === 'string') options[field] = payload[field];
   }
-  // One tag per campaign: a second copy (a resend after a crash) replaces the first on
-  // screen instead of stacking beside it.
-  if (payload.campaign != null) options.tag = 'campaign-' + payload.campaign;
+  // Browsers without action buttons (Safari, Firefox on some systems) ignore the field;
+  // a click on the notification itself still opens the main link.
+  if (actions.length > 0) options.actions = actions.map((a, i) => ({ action: String(i), title: a.title }));
+  // One tag per campaign (or per collapse topic): a second copy — a resend after a crash,
+  // or a newer campaign on the same topic — replaces the first instead of stacking.
+  if (typeof payload.topic === 'string') options.tag = 'topic-' + payload.topic;
+  else if (payload.campaign != null) options.tag = 'campaign-' + payload.campaign;
   return [payload.title, options];
 }
 
@@ -60,7 +69,8 @@ self.addEventListener('notificationclose', (event) => {
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
   const data = event.notification.data || {};
-  const target = new URL(data.url || '/', self.location.origin).href;
+  const actionUrl = event.action && data.actionUrls ? data.actionUrls[Number(event.action)] : null;
+  const target = new URL(actionUrl || data.url || '/', self.location.origin).href;
   event.waitUntil((async () => {
     await report(event.notification, 'click', event.action);
     const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });

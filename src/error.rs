@@ -13,6 +13,9 @@ pub enum AppError {
     /// The request was understood but its content is not acceptable; the text says why.
     #[error("{0}")]
     Invalid(String),
+    /// Like `Invalid`, about one form field (its `name`), so the page can show it there.
+    #[error("{message}")]
+    InvalidField { field: String, message: String },
     #[error("Please sign in first.")]
     Unauthorized,
     /// Refused whoever asks, e.g. a cross-site request.
@@ -36,9 +39,21 @@ impl AppError {
         Self::Invalid(message.into())
     }
 
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::InvalidField { field: field.to_owned(), message: message.into() }
+    }
+
+    /// The form field this error is about, if it is about one.
+    pub fn field_name(&self) -> Option<&str> {
+        match self {
+            Self::InvalidField { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
     pub fn status_code(&self) -> u16 {
         match self {
-            Self::Invalid(_) => 422,
+            Self::Invalid(_) | Self::InvalidField { .. } => 422,
             Self::Unauthorized => 401,
             Self::Forbidden(_) => 403,
             Self::TooManyRequests(_) => 429,

@@ -68,6 +68,76 @@ async fn a_campaign_reaches_every_subscriber_with_exactly_the_composed_payload()
 }
 
 #[tokio::test]
+async fn a_rich_campaign_carries_its_image_badge_buttons_and_collapse_topic() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    app.subscribe(&push.subscription(StatusCode::CREATED)).await;
+    app.login().await;
+    let id = app
+        .send_campaign(&[
+            ("title", "Flash sale"),
+            ("body", "Two hours only"),
+            ("url", "https://shop.example/flash"),
+            ("icon", "https://shop.example/icon.png"),
+            ("image", "https://shop.example/banner.jpg"),
+            ("badge", "/badge.png"),
+            ("action1_label", "Shop now"),
+            ("action1_url", "https://shop.example/flash?from=button"),
+            ("action2_label", "Not today"),
+            ("action2_url", "/"),
+            ("require_interaction", "on"),
+            ("topic", "flash-sale"),
+            ("ttl_secs", "3600"),
+            ("urgency", "normal"),
+        ])
+        .await;
+    app.wait_until_sent(id).await;
+    let received = push.received();
+    assert_eq!(received.len(), 1);
+    let mut json = received[0].json();
+    json.as_object_mut().unwrap().remove("track");
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "campaign": id,
+            "title": "Flash sale",
+            "body": "Two hours only",
+            "url": "https://shop.example/flash",
+            "icon": "https://shop.example/icon.png",
+            "image": "https://shop.example/banner.jpg",
+            "badge": "/badge.png",
+            "actions": [
+                {"title": "Shop now", "url": "https://shop.example/flash?from=button"},
+                {"title": "Not today", "url": "/"},
+            ],
+            "require_interaction": true,
+            "topic": "flash-sale",
+        })
+    );
+    assert_eq!(received[0].topic.as_deref(), Some("flash-sale"), "the admin's topic replaces older ones at the push service");
+}
+
+#[tokio::test]
+async fn a_bad_field_is_named_in_the_error_and_nothing_is_queued() {
+    let app = spawn_app().await;
+    app.login().await;
+    let response = app
+        .call(
+            "admin/send_campaign",
+            &[
+                ("title", "T"), ("body", ""), ("url", ""), ("icon", ""),
+                ("action1_label", "Go"), ("action1_url", "javascript:alert(1)"),
+                ("ttl_secs", "3600"), ("urgency", "normal"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error["InvalidField"]["field"], "action1_url", "{error}");
+    assert!(app.campaigns().await.is_empty());
+}
+
+#[tokio::test]
 async fn a_410_deletes_the_subscription_and_counts_it_expired() {
     let app = spawn_app().await;
     let push = PushService::start().await;

@@ -3,7 +3,10 @@ import { BASE_URL, PUSH_SERVICE_URL } from '../playwright.config';
 
 export const ADMIN = { username: 'admin', password: 'e2e password 1234' };
 
-export type ShownNotification = { title: string; body: string; tag: string; data: any };
+export type ShownNotification = {
+  title: string; body: string; tag: string; data: any;
+  actions: { action: string; title: string }[]; requireInteraction: boolean; image: string; badge: string;
+};
 
 /** Waits until the app has hydrated: a click before that would do nothing. */
 export async function hydrated(page: Page) {
@@ -83,7 +86,11 @@ export async function shownNotifications(page: Page): Promise<ShownNotification[
   return page.evaluate(async () => {
     const registration = await navigator.serviceWorker.ready;
     const list = await registration.getNotifications();
-    return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
+    return list.map((n: any) => ({
+      title: n.title, body: n.body, tag: n.tag, data: n.data,
+      actions: (n.actions ?? []).map((a: any) => ({ action: a.action, title: a.title })),
+      requireInteraction: n.requireInteraction, image: n.image, badge: n.badge,
+    }));
   });
 }
 
@@ -129,18 +136,18 @@ export async function deliverToServiceWorker(page: Page, data: string, title: st
  * that very notification, dispatched in the real service worker (no test code in the
  * product). Resolves once the worker's handlers have finished.
  */
-export async function clickNotification(page: Page, title: string) {
+export async function clickNotification(page: Page, title: string, action = '') {
   const worker = page.context().serviceWorkers().find((w) => w.url().endsWith('/sw.js'));
   if (!worker) throw new Error('no service worker');
-  await worker.evaluate(async (wanted) => {
+  await worker.evaluate(async ([wanted, action]) => {
     const notification = (await (self as any).registration.getNotifications()).find((n: Notification) => n.title === wanted);
     if (!notification) throw new Error(`no notification titled ${wanted}`);
     const pending: Promise<unknown>[] = [];
-    const event = new (self as any).NotificationEvent('notificationclick', { notification });
+    const event = new (self as any).NotificationEvent('notificationclick', { notification, action });
     event.waitUntil = (promise: Promise<unknown>) => pending.push(promise);
     self.dispatchEvent(event);
     await Promise.allSettled(pending);
-  }, title);
+  }, [title, action]);
 }
 
 /** Signs in at /admin, creating the first admin through the set-up page if none exists yet. */

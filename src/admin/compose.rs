@@ -1,58 +1,112 @@
-//! The compose form: write a campaign and send it to every subscriber.
+//! The compose form: write a campaign, see it as recipients will, and send it.
 
 use leptos::prelude::*;
 
 use super::pages::FormError;
 use crate::campaign::{
-    audience_size, NotificationPayload, SendCampaign, Ttl, Urgency, MAX_BODY_CHARS, MAX_PAYLOAD_BYTES, MAX_TITLE_CHARS,
+    audience_size, ComposeForm, NotificationPayload, SendCampaign, Ttl, Urgency, MAX_ACTION_LABEL_CHARS,
+    MAX_BODY_CHARS, MAX_PAYLOAD_BYTES, MAX_TITLE_CHARS,
 };
+use crate::error::AppError;
 
 #[component]
 pub fn Compose(send: ServerAction<SendCampaign>) -> impl IntoView {
     let audience = Resource::new(move || send.version().get(), |_| audience_size());
-    let (title, body, url, icon) =
-        (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    // Mirrors the inputs as typed; the form itself still posts its fields.
+    let form = RwSignal::new(ComposeForm::default());
+    let payload = Memo::new(move |_| form.with(ComposeForm::payload));
     // The same function the server uses, so the counter and the limit always agree.
-    let bytes = Memo::new(move |_| NotificationPayload::size_for(&title.get(), &body.get(), &url.get(), &icon.get()));
+    let bytes = Memo::new(move |_| payload.with(NotificationPayload::sent_size));
     let too_big = move || bytes.get() > MAX_PAYLOAD_BYTES;
     let queued = move || send.value().get().and_then(Result::ok);
+    let error: Signal<Option<AppError>> = Signal::derive(move || send.value().get().and_then(Result::err));
+    let text = move |set: fn(&mut ComposeForm, String)| {
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            form.update(|f| set(f, value));
+        }
+    };
 
     view! {
         <section class="card" aria-labelledby="compose-heading">
             <h2 id="compose-heading">"New campaign"</h2>
+            <div class="compose-grid">
             <ActionForm action=send attr:class="form compose">
-                <label for="title">"Title" <span class="required">"required"</span></label>
-                <input id="title" name="title" required maxlength=MAX_TITLE_CHARS
-                    placeholder="Our spring sale starts today"
-                    on:input=move |ev| title.set(event_target_value(&ev))/>
-                <label for="body">"Body"</label>
-                <textarea id="body" name="body" rows=3 maxlength=MAX_BODY_CHARS
-                    placeholder="Everything 20% off until Sunday."
-                    on:input=move |ev| body.set(event_target_value(&ev))></textarea>
-                <label for="url">"Link URL"</label>
-                <input id="url" name="url" inputmode="url" placeholder="https://example.org/sale — opens on click"
-                    on:input=move |ev| url.set(event_target_value(&ev))/>
-                <label for="icon">"Icon URL"</label>
-                <input id="icon" name="icon" inputmode="url" placeholder="https://example.org/icon-192.png"
-                    on:input=move |ev| icon.set(event_target_value(&ev))/>
-                <div class="row">
-                    <div>
-                        <label for="ttl">"TTL — keep for offline devices"</label>
-                        <select id="ttl" name="ttl_secs">
-                            {Ttl::PRESETS.into_iter().map(|(seconds, label)| view! {
-                                <option value=seconds.to_string() selected=seconds == Ttl::DEFAULT.seconds()>{label}</option>
-                            }).collect_view()}
-                        </select>
+                <Field id="title" label="Title" error required=true>
+                    <input id="title" name="title" required maxlength=MAX_TITLE_CHARS
+                        placeholder="Our spring sale starts today" on:input=text(|f, v| f.title = v)/>
+                </Field>
+                <Field id="body" label="Body" error>
+                    <textarea id="body" name="body" rows=3 maxlength=MAX_BODY_CHARS
+                        placeholder="Everything 20% off until Sunday." on:input=text(|f, v| f.body = v)></textarea>
+                </Field>
+                <Field id="url" label="Link URL" error>
+                    <input id="url" name="url" inputmode="url" placeholder="https://example.org/sale — opens on click"
+                        on:input=text(|f, v| f.url = v)/>
+                </Field>
+                <details class="more">
+                    <summary>"Images, buttons and delivery options"</summary>
+                    <Field id="icon" label="Icon URL" error>
+                        <input id="icon" name="icon" inputmode="url" placeholder="https://example.org/icon-192.png"
+                            on:input=text(|f, v| f.icon = v)/>
+                    </Field>
+                    <Field id="image" label="Image URL — a large picture (not shown by every browser)" error>
+                        <input id="image" name="image" inputmode="url" placeholder="https://example.org/banner.jpg"
+                            on:input=text(|f, v| f.image = v)/>
+                    </Field>
+                    <Field id="badge" label="Badge URL — small monochrome icon for Android's status bar" error>
+                        <input id="badge" name="badge" inputmode="url" placeholder="https://example.org/badge-72.png"
+                            on:input=text(|f, v| f.badge = v)/>
+                    </Field>
+                    <fieldset class="buttons">
+                        <legend>"Buttons (optional, up to two)"</legend>
+                        <div class="row">
+                            <Field id="action1_label" label="Button 1 label" error>
+                                <input id="action1_label" name="action1_label" maxlength=MAX_ACTION_LABEL_CHARS
+                                    placeholder="Shop now" on:input=text(|f, v| f.action1_label = v)/>
+                            </Field>
+                            <Field id="action1_url" label="Button 1 link" error>
+                                <input id="action1_url" name="action1_url" inputmode="url" placeholder="https://example.org/shop"
+                                    on:input=text(|f, v| f.action1_url = v)/>
+                            </Field>
+                        </div>
+                        <div class="row">
+                            <Field id="action2_label" label="Button 2 label" error>
+                                <input id="action2_label" name="action2_label" maxlength=MAX_ACTION_LABEL_CHARS
+                                    placeholder="Remind me later" on:input=text(|f, v| f.action2_label = v)/>
+                            </Field>
+                            <Field id="action2_url" label="Button 2 link" error>
+                                <input id="action2_url" name="action2_url" inputmode="url" placeholder="/later"
+                                    on:input=text(|f, v| f.action2_url = v)/>
+                            </Field>
+                        </div>
+                    </fieldset>
+                    <label class="check">
+                        <input type="checkbox" name="require_interaction"
+                            on:change=move |ev| { let on = event_target_checked(&ev); form.update(|f| f.require_interaction = on) }/>
+                        " Keep it on screen until the recipient acts (desktop browsers)"
+                    </label>
+                    <Field id="topic" label="Collapse topic — a newer campaign with the same topic replaces this one" error>
+                        <input id="topic" name="topic" maxlength=32 pattern="[A-Za-z0-9_-]*" placeholder="daily-deal"
+                            on:input=text(|f, v| f.topic = v)/>
+                    </Field>
+                    <div class="row">
+                        <Field id="ttl" label="Keep for offline devices (TTL)" error>
+                            <select id="ttl" name="ttl_secs">
+                                {Ttl::PRESETS.into_iter().map(|(seconds, label)| view! {
+                                    <option value=seconds.to_string() selected=seconds == Ttl::DEFAULT.seconds()>{label}</option>
+                                }).collect_view()}
+                            </select>
+                        </Field>
+                        <Field id="urgency" label="Urgency" error>
+                            <select id="urgency" name="urgency">
+                                {Urgency::ALL.into_iter().map(|u| view! {
+                                    <option value=u.as_str() selected=u == Urgency::Normal>{u.label()}</option>
+                                }).collect_view()}
+                            </select>
+                        </Field>
                     </div>
-                    <div>
-                        <label for="urgency">"Urgency"</label>
-                        <select id="urgency" name="urgency">
-                            {Urgency::ALL.into_iter().map(|u| view! {
-                                <option value=u.as_str() selected=u == Urgency::Normal>{u.label()}</option>
-                            }).collect_view()}
-                        </select>
-                    </div>
-                </div>
+                </details>
                 <p class="meter" class:over=too_big aria-live="polite">
                     {move || bytes.get()} " / " {MAX_PAYLOAD_BYTES} " bytes"
                     {move || too_big().then_some(" — too long for push services; shorten the text or links")}
@@ -77,6 +131,58 @@ pub fn Compose(send: ServerAction<SendCampaign>) -> impl IntoView {
                     </Suspense>
                 </div>
             </ActionForm>
+            <Preview payload=payload.into()/>
+            </div>
         </section>
+    }
+}
+
+/// A labelled form field, with the server's message about it (if any) right under it.
+#[component]
+fn Field(
+    id: &'static str,
+    label: &'static str,
+    error: Signal<Option<AppError>>,
+    #[prop(optional)] required: bool,
+    children: Children,
+) -> impl IntoView {
+    let message = move || error.get().filter(|e| e.field_name() == Some(id)).map(|e| e.to_string());
+    view! {
+        <div class="field" class:invalid=move || message().is_some()>
+            <label for=id>{label} {required.then(|| view! { <span class="required">"required"</span> })}</label>
+            {children()}
+            {move || message().map(|m| view! { <p class="field-error" id=format!("{id}-error")>{m}</p> })}
+        </div>
+    }
+}
+
+/// How the notification will look: updated as you type. Browsers draw their own, so this
+/// is a likeness, not a screenshot.
+#[component]
+fn Preview(payload: Signal<NotificationPayload>) -> impl IntoView {
+    let get = move |f: fn(&NotificationPayload) -> Option<String>| move || payload.with(f);
+    view! {
+        <aside class="preview" aria-label="Preview">
+            <p class="preview-caption">"Preview"</p>
+            <div class="notification" data-testid="preview">
+                <div class="notification-head">
+                    {move || match get(|p| p.icon.clone())() {
+                        Some(src) => view! { <img class="notification-icon" src=src alt=""/> }.into_any(),
+                        None => view! { <span class="notification-icon placeholder" aria-hidden="true">"◉"</span> }.into_any(),
+                    }}
+                    <div class="notification-text">
+                        <strong class="notification-title">
+                            {move || Some(payload.with(|p| p.title.clone())).filter(|t| !t.is_empty()).unwrap_or_else(|| "Your title".into())}
+                        </strong>
+                        <p class="notification-body">{move || payload.with(|p| p.body.clone())}</p>
+                    </div>
+                </div>
+                {move || get(|p| p.image.clone())().map(|src| view! { <img class="notification-image" src=src alt=""/> })}
+                <div class="notification-actions">
+                    {move || payload.with(|p| p.actions.iter().map(|a| view! { <span class="notification-action">{a.title.clone()}</span> }).collect_view())}
+                </div>
+                {move || payload.with(|p| p.require_interaction).then(|| view! { <p class="preview-note">"Stays until dismissed"</p> })}
+            </div>
+        </aside>
     }
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::payload::{NotificationPayload, MAX_PAYLOAD_BYTES};
+use super::payload::{NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES};
 use crate::error::AppError;
 
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -60,9 +60,9 @@ impl Ttl {
         let seconds: u32 = raw
             .trim()
             .parse()
-            .map_err(|_| AppError::invalid("TTL must be a whole number of seconds."))?;
+            .map_err(|_| AppError::field("ttl", "TTL must be a whole number of seconds."))?;
         if seconds > Self::MAX.0 {
-            return Err(AppError::invalid("TTL can be at most 4 weeks (2419200 seconds)."));
+            return Err(AppError::field("ttl", "TTL can be at most 4 weeks (2419200 seconds)."));
         }
         Ok(Self(seconds))
     }
@@ -77,15 +77,15 @@ impl Ttl {
 pub struct LinkUrl(String);
 
 impl LinkUrl {
-    /// `None` for an empty field; an error names the field.
-    pub fn parse_optional(field: &str, raw: &str) -> Result<Option<Self>, AppError> {
+    /// `None` for an empty field; an error is about form field `field`, called `name`.
+    pub fn parse_optional(field: &str, name: &str, raw: &str) -> Result<Option<Self>, AppError> {
         let raw = raw.trim();
         if raw.is_empty() {
             return Ok(None);
         }
-        let bad = || AppError::invalid(format!("{field} must be an http(s):// address or a path starting with /."));
+        let bad = || AppError::field(field, format!("{name} must be an http(s):// address or a path starting with /."));
         if raw.len() > MAX_URL_CHARS {
-            return Err(AppError::invalid(format!("{field} is longer than {MAX_URL_CHARS} characters.")));
+            return Err(AppError::field(field, format!("{name} is longer than {MAX_URL_CHARS} characters.")));
         }
         if raw.starts_with('/') && !raw.starts_with("//") {
             return Ok(Some(Self(raw.to_owned())));
@@ -102,39 +102,147 @@ impl LinkUrl {
     }
 }
 
+/// The compose form as typed: raw text, field by field. The browser builds one to count
+/// bytes and preview; the server parses one into a [`CampaignDraft`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComposeForm {
+    pub title: String,
+    pub body: String,
+    pub url: String,
+    pub icon: String,
+    pub image: String,
+    pub badge: String,
+    pub action1_label: String,
+    pub action1_url: String,
+    pub action2_label: String,
+    pub action2_url: String,
+    /// A checkbox: present ("on") when ticked.
+    pub require_interaction: bool,
+    pub topic: String,
+    pub ttl_secs: String,
+    pub urgency: String,
+}
+
+impl ComposeForm {
+    /// The notification as it would be sent, best effort (fields as typed, trimmed); what
+    /// the byte counter and the preview show.
+    pub fn payload(&self) -> NotificationPayload {
+        let optional = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+        NotificationPayload {
+            campaign: 0,
+            title: self.title.trim().to_owned(),
+            body: self.body.trim().to_owned(),
+            url: optional(&self.url),
+            icon: optional(&self.icon),
+            image: optional(&self.image),
+            badge: optional(&self.badge),
+            actions: [(&self.action1_label, &self.action1_url), (&self.action2_label, &self.action2_url)]
+                .into_iter()
+                .filter(|(label, _)| !label.trim().is_empty())
+                .map(|(label, url)| PayloadAction { title: label.trim().to_owned(), url: url.trim().to_owned() })
+                .collect(),
+            require_interaction: self.require_interaction,
+            topic: optional(&self.topic),
+            track: None,
+        }
+    }
+}
+
+/// A button under the notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftAction {
+    pub label: String,
+    pub url: LinkUrl,
+}
+
+/// An RFC 8030 §5.4 topic: up to 32 characters of the URL-safe base64 alphabet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollapseTopic(String);
+
+impl CollapseTopic {
+    pub fn parse_optional(raw: &str) -> Result<Option<Self>, AppError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if raw.len() > 32 || !raw.chars().all(allowed) {
+            return Err(AppError::field("topic", "A collapse topic is up to 32 letters, digits, - or _."));
+        }
+        Ok(Some(Self(raw.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+pub const MAX_ACTION_LABEL_CHARS: usize = 40;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CampaignDraft {
     pub title: String,
     pub body: String,
     pub url: Option<LinkUrl>,
     pub icon: Option<LinkUrl>,
+    pub image: Option<LinkUrl>,
+    pub badge: Option<LinkUrl>,
+    /// At most two: what browsers show.
+    pub actions: Vec<DraftAction>,
+    pub require_interaction: bool,
+    pub topic: Option<CollapseTopic>,
     pub ttl: Ttl,
     pub urgency: Urgency,
 }
 
 impl CampaignDraft {
-    pub fn parse(title: &str, body: &str, url: &str, icon: &str, ttl: &str, urgency: &str) -> Result<Self, AppError> {
-        let title = title.trim();
+    /// Validates every field; an error names the field it is about.
+    pub fn parse(form: &ComposeForm) -> Result<Self, AppError> {
+        let title = form.title.trim();
         if title.is_empty() {
-            return Err(AppError::invalid("Title is required."));
+            return Err(AppError::field("title", "Title is required."));
         }
         if title.chars().count() > MAX_TITLE_CHARS {
-            return Err(AppError::invalid(format!("Title can be at most {MAX_TITLE_CHARS} characters.")));
+            return Err(AppError::field("title", format!("Title can be at most {MAX_TITLE_CHARS} characters.")));
         }
-        let body = body.trim();
+        let body = form.body.trim();
         if body.chars().count() > MAX_BODY_CHARS {
-            return Err(AppError::invalid(format!("Body can be at most {MAX_BODY_CHARS} characters.")));
+            return Err(AppError::field("body", format!("Body can be at most {MAX_BODY_CHARS} characters.")));
+        }
+        let mut actions = Vec::new();
+        for (n, label, url) in [(1, &form.action1_label, &form.action1_url), (2, &form.action2_label, &form.action2_url)] {
+            let (label, url) = (label.trim(), url.trim());
+            let field = format!("action{n}_label");
+            match (label.is_empty(), url.is_empty()) {
+                (true, true) => continue,
+                (true, false) => return Err(AppError::field(&field, format!("Button {n} needs a label."))),
+                (false, true) => {
+                    return Err(AppError::field(&format!("action{n}_url"), format!("Button {n} needs a link.")))
+                }
+                _ => {}
+            }
+            if label.chars().count() > MAX_ACTION_LABEL_CHARS {
+                return Err(AppError::field(&field, format!("Button labels can be at most {MAX_ACTION_LABEL_CHARS} characters.")));
+            }
+            let url = LinkUrl::parse_optional(&format!("action{n}_url"), &format!("Button {n} link"), url)?
+                .expect("checked non-empty above");
+            actions.push(DraftAction { label: label.to_owned(), url });
         }
         let draft = Self {
             title: title.to_owned(),
             body: body.to_owned(),
-            url: LinkUrl::parse_optional("Link URL", url)?,
-            icon: LinkUrl::parse_optional("Icon URL", icon)?,
-            ttl: Ttl::parse(ttl)?,
-            urgency: Urgency::parse(urgency)
-                .ok_or_else(|| AppError::invalid("Urgency must be very-low, low, normal or high."))?,
+            url: LinkUrl::parse_optional("url", "Link URL", &form.url)?,
+            icon: LinkUrl::parse_optional("icon", "Icon URL", &form.icon)?,
+            image: LinkUrl::parse_optional("image", "Image URL", &form.image)?,
+            badge: LinkUrl::parse_optional("badge", "Badge URL", &form.badge)?,
+            actions,
+            require_interaction: form.require_interaction,
+            topic: CollapseTopic::parse_optional(&form.topic)?,
+            ttl: Ttl::parse(&form.ttl_secs)?,
+            urgency: Urgency::parse(&form.urgency)
+                .ok_or_else(|| AppError::field("urgency", "Urgency must be very-low, low, normal or high."))?,
         };
-        let bytes = draft.payload_bytes();
+        let bytes = draft.payload(0).sent_size();
         if bytes > MAX_PAYLOAD_BYTES {
             return Err(AppError::invalid(format!(
                 "The notification is {bytes} bytes; push services accept at most {MAX_PAYLOAD_BYTES}. Shorten the text or links."
@@ -143,10 +251,26 @@ impl CampaignDraft {
         Ok(draft)
     }
 
-    /// The size of the encrypted plaintext, counted for the largest possible campaign id.
-    pub fn payload_bytes(&self) -> usize {
-        let link = |u: &Option<LinkUrl>| u.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default();
-        NotificationPayload::size_for(&self.title, &self.body, &link(&self.url), &link(&self.icon))
+    /// What the service worker receives for this campaign (before the per-recipient token).
+    pub fn payload(&self, campaign: i64) -> NotificationPayload {
+        let link = |u: &Option<LinkUrl>| u.as_ref().map(|u| u.as_str().to_owned());
+        NotificationPayload {
+            campaign,
+            title: self.title.clone(),
+            body: self.body.clone(),
+            url: link(&self.url),
+            icon: link(&self.icon),
+            image: link(&self.image),
+            badge: link(&self.badge),
+            actions: self
+                .actions
+                .iter()
+                .map(|a| PayloadAction { title: a.label.clone(), url: a.url.as_str().to_owned() })
+                .collect(),
+            require_interaction: self.require_interaction,
+            topic: self.topic.as_ref().map(|t| t.as_str().to_owned()),
+            track: None,
+        }
     }
 }
 
@@ -154,13 +278,31 @@ impl CampaignDraft {
 mod tests {
     use super::*;
 
+    fn form(title: &str, body: &str, url: &str) -> ComposeForm {
+        ComposeForm {
+            title: title.into(),
+            body: body.into(),
+            url: url.into(),
+            ttl_secs: "86400".into(),
+            urgency: "normal".into(),
+            ..ComposeForm::default()
+        }
+    }
+
     fn parse(title: &str, body: &str, url: &str) -> Result<CampaignDraft, AppError> {
-        CampaignDraft::parse(title, body, url, "", "86400", "normal")
+        CampaignDraft::parse(&form(title, body, url))
+    }
+
+    fn field_of(error: AppError) -> String {
+        match error {
+            AppError::InvalidField { field, .. } => field,
+            other => panic!("not about a field: {other:?}"),
+        }
     }
 
     #[test]
     fn a_title_is_required() {
-        assert!(parse("  ", "body", "").is_err());
+        assert_eq!(field_of(parse("  ", "body", "").unwrap_err()), "title");
         assert!(parse("Hello", "", "").is_ok());
     }
 
@@ -169,7 +311,37 @@ mod tests {
         assert!(parse("t", "", "https://example.org/a").is_ok());
         assert!(parse("t", "", "/news/1").is_ok());
         for bad in ["javascript:alert(1)", "//evil.example", "ftp://x.org", "example.org"] {
-            assert!(parse("t", "", bad).is_err(), "{bad}");
+            assert_eq!(field_of(parse("t", "", bad).unwrap_err()), "url", "{bad}");
+        }
+        let image = ComposeForm { image: "data:image/png;base64,AAAA".into(), ..form("t", "", "") };
+        assert_eq!(field_of(CampaignDraft::parse(&image).unwrap_err()), "image");
+    }
+
+    #[test]
+    fn action_buttons_need_a_label_and_a_link() {
+        let both = ComposeForm {
+            action1_label: "Shop now".into(),
+            action1_url: "https://shop.example/".into(),
+            action2_label: "Later".into(),
+            action2_url: "/later".into(),
+            ..form("t", "", "")
+        };
+        let draft = CampaignDraft::parse(&both).unwrap();
+        assert_eq!(draft.actions.iter().map(|a| a.label.as_str()).collect::<Vec<_>>(), ["Shop now", "Later"]);
+        let no_link = ComposeForm { action2_url: " ".into(), ..both.clone() };
+        assert_eq!(field_of(CampaignDraft::parse(&no_link).unwrap_err()), "action2_url");
+        let no_label = ComposeForm { action1_label: "".into(), ..both.clone() };
+        assert_eq!(field_of(CampaignDraft::parse(&no_label).unwrap_err()), "action1_label");
+        let bad_link = ComposeForm { action1_url: "javascript:void(0)".into(), ..both };
+        assert_eq!(field_of(CampaignDraft::parse(&bad_link).unwrap_err()), "action1_url");
+    }
+
+    #[test]
+    fn collapse_topics_use_the_rfc_8030_alphabet() {
+        assert!(CollapseTopic::parse_optional("spring-sale_2026").unwrap().is_some());
+        assert!(CollapseTopic::parse_optional("").unwrap().is_none());
+        for bad in ["with space", "ümlaut", "a/b", &"x".repeat(33)] {
+            assert!(CollapseTopic::parse_optional(bad).is_err(), "{bad}");
         }
     }
 
@@ -178,6 +350,20 @@ mod tests {
         let body = "é".repeat(MAX_BODY_CHARS); // 2 bytes each: 4000 bytes
         let error = parse("t", &body, "").unwrap_err();
         assert!(error.to_string().contains("bytes"), "{error}");
+    }
+
+    #[test]
+    fn the_counted_size_matches_what_is_sent_at_the_limit_case() {
+        let full = ComposeForm {
+            icon: "https://e.example/i.png".into(),
+            action1_label: "Go".into(),
+            action1_url: "/go".into(),
+            require_interaction: true,
+            topic: "news".into(),
+            ..form("Title", "Body", "https://e.example/")
+        };
+        let draft = CampaignDraft::parse(&full).unwrap();
+        assert_eq!(full.payload().sent_size(), draft.payload(7).sent_size());
     }
 
     #[test]

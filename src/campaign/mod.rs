@@ -3,8 +3,11 @@
 mod draft;
 mod payload;
 
-pub use draft::{CampaignDraft, LinkUrl, Ttl, Urgency, MAX_BODY_CHARS, MAX_TITLE_CHARS};
-pub use payload::{NotificationPayload, MAX_PAYLOAD_BYTES, MAX_TRACK_TOKEN_CHARS};
+pub use draft::{
+    CampaignDraft, CollapseTopic, ComposeForm, LinkUrl, Ttl, Urgency, MAX_ACTION_LABEL_CHARS, MAX_BODY_CHARS,
+    MAX_TITLE_CHARS,
+};
+pub use payload::{NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES, MAX_TRACK_TOKEN_CHARS};
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -61,19 +64,47 @@ pub async fn audience_size() -> Result<i64, AppError> {
 
 /// Queues a campaign to every current subscriber and returns at once with its id;
 /// the dispatcher sends it in the background.
+/// The form's fields arrive one by one (a plain HTML form posts them so); optional ones
+/// may be missing.
 #[server(endpoint = "admin/send_campaign")]
+#[allow(clippy::too_many_arguments)]
 pub async fn send_campaign(
     title: String,
     body: String,
     url: String,
     icon: String,
+    #[server(default)] image: String,
+    #[server(default)] badge: String,
+    #[server(default)] action1_label: String,
+    #[server(default)] action1_url: String,
+    #[server(default)] action2_label: String,
+    #[server(default)] action2_url: String,
+    /// A checkbox: "on" when ticked, absent otherwise.
+    #[server(default)] require_interaction: Option<String>,
+    #[server(default)] topic: String,
     ttl_secs: String,
     urgency: String,
 ) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
         let admin = crate::admin::auth::ssr::require_admin().await?;
-        let draft = CampaignDraft::parse(&title, &body, &url, &icon, &ttl_secs, &urgency)?;
+        let form = ComposeForm {
+            title,
+            body,
+            url,
+            icon,
+            image,
+            badge,
+            action1_label,
+            action1_url,
+            action2_label,
+            action2_url,
+            require_interaction: require_interaction.is_some_and(|v| v == "on" || v == "true"),
+            topic,
+            ttl_secs,
+            urgency,
+        };
+        let draft = CampaignDraft::parse(&form)?;
         let id = state.store.enqueue_campaign(&draft, admin.id).await?;
         state.dispatcher_wake.notify_one();
         tracing::info!(campaign = id, admin = %admin.username, "campaign queued");

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 /// 4096 bytes after RFC 8291 headers and padding).
 pub const MAX_PAYLOAD_BYTES: usize = 3052;
 
+/// The longest delivery token: two 19-digit ids, two dots, a 22-character MAC.
+pub const MAX_TRACK_TOKEN_CHARS: usize = 19 + 1 + 19 + 1 + 22;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotificationPayload {
     pub campaign: i64,
@@ -16,29 +19,38 @@ pub struct NotificationPayload {
     pub url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub icon: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub image: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub badge: Option<String>,
+    /// Buttons under the notification; the service worker opens the clicked one's URL.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub actions: Vec<PayloadAction>,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub require_interaction: bool,
+    /// The admin's collapse topic: a newer campaign with the same topic replaces this one
+    /// at the push service and on screen.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub topic: Option<String>,
     /// This delivery's token, which the service worker sends back with clicks and
     /// dismissals (`src/tracking/`). Differs per recipient.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub track: Option<String>,
 }
 
-/// The longest delivery token: two 19-digit ids, two dots, a 22-character MAC.
-pub const MAX_TRACK_TOKEN_CHARS: usize = 19 + 1 + 19 + 1 + 22;
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayloadAction {
+    pub title: String,
+    pub url: String,
+}
 
 impl NotificationPayload {
-    /// Plaintext bytes of a campaign with these fields, counted for the largest possible ids.
-    /// The compose form counts with this as you type; the server enforces the same number.
-    pub fn size_for(title: &str, body: &str, url: &str, icon: &str) -> usize {
-        let optional = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
-        let payload = Self {
-            campaign: i64::MAX,
-            title: title.trim().to_owned(),
-            body: body.trim().to_owned(),
-            url: optional(url),
-            icon: optional(icon),
-            track: Some("x".repeat(MAX_TRACK_TOKEN_CHARS)),
-        };
-        payload.to_bytes().len()
+    /// Plaintext bytes of this notification once sent: counted for the largest possible
+    /// campaign id and delivery token. The compose form counts with this as you type; the
+    /// server enforces the same number.
+    pub fn sent_size(&self) -> usize {
+        let largest = Self { campaign: i64::MAX, track: Some("x".repeat(MAX_TRACK_TOKEN_CHARS)), ..self.clone() };
+        largest.to_bytes().len()
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {

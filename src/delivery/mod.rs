@@ -218,6 +218,12 @@ fn payload_for(campaign: &CampaignRow) -> NotificationPayload {
         body: campaign.body.clone(),
         url: campaign.url.clone(),
         icon: campaign.icon.clone(),
+        image: campaign.image.clone(),
+        badge: campaign.badge.clone(),
+        // Written by enqueue_campaign from validated actions; unreadable means none.
+        actions: serde_json::from_str(&campaign.actions).unwrap_or_default(),
+        require_interaction: campaign.require_interaction,
+        topic: campaign.topic.clone(),
         track: None,
     }
 }
@@ -226,7 +232,8 @@ fn message_for(campaign: &CampaignRow) -> PushMessage {
     PushMessage {
         ttl_secs: u32::try_from(campaign.ttl_secs).unwrap_or(0),
         urgency: Urgency::parse(&campaign.urgency).unwrap_or(Urgency::Normal),
-        // Derived from the campaign, so a copy resent after a crash replaces the first.
-        topic: format!("campaign{}", campaign.id),
+        // The admin's collapse topic, or one derived from the campaign: either way a copy
+        // resent after a crash replaces the first.
+        topic: campaign.topic.clone().unwrap_or_else(|| format!("campaign{}", campaign.id)),
     }
 }

@@ -9,6 +9,12 @@ pub struct CampaignRow {
     pub body: String,
     pub url: Option<String>,
     pub icon: Option<String>,
+    pub image: Option<String>,
+    pub badge: Option<String>,
+    /// JSON, as stored by `enqueue_campaign`.
+    pub actions: String,
+    pub require_interaction: bool,
+    pub topic: Option<String>,
     pub ttl_secs: i64,
     pub urgency: String,
     pub status: String,
@@ -20,14 +26,20 @@ impl Store {
     pub async fn enqueue_campaign(&self, draft: &CampaignDraft, admin_id: i64) -> Result<i64, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO campaigns (title, body, url, icon, ttl_secs, urgency, status, created_by, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+            "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
+                                    ttl_secs, urgency, status, created_by, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
              RETURNING id",
         )
         .bind(draft.title.as_str())
         .bind(draft.body.as_str())
         .bind(draft.url.as_ref().map(|u| u.as_str()))
         .bind(draft.icon.as_ref().map(|u| u.as_str()))
+        .bind(draft.image.as_ref().map(|u| u.as_str()))
+        .bind(draft.badge.as_ref().map(|u| u.as_str()))
+        .bind(serde_json::to_string(&draft.payload(0).actions).expect("actions serialize"))
+        .bind(draft.require_interaction)
+        .bind(draft.topic.as_ref().map(|t| t.as_str()))
         .bind(i64::from(draft.ttl.seconds()))
         .bind(draft.urgency.as_str())
         .bind(admin_id)
@@ -49,7 +61,9 @@ impl Store {
     /// deliveries all wait for a retry does not hold up the ones queued after it.
     pub async fn next_campaign_with_due_work(&self, now_ms: i64) -> Result<Option<CampaignRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT id, title, body, url, icon, ttl_secs, urgency, status FROM campaigns c
+            "SELECT id, title, body, url, icon, image, badge, actions, require_interaction, topic,
+                    ttl_secs, urgency, status
+             FROM campaigns c
              WHERE status IN ('queued', 'sending') AND EXISTS (
                 SELECT 1 FROM deliveries d
                 WHERE d.campaign_id = c.id AND d.status = 'pending' AND d.next_attempt_at <= ?)

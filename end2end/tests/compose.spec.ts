@@ -1,0 +1,71 @@
+import { expect, test } from '@playwright/test';
+import { BASE_URL } from '../playwright.config';
+import { clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, openAsVisitor, signInAsAdmin } from './helpers';
+
+test('a rich campaign: preview as you type, field errors in place, buttons on the real notification', async ({ browser }) => {
+  const visitor = await browser.newContext();
+  const page = await openAsVisitor(visitor);
+  await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
+  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
+  const hash = await clientHash(page);
+
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signInAsAdmin(admin);
+  const preview = admin.getByTestId('preview');
+  await expect(preview).toContainText('Your title');
+
+  const title = `Flash sale ${Date.now()}`;
+  await admin.getByLabel('Title').fill(title);
+  await admin.getByLabel('Body').fill('Two hours only');
+  await admin.getByLabel('Link URL').fill(`${BASE_URL}/?from=flash`);
+  await admin.getByText('Images, buttons and delivery options').click();
+  await admin.getByLabel('Button 1 label').fill('Shop now');
+  await admin.getByLabel('Button 1 link').fill(`${BASE_URL}/?from=button`);
+  await admin.getByLabel('Button 2 label').fill('Not today');
+  await admin.getByLabel('Keep it on screen').check();
+  await admin.getByLabel(/^Collapse topic/).fill('flash-sale');
+
+  // The preview follows the form as it is typed.
+  await expect(preview).toContainText(title);
+  await expect(preview).toContainText('Two hours only');
+  await expect(preview.locator('.notification-action')).toHaveText(['Shop now', 'Not today']);
+  await expect(preview).toContainText('Stays until dismissed');
+
+  // Button 2 has no link: the server's message appears under that field; nothing is sent.
+  const campaignCount = async () => (await (await admin.request.post('/api/admin/list_campaigns')).json()).length;
+  const campaignsBefore = await campaignCount();
+  await admin.getByRole('button', { name: 'Send now' }).click();
+  await expect(admin.locator('#action2_url-error')).toHaveText('Button 2 needs a link.');
+  expect(await campaignCount()).toBe(campaignsBefore);
+
+  await admin.getByLabel('Button 2 link').fill('/');
+  await admin.getByRole('button', { name: 'Send now' }).click();
+  const queued = admin.getByRole('status').filter({ hasText: 'is queued' });
+  await expect(queued).toBeVisible();
+  const id = Number((await queued.textContent())!.match(/#(\d+)/)![1]);
+  const row = admin.locator(`tr[data-campaign="${id}"]`);
+  await expect(row).toHaveAttribute('data-status', 'sent', { timeout: 20_000 });
+  await expect(admin.locator('#action2_url-error')).toHaveCount(0);
+
+  const raw = (await decryptedMessages(hash)).find((m) => JSON.parse(m).campaign === id)!;
+  expect(JSON.parse(raw)).toMatchObject({
+    actions: [{ title: 'Shop now', url: `${BASE_URL}/?from=button` }, { title: 'Not today', url: '/' }],
+    require_interaction: true,
+    topic: 'flash-sale',
+  });
+  const shown = await deliverToServiceWorker(page, raw, title);
+  expect(shown).toMatchObject({
+    tag: 'topic-flash-sale',
+    requireInteraction: true,
+    actions: [{ action: '0', title: 'Shop now' }, { action: '1', title: 'Not today' }],
+  });
+
+  // Pressing the first button counts as a click on the campaign.
+  await clickNotification(page, title, '0');
+  await admin.reload();
+  await expect(row.locator('td.clicked')).toHaveText(/^1 \(\d+\.\d%\)$/);
+
+  await visitor.close();
+  await adminContext.close();
+});
