@@ -1,6 +1,8 @@
 import { expect, test } from '@playwright/test';
 import { BASE_URL } from '../playwright.config';
-import { clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, openAsVisitor, signInAsAdmin } from './helpers';
+import {
+  clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, openAsVisitor, sendCampaign, signInAsAdmin,
+} from './helpers';
 
 test('a rich campaign: preview as you type, field errors in place, buttons on the real notification', async ({ browser }) => {
   const visitor = await browser.newContext();
@@ -40,12 +42,7 @@ test('a rich campaign: preview as you type, field errors in place, buttons on th
   expect(await campaignCount()).toBe(campaignsBefore);
 
   await admin.getByLabel('Button 2 link').fill('/');
-  await admin.getByRole('button', { name: 'Send now' }).click();
-  const queued = admin.getByRole('status').filter({ hasText: 'is queued' });
-  await expect(queued).toBeVisible();
-  const id = Number((await queued.textContent())!.match(/#(\d+)/)![1]);
-  const row = admin.locator(`tr[data-campaign="${id}"]`);
-  await expect(row).toHaveAttribute('data-status', 'sent', { timeout: 20_000 });
+  const { id, row } = await sendCampaign(admin, { title, body: 'Two hours only', url: `${BASE_URL}/?from=flash` });
   await expect(admin.locator('#action2_url-error')).toHaveCount(0);
 
   const raw = (await decryptedMessages(hash)).find((m) => JSON.parse(m).campaign === id)!;

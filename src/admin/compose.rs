@@ -60,26 +60,8 @@ pub fn Compose(send: ServerAction<SendCampaign>) -> impl IntoView {
                     </Field>
                     <fieldset class="buttons">
                         <legend>"Buttons (optional, up to two)"</legend>
-                        <div class="row">
-                            <Field id="action1_label" label="Button 1 label" error>
-                                <input id="action1_label" name="action1_label" maxlength=MAX_ACTION_LABEL_CHARS
-                                    placeholder="Shop now" on:input=text(|f, v| f.action1_label = v)/>
-                            </Field>
-                            <Field id="action1_url" label="Button 1 link" error>
-                                <input id="action1_url" name="action1_url" inputmode="url" placeholder="https://example.org/shop"
-                                    on:input=text(|f, v| f.action1_url = v)/>
-                            </Field>
-                        </div>
-                        <div class="row">
-                            <Field id="action2_label" label="Button 2 label" error>
-                                <input id="action2_label" name="action2_label" maxlength=MAX_ACTION_LABEL_CHARS
-                                    placeholder="Remind me later" on:input=text(|f, v| f.action2_label = v)/>
-                            </Field>
-                            <Field id="action2_url" label="Button 2 link" error>
-                                <input id="action2_url" name="action2_url" inputmode="url" placeholder="/later"
-                                    on:input=text(|f, v| f.action2_url = v)/>
-                            </Field>
-                        </div>
+                        <ButtonFields button=BUTTONS[0] form error/>
+                        <ButtonFields button=BUTTONS[1] form error/>
                     </fieldset>
                     <label class="check">
                         <input type="checkbox" name="require_interaction"
@@ -134,6 +116,64 @@ pub fn Compose(send: ServerAction<SendCampaign>) -> impl IntoView {
             <Preview payload=payload.into()/>
             </div>
         </section>
+    }
+}
+
+/// One action button's two inputs: field names, labels, examples, and where they go.
+#[derive(Clone, Copy)]
+struct ButtonSpec {
+    label_id: &'static str,
+    url_id: &'static str,
+    label_text: &'static str,
+    url_text: &'static str,
+    label_example: &'static str,
+    url_example: &'static str,
+    set_label: fn(&mut ComposeForm, String),
+    set_url: fn(&mut ComposeForm, String),
+}
+
+const BUTTONS: [ButtonSpec; 2] = [
+    ButtonSpec {
+        label_id: "action1_label",
+        url_id: "action1_url",
+        label_text: "Button 1 label",
+        url_text: "Button 1 link",
+        label_example: "Shop now",
+        url_example: "https://example.org/shop",
+        set_label: |f, v| f.action1_label = v,
+        set_url: |f, v| f.action1_url = v,
+    },
+    ButtonSpec {
+        label_id: "action2_label",
+        url_id: "action2_url",
+        label_text: "Button 2 label",
+        url_text: "Button 2 link",
+        label_example: "Remind me later",
+        url_example: "/later",
+        set_label: |f, v| f.action2_label = v,
+        set_url: |f, v| f.action2_url = v,
+    },
+];
+
+#[component]
+fn ButtonFields(button: ButtonSpec, form: RwSignal<ComposeForm>, error: Signal<Option<AppError>>) -> impl IntoView {
+    let set = move |setter: fn(&mut ComposeForm, String)| {
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            form.update(|f| setter(f, value));
+        }
+    };
+    view! {
+        <div class="row">
+            <Field id=button.label_id label=button.label_text error>
+                <input id=button.label_id name=button.label_id maxlength=MAX_ACTION_LABEL_CHARS
+                    placeholder=button.label_example on:input=set(button.set_label)/>
+            </Field>
+            <Field id=button.url_id label=button.url_text error>
+                <input id=button.url_id name=button.url_id inputmode="url" placeholder=button.url_example
+                    on:input=set(button.set_url)/>
+            </Field>
+        </div>
     }
 }
 
