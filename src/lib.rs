@@ -1,4 +1,7 @@
 //! Tidings: self-hosted web push campaigns.
+// Leptos views are deeply nested types; release builds (without `erase_components`) of
+// the admin pages need more than the default 128.
+#![recursion_limit = "256"]
 
 pub mod admin;
 pub mod app;
