@@ -3,9 +3,10 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::StaticSegment;
+use leptos_router::{ParamSegment, StaticSegment};
 
 use crate::admin::pages::{AdminDashboard, LoginPage, SetupPage};
+use crate::admin::campaign_page::CampaignPage;
 use crate::admin::team::TeamPage;
 use crate::pages::home::HomePage;
 
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("admin"), StaticSegment("login")) view=LoginPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("setup")) view=SetupPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("team")) view=TeamPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id")) view=CampaignPage/>
                         <Route path=StaticSegment("admin") view=AdminDashboard/>
                     </Routes>
                 </main>

@@ -63,6 +63,15 @@ test('a rich campaign: preview as you type, field errors in place, buttons on th
   await admin.reload();
   await expect(row.locator('td.clicked')).toHaveText(/^1 \(\d+\.\d%\)$/);
 
+  // The campaign's own page: every count, the activity chart, no failures.
+  await row.getByRole('link', { name: title }).click();
+  await expect(admin.getByRole('heading', { name: title, level: 1 })).toBeVisible();
+  await expect(admin.locator('.stat.sent dd')).toHaveText('1');
+  await expect(admin.locator('.stat.clicked dd')).toHaveText(/^1\s*100\.0% of sent$/);
+  await expect(admin.locator('figure.chart svg rect.bar-sent')).not.toHaveCount(0);
+  await expect(admin.getByRole('img', { name: /^1 sent and 1 clicks over/ })).toBeVisible();
+  await expect(admin.getByText('No failures')).toBeVisible();
+
   await visitor.close();
   await adminContext.close();
 });

@@ -62,7 +62,7 @@ fn CampaignTable(list: Vec<CampaignSummary>, cancel: ServerAction<CancelCampaign
                         <td data-label="When">{format_time(c.created_at)}</td>
                         <td data-label="Title" class="title">
                             <div>
-                                {c.title.clone()}
+                                <a href=format!("/admin/campaigns/{}", c.id)>{c.title.clone()}</a>
                                 {c.error.clone().map(|error| view! { <p class="campaign-error" role="alert">{error}</p> })}
                             </div>
                         </td>

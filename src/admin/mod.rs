@@ -1,6 +1,7 @@
 //! The admin side: accounts and sessions, and the pages to compose and follow campaigns.
 
 pub mod auth;
+pub mod campaign_page;
 mod campaigns;
 mod compose;
 pub mod pages;

@@ -2,11 +2,13 @@
 
 mod draft;
 mod payload;
+mod report;
 
 pub use draft::{
     CampaignDraft, CollapseTopic, ComposeForm, LinkUrl, Ttl, Urgency, MAX_ACTION_LABEL_CHARS, MAX_BODY_CHARS,
     MAX_TITLE_CHARS,
 };
+pub use report::{get_campaign_report, ActivityBucket, CampaignReport, FailureReason};
 pub use payload::{NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES, MAX_TRACK_TOKEN_CHARS};
 
 use leptos::prelude::*;
@@ -25,6 +27,7 @@ pub struct CampaignSummary {
     /// A problem the admin must act on (e.g. VAPID rejected), if any.
     pub error: Option<String>,
     pub created_at: i64,
+    pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub targeted: i64,
     pub sent: i64,

@@ -1,5 +1,5 @@
 use super::{now, Store};
-use crate::campaign::{CampaignDraft, CampaignSummary};
+use crate::campaign::{CampaignDraft, CampaignSummary, FailureReason};
 
 /// A campaign as the dispatcher reads it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -19,6 +19,18 @@ pub struct CampaignRow {
     pub urgency: String,
     pub status: String,
 }
+
+/// A campaign row with its delivery and event counts (`CampaignSummary`'s columns).
+const SUMMARY: &str = "SELECT c.id, c.title, c.status, c.error, c.created_at, c.started_at, c.finished_at,
+        COUNT(d.subscription_id)                  AS targeted,
+        COALESCE(SUM(d.status = 'sent'), 0)       AS sent,
+        COALESCE(SUM(d.status = 'failed'), 0)     AS failed,
+        COALESCE(SUM(d.status = 'expired'), 0)    AS expired,
+        (SELECT COUNT(*) FROM notification_events e
+         WHERE e.campaign_id = c.id AND e.kind = 'click') AS clicked,
+        (SELECT COUNT(*) FROM notification_events e
+         WHERE e.campaign_id = c.id AND e.kind = 'close') AS dismissed
+    FROM campaigns c LEFT JOIN deliveries d ON d.campaign_id = c.id";
 
 impl Store {
     /// Saves a campaign as queued and creates one pending delivery per current subscriber,
@@ -136,20 +148,58 @@ impl Store {
 
     /// The newest campaigns with their delivery counts.
     pub async fn campaign_summaries(&self, limit: i64) -> Result<Vec<CampaignSummary>, sqlx::Error> {
+        sqlx::query_as(&format!("{SUMMARY} GROUP BY c.id ORDER BY c.id DESC LIMIT ?"))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    pub async fn campaign_summary(&self, id: i64) -> Result<Option<CampaignSummary>, sqlx::Error> {
+        sqlx::query_as(&format!("{SUMMARY} WHERE c.id = ? GROUP BY c.id"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Failed and expired deliveries grouped by what the push service answered (no code:
+    /// no answer), largest group first, with one of their error messages.
+    pub async fn failure_reasons(&self, campaign_id: i64) -> Result<Vec<FailureReason>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT c.id, c.title, c.status, c.error, c.created_at, c.finished_at,
-                    COUNT(d.subscription_id)                  AS targeted,
-                    COALESCE(SUM(d.status = 'sent'), 0)       AS sent,
-                    COALESCE(SUM(d.status = 'failed'), 0)     AS failed,
-                    COALESCE(SUM(d.status = 'expired'), 0)    AS expired,
-                    (SELECT COUNT(*) FROM notification_events e
-                     WHERE e.campaign_id = c.id AND e.kind = 'click') AS clicked,
-                    (SELECT COUNT(*) FROM notification_events e
-                     WHERE e.campaign_id = c.id AND e.kind = 'close') AS dismissed
-             FROM campaigns c LEFT JOIN deliveries d ON d.campaign_id = c.id
-             GROUP BY c.id ORDER BY c.id DESC LIMIT ?",
+            "SELECT status AS outcome, last_status_code AS status_code, MAX(last_error) AS example, COUNT(*) AS count
+             FROM deliveries WHERE campaign_id = ? AND status IN ('failed', 'expired')
+             GROUP BY status, last_status_code ORDER BY count DESC, status_code",
         )
-        .bind(limit)
+        .bind(campaign_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// When the campaign last sent or was clicked.
+    pub async fn last_activity_at(&self, campaign_id: i64) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT MAX(at) FROM (
+                SELECT MAX(sent_at) AS at FROM deliveries WHERE campaign_id = ?1
+                UNION ALL SELECT MAX(at) FROM notification_events WHERE campaign_id = ?1)",
+        )
+        .bind(campaign_id)
+        .fetch_one(&self.pool)
+        .await
+    }
+
+    /// Sends and clicks per time bucket of `bucket_secs`, from the campaign's start:
+    /// (bucket index, sent, clicked), only buckets with something in them.
+    pub async fn activity(&self, campaign_id: i64, since: i64, bucket_secs: i64) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT bucket, SUM(sent), SUM(clicked) FROM (
+                SELECT (sent_at - ?2) / ?3 AS bucket, 1 AS sent, 0 AS clicked
+                FROM deliveries WHERE campaign_id = ?1 AND status = 'sent' AND sent_at IS NOT NULL
+                UNION ALL
+                SELECT (at - ?2) / ?3, 0, 1 FROM notification_events WHERE campaign_id = ?1 AND kind = 'click')
+             GROUP BY bucket ORDER BY bucket",
+        )
+        .bind(campaign_id)
+        .bind(since)
+        .bind(bucket_secs)
         .fetch_all(&self.pool)
         .await
     }

@@ -1,0 +1,177 @@
+//! One campaign: live progress, every count, why deliveries failed, and an activity chart.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::pages::SignedIn;
+use crate::app::format_time;
+use crate::campaign::{get_campaign_report, ActivityBucket, CampaignReport, FailureReason};
+
+#[component]
+pub fn CampaignPage() -> impl IntoView {
+    view! {
+        <Title text="Campaign"/>
+        <SignedIn>
+            <CampaignDetail/>
+        </SignedIn>
+    }
+}
+
+#[component]
+fn CampaignDetail() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0);
+    let tick = RwSignal::new(0u32);
+    let report = Resource::new(move || (id(), tick.get()), |(id, _)| get_campaign_report(id));
+    // Refresh every second while it is sending, like the list.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(Ok(report)) = report.get() {
+            if report.summary.is_active() {
+                set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(1));
+            }
+        }
+    });
+    view! {
+        <p class="back"><a href="/admin">"← All campaigns"</a></p>
+        <Transition fallback=|| view! { <p class="status">"Loading…"</p> }>
+            {move || report.get().map(|report| match report {
+                Ok(report) => view! { <Report report/> }.into_any(),
+                Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Report(report: CampaignReport) -> impl IntoView {
+    let c = report.summary.clone();
+    let percent = if c.targeted == 0 { 100 } else { c.done() * 100 / c.targeted };
+    let ctr = c.click_through_percent().map(|p| format!("{p:.1}% of sent")).unwrap_or_else(|| "—".into());
+    let stat = |label: &'static str, value: i64, class: &'static str, note: Option<String>| {
+        view! {
+            <div class=format!("stat {class}")>
+                <dt>{label}</dt>
+                <dd>{value} {note.map(|n| view! { <span class="stat-note">{n}</span> })}</dd>
+            </div>
+        }
+    };
+    view! {
+        <h1>{c.title.clone()}</h1>
+        <p class="campaign-meta">
+            <span class=format!("badge {}", c.status)>{c.status.clone()}</span>
+            " Created " {format_time(c.created_at)}
+            {c.finished_at.map(|t| format!(" · finished {}", format_time(t)))}
+        </p>
+        {c.error.clone().map(|error| view! { <p class="campaign-error" role="alert">{error}</p> })}
+        <section class="card">
+            <div class="progress-row">
+                <progress max="100" value=percent.to_string() aria-label="Delivered so far"></progress>
+                <span class="progress-text" aria-live="polite">{format!("{} of {} done", c.done(), c.targeted)}</span>
+            </div>
+            <dl class="stats">
+                {stat("Targeted", c.targeted, "targeted", None)}
+                {stat("Sent", c.sent, "sent", None)}
+                {stat("Failed", c.failed, "failed", None)}
+                {stat("Expired", c.expired, "expired", Some("subscriptions removed".into()))}
+                {stat("Clicked", c.clicked, "clicked", Some(ctr))}
+                {stat("Dismissed", c.dismissed, "dismissed", None)}
+            </dl>
+        </section>
+        <section class="card" aria-labelledby="activity-heading">
+            <h2 id="activity-heading">"Sends and clicks over time"</h2>
+            <ActivityChart activity=report.activity.clone() bucket_secs=report.bucket_secs/>
+        </section>
+        <section class="card" aria-labelledby="failures-heading">
+            <h2 id="failures-heading">"Why deliveries did not arrive"</h2>
+            <Failures failures=report.failures.clone()/>
+        </section>
+    }
+}
+
+/// A bar per time slice for sends, a line for clicks: plain SVG drawn by us, no chart
+/// library in the bundle.
+#[component]
+fn ActivityChart(activity: Vec<ActivityBucket>, bucket_secs: i64) -> impl IntoView {
+    if activity.is_empty() {
+        return view! { <p class="empty">"Nothing sent yet. The chart fills in as the campaign goes out."</p> }.into_any();
+    }
+    const W: f64 = 600.0;
+    const H: f64 = 160.0;
+    let max_sent = activity.iter().map(|b| b.sent).max().unwrap_or(0).max(1) as f64;
+    let max_clicked = activity.iter().map(|b| b.clicked).max().unwrap_or(0).max(1) as f64;
+    let slot = W / activity.len() as f64;
+    let bars = activity
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.sent > 0)
+        .map(|(i, b)| {
+            let height = b.sent as f64 / max_sent * (H - 10.0);
+            view! {
+                <rect class="bar-sent" x=format!("{:.1}", i as f64 * slot + slot * 0.1) y=format!("{:.1}", H - height)
+                    width=format!("{:.1}", slot * 0.8) height=format!("{height:.1}")>
+                    <title>{format!("{} sent at +{}", b.sent, duration(b.offset_secs))}</title>
+                </rect>
+            }
+        })
+        .collect_view();
+    let clicks = activity
+        .iter()
+        .enumerate()
+        .map(|(i, b)| format!("{:.1},{:.1}", (i as f64 + 0.5) * slot, H - b.clicked as f64 / max_clicked * (H - 10.0)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let total_sent: i64 = activity.iter().map(|b| b.sent).sum();
+    let total_clicked: i64 = activity.iter().map(|b| b.clicked).sum();
+    let span = duration(activity.len() as i64 * bucket_secs);
+    view! {
+        <figure class="chart">
+            <svg viewBox=format!("0 0 {W} {H}") role="img" preserveAspectRatio="none"
+                aria-label=format!("{total_sent} sent and {total_clicked} clicks over {span}")>
+                <line class="axis" x1="0" y1=H.to_string() x2=W.to_string() y2=H.to_string()/>
+                {bars}
+                <polyline class="line-clicked" points=clicks/>
+            </svg>
+            <figcaption>
+                <span class="key sent">"Sent"</span> {format!(" (up to {} per {})", max_sent as i64, duration(bucket_secs))}
+                <span class="key clicked">"Clicks"</span> {format!(" (up to {})", max_clicked as i64)}
+                {format!(" · from the start to +{span}")}
+            </figcaption>
+        </figure>
+    }
+    .into_any()
+}
+
+fn duration(secs: i64) -> String {
+    match secs {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s => format!("{} h", s / 3600),
+    }
+}
+
+#[component]
+fn Failures(failures: Vec<FailureReason>) -> impl IntoView {
+    if failures.is_empty() {
+        return view! { <p class="empty">"No failures: every delivery so far was accepted by its push service."</p> }.into_any();
+    }
+    view! {
+        <table class="failures">
+            <thead>
+                <tr><th scope="col">"Outcome"</th><th scope="col">"Answer"</th><th scope="col" class="num">"Deliveries"</th><th scope="col">"Example"</th></tr>
+            </thead>
+            <tbody>
+                {failures.into_iter().map(|f| view! {
+                    <tr>
+                        <td data-label="Outcome">{f.outcome.clone()}</td>
+                        <td data-label="Answer">{f.status_code.map(|c| format!("HTTP {c}")).unwrap_or_else(|| "no answer".into())}</td>
+                        <td data-label="Deliveries" class="num">{f.count}</td>
+                        <td data-label="Example" class="example">{f.example.clone().unwrap_or_default()}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
