@@ -81,7 +81,7 @@ fn Report(report: CampaignReport) -> impl IntoView {
         </section>
         <section class="card" aria-labelledby="activity-heading">
             <h2 id="activity-heading">"Sends and clicks over time"</h2>
-            <ActivityChart activity=report.activity.clone() bucket_secs=report.bucket_secs/>
+            <ActivityChart activity=report.activity.clone() bucket_secs=report.bucket_secs active=c.is_active()/>
         </section>
         <section class="card" aria-labelledby="failures-heading">
             <h2 id="failures-heading">"Why deliveries did not arrive"</h2>
@@ -93,9 +93,14 @@ fn Report(report: CampaignReport) -> impl IntoView {
 /// A bar per time slice for sends, a line for clicks: plain SVG drawn by us, no chart
 /// library in the bundle.
 #[component]
-fn ActivityChart(activity: Vec<ActivityBucket>, bucket_secs: i64) -> impl IntoView {
+fn ActivityChart(activity: Vec<ActivityBucket>, bucket_secs: i64, active: bool) -> impl IntoView {
     if activity.is_empty() {
-        return view! { <p class="empty">"Nothing sent yet. The chart fills in as the campaign goes out."</p> }.into_any();
+        let message = if active {
+            "Nothing sent yet. The chart fills in as the campaign goes out."
+        } else {
+            "No notification was delivered, so there is nothing to chart. See why below."
+        };
+        return view! { <p class="empty">{message}</p> }.into_any();
     }
     const W: f64 = 600.0;
     const H: f64 = 160.0;
