@@ -47,6 +47,15 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
         .map_err(|e| format!("opening {}: {e}", config.database_url))?;
     let vapid = Arc::new(VapidKeys::load_or_generate(&store, config.vapid_subject.clone()).await?);
     let config = Arc::new(config);
+    let extra_root = match &config.extra_root_cert {
+        Some(path) => {
+            tracing::warn!(path = %path.display(), "TIDINGS_TEST_TRUST_CERT is set: trusting an extra certificate (tests only)");
+            Some(std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    let client = PushClient::new(config.endpoint_policy.clone(), config.push_timeout, extra_root.as_deref())
+        .map_err(|e| format!("building the HTTP client: {e}"))?;
     let state = AppState {
         store: store.clone(),
         config: config.clone(),
@@ -55,18 +64,10 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
         login_throttle: Arc::default(),
         tracking_key: Arc::new(TrackingKey::load_or_generate(&store).await?),
         track_limiter: Arc::default(),
+        push: client.clone(),
     };
     crate::admin::auth::ssr::ensure_initial_admin(&state).await?;
 
-    let extra_root = match &config.extra_root_cert {
-        Some(path) => {
-            tracing::warn!(path = %path.display(), "TIDINGS_TEST_TRUST_CERT is set: trusting an extra certificate (tests only)");
-            Some(std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?)
-        }
-        None => None,
-    };
-    let client = PushClient::new(state.endpoint_policy(), config.push_timeout, extra_root.as_deref())
-        .map_err(|e| format!("building the HTTP client: {e}"))?;
     Dispatcher {
         store: state.store.clone(),
         client,

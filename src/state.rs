@@ -7,6 +7,7 @@ use tokio::sync::Notify;
 use crate::admin::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::error::AppError;
+use crate::push::client::PushClient;
 use crate::push::vapid::VapidKeys;
 use crate::store::Store;
 use crate::subscription::parse::EndpointPolicy;
@@ -23,6 +24,8 @@ pub struct AppState {
     /// Signs the delivery tokens inside push messages and checks them when reported back.
     pub tracking_key: Arc<TrackingKey>,
     pub track_limiter: Arc<TrackLimiter>,
+    /// The outbound push client, shared with the dispatcher (test sends use it too).
+    pub push: PushClient,
 }
 
 impl AppState {

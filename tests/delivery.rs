@@ -118,6 +118,48 @@ async fn a_rich_campaign_carries_its_image_badge_buttons_and_collapse_topic() {
 }
 
 #[tokio::test]
+async fn a_test_send_reaches_only_the_admins_own_subscription_and_stores_nothing() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    let mine = push.subscription(StatusCode::CREATED);
+    let someone_else = push.subscription(StatusCode::CREATED);
+    app.subscribe(&mine).await;
+    app.subscribe(&someone_else).await;
+    let form = |endpoint: &str| {
+        vec![
+            ("endpoint", endpoint.to_owned()),
+            ("form[title]", "Does this look right?".to_owned()),
+            ("form[body]", "A test".to_owned()),
+            ("form[ttl_secs]", "60".to_owned()),
+            ("form[urgency]", "high".to_owned()),
+        ]
+    };
+    let call = |fields: Vec<(&'static str, String)>| {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>();
+        let request = app.client.post(format!("{}/api/admin/send_test", app.base)).form(&fields);
+        async move { request.send().await.unwrap() }
+    };
+    assert_eq!(call(form(&mine.endpoint)).await.status(), StatusCode::UNAUTHORIZED);
+    app.login().await;
+
+    let sent = call(form(&mine.endpoint)).await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    assert!(sent.text().await.unwrap().contains("Sent to this browser"));
+    let received = push.received();
+    assert_eq!(received.len(), 1, "only the admin's own browser");
+    assert_eq!(received[0].client, mine.client);
+    assert_eq!(received[0].json()["title"], "Does this look right?");
+    assert!(app.campaigns().await.is_empty(), "a test is not a campaign");
+
+    let unknown = call(form("https://fcm.googleapis.com/fcm/send/not-ours")).await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let mut invalid = form(&mine.endpoint);
+    invalid[1].1 = " ".into();
+    assert_eq!(call(invalid).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(push.received().len(), 1);
+}
+
+#[tokio::test]
 async fn a_bad_field_is_named_in_the_error_and_nothing_is_queued() {
     let app = spawn_app().await;
     app.login().await;

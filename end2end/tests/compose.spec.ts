@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { BASE_URL } from '../playwright.config';
 import {
-  clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, openAsVisitor, sendCampaign, signInAsAdmin,
+  clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, hydrated, openAsVisitor, sendCampaign, signInAsAdmin,
 } from './helpers';
 
 test('a rich campaign: preview as you type, field errors in place, buttons on the real notification', async ({ browser }) => {
@@ -74,4 +74,33 @@ test('a rich campaign: preview as you type, field errors in place, buttons on th
 
   await visitor.close();
   await adminContext.close();
+});
+
+test('an admin sends a test to their own browser first, and it is not a campaign', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await openAsVisitor(context);
+  await signInAsAdmin(page);
+  const title = `Test to myself ${Date.now()}`;
+  await page.getByLabel('Title').fill(title);
+  await page.getByRole('button', { name: 'Send a test to this browser' }).click();
+  await expect(page.locator('.test-result')).toContainText('This browser is not subscribed yet');
+
+  await page.goto('/');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
+  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
+  const hash = await clientHash(page);
+
+  await page.goto('/admin');
+  await expect(page.getByRole('heading', { name: 'Campaigns', level: 1 })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel('Title').fill(title);
+  await page.getByLabel('Body').fill('Only I should see this');
+  await page.getByRole('button', { name: 'Send a test to this browser' }).click();
+  await expect(page.locator('.test-result')).toContainText('Sent to this browser');
+  const message = (await decryptedMessages(hash)).map((m) => JSON.parse(m)).find((m) => m.title === title);
+  expect(message).toEqual({ campaign: 0, title, body: 'Only I should see this' });
+  // A test is not a campaign: the list does not show it.
+  await expect(page.locator('tr[data-campaign]').filter({ hasText: title })).toHaveCount(0);
+  await context.close();
 });

@@ -13,7 +13,29 @@ use crate::error::AppError;
 pub fn Compose(send: ServerAction<SendCampaign>) -> impl IntoView {
     let audience = Resource::new(move || send.version().get(), |_| audience_size());
     // Mirrors the inputs as typed; the form itself still posts its fields.
-    let form = RwSignal::new(ComposeForm::default());
+    let form = RwSignal::new(ComposeForm {
+        ttl_secs: Ttl::DEFAULT.seconds().to_string(),
+        urgency: Urgency::Normal.as_str().to_owned(),
+        ..ComposeForm::default()
+    });
+    let (testing, test_result) = (RwSignal::new(false), RwSignal::new(None::<Result<String, String>>));
+    // The test goes to the subscription of the browser the admin is using, which only the
+    // browser knows.
+    let send_test_here = move |_| {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            testing.set(true);
+            let result = match crate::browser::current_subscription().await {
+                Ok(Some(subscription)) => {
+                    crate::campaign::send_test(subscription.endpoint, form.get_untracked()).await.map_err(|e| e.to_string())
+                }
+                Ok(None) => Err("This browser is not subscribed yet: open the public page, subscribe, then try again.".into()),
+                Err(error) => Err(format!("Could not read this browser's subscription: {error}")),
+            };
+            test_result.set(Some(result));
+            testing.set(false);
+        });
+    };
     let payload = Memo::new(move |_| form.with(ComposeForm::payload));
     // The same function the server uses, so the counter and the limit always agree.
     let bytes = Memo::new(move |_| payload.with(NotificationPayload::sent_size));
@@ -74,14 +96,14 @@ pub fn Compose(send: ServerAction<SendCampaign>) -> impl IntoView {
                     </Field>
                     <div class="row">
                         <Field id="ttl" label="Keep for offline devices (TTL)" error>
-                            <select id="ttl" name="ttl_secs">
+                            <select id="ttl" name="ttl_secs" on:change=text(|f, v| f.ttl_secs = v)>
                                 {Ttl::PRESETS.into_iter().map(|(seconds, label)| view! {
                                     <option value=seconds.to_string() selected=seconds == Ttl::DEFAULT.seconds()>{label}</option>
                                 }).collect_view()}
                             </select>
                         </Field>
                         <Field id="urgency" label="Urgency" error>
-                            <select id="urgency" name="urgency">
+                            <select id="urgency" name="urgency" on:change=text(|f, v| f.urgency = v)>
                                 {Urgency::ALL.into_iter().map(|u| view! {
                                     <option value=u.as_str() selected=u == Urgency::Normal>{u.label()}</option>
                                 }).collect_view()}
@@ -94,12 +116,19 @@ pub fn Compose(send: ServerAction<SendCampaign>) -> impl IntoView {
                     {move || too_big().then_some(" — too long for push services; shorten the text or links")}
                 </p>
                 <FormError result=send.value().into()/>
+                {move || test_result.get().map(|result| match result {
+                    Ok(message) => view! { <p class="form-ok test-result" role="status">{message}</p> }.into_any(),
+                    Err(message) => view! { <p class="form-error test-result" role="alert">{message}</p> }.into_any(),
+                })}
                 {move || queued().map(|id| view! {
                     <p class="form-ok" role="status">{format!("Campaign #{id} is queued and sending — follow it below.")}</p>
                 })}
                 <div class="actions">
                     <button class="btn primary" type="submit" disabled=move || send.pending().get() || too_big()>
                         {move || if send.pending().get() { "Queueing…" } else { "Send now" }}
+                    </button>
+                    <button class="btn" type="button" on:click=send_test_here disabled=move || testing.get() || too_big()>
+                        {move || if testing.get() { "Sending test…" } else { "Send a test to this browser" }}
                     </button>
                     <Suspense>
                         <span class="audience">

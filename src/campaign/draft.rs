@@ -105,6 +105,7 @@ impl LinkUrl {
 /// The compose form as typed: raw text, field by field. The browser builds one to count
 /// bytes and preview; the server parses one into a [`CampaignDraft`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)] // an empty field may be left out, as HTML forms do with unticked boxes
 pub struct ComposeForm {
     pub title: String,
     pub body: String,

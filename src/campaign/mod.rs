@@ -116,6 +116,38 @@ pub async fn send_campaign(
     .await
 }
 
+/// Sends the composed notification to one subscription only — the admin's own browser —
+/// right away, and says what its push service answered. Nothing is stored or counted.
+#[server(endpoint = "admin/send_test")]
+pub async fn send_test(endpoint: String, form: ComposeForm) -> Result<String, AppError> {
+    crate::error::ssr::respond(async move {
+        use crate::push::client::{PushMessage, PushResult};
+        let state = crate::state::AppState::get()?;
+        crate::admin::auth::ssr::require_admin().await?;
+        let draft = CampaignDraft::parse(&form)?;
+        // Only a subscription we already have: this is not a way to push anywhere else.
+        let to = state.store.subscription_by_endpoint(endpoint.trim()).await?.ok_or_else(|| {
+            AppError::invalid("This browser's subscription is not on the server. Subscribe on the public page first.")
+        })?;
+        let message = PushMessage { ttl_secs: draft.ttl.seconds(), urgency: draft.urgency, topic: "test".into() };
+        match state.push.send(&state.vapid, &to, &message, &draft.payload(0).to_bytes()).await {
+            PushResult::Answered { status, .. } if (200..300).contains(&status) => {
+                Ok(format!("Sent to this browser (the push service answered {status})."))
+            }
+            PushResult::Answered { status, body, .. } => {
+                Err(AppError::invalid(format!("The push service refused the test ({status}): {body}")))
+            }
+            PushResult::NoAnswer(why) | PushResult::NotSent(why) => {
+                Err(AppError::invalid(format!("The test could not be sent: {why}")))
+            }
+            PushResult::OriginPaused(_) => {
+                Err(AppError::invalid("This browser's push service asked us to slow down; try again in a minute."))
+            }
+        }
+    })
+    .await
+}
+
 /// Stops a queued or sending campaign: no new push starts after this returns (requests
 /// already in flight finish). Deliveries not yet sent stay unsent.
 #[server(endpoint = "admin/cancel_campaign")]

@@ -50,6 +50,13 @@ impl Store {
         Ok(id.is_some())
     }
 
+    pub async fn subscription_by_endpoint(&self, endpoint: &str) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+        sqlx::query_as("SELECT id, endpoint, p256dh, auth FROM subscriptions WHERE endpoint = ?")
+            .bind(endpoint)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
     pub async fn subscription_count(&self) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions").fetch_one(&self.pool).await
     }
