@@ -65,18 +65,28 @@ pub fn SetupPage() -> impl IntoView {
             <h1>"Welcome to Tidings"</h1>
             <p class="lead">"Create the admin account. This page closes once an admin exists."</p>
             <ActionForm action=setup attr:class="form">
-                <label for="username">"User name"</label>
-                <input id="username" name="username" autocomplete="username" required/>
-                <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" autocomplete="new-password"
-                    minlength=MIN_PASSWORD_CHARS required aria-describedby="password-hint"/>
-                <p class="hint" id="password-hint">{format!("At least {MIN_PASSWORD_CHARS} characters.")}</p>
-                <label for="confirm">"Password again"</label>
-                <input id="confirm" name="confirm" type="password" autocomplete="new-password" required/>
+                <NewAdminFields id_prefix="" hint=""/>
                 <FormError result=setup.value().into()/>
                 <button class="btn primary" type="submit" disabled=move || setup.pending().get()>"Create admin"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// User name, password and confirmation for a new admin (set-up and the admins page).
+/// `id_prefix` keeps ids unique on a page; `hint` follows the length rule.
+#[component]
+pub fn NewAdminFields(id_prefix: &'static str, hint: &'static str) -> impl IntoView {
+    let id = move |name: &str| format!("{id_prefix}{name}");
+    view! {
+        <label for=id("username")>"User name"</label>
+        <input id=id("username") name="username" autocomplete=if id_prefix.is_empty() { "username" } else { "off" } required/>
+        <label for=id("password")>"Password"</label>
+        <input id=id("password") name="password" type="password" autocomplete="new-password"
+            minlength=MIN_PASSWORD_CHARS required aria-describedby=id("password-hint")/>
+        <p class="hint" id=id("password-hint")>{format!("At least {MIN_PASSWORD_CHARS} characters.{hint}")}</p>
+        <label for=id("confirm")>"Password again"</label>
+        <input id=id("confirm") name="confirm" type="password" autocomplete="new-password" required/>
     }
 }
 

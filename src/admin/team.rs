@@ -4,8 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use super::auth::MIN_PASSWORD_CHARS;
-use super::pages::{FormError, SignedIn};
+use super::pages::{FormError, NewAdminFields, SignedIn};
 use crate::app::format_time;
 use crate::error::AppError;
 
@@ -87,14 +86,7 @@ fn Team() -> impl IntoView {
             <h2>"Add an admin"</h2>
             <p class="lead">"They can do everything you can, including adding admins."</p>
             <ActionForm action=create attr:class="form">
-                <label for="new-username">"User name"</label>
-                <input id="new-username" name="username" autocomplete="off" required/>
-                <label for="new-password">"Password"</label>
-                <input id="new-password" name="password" type="password" autocomplete="new-password"
-                    minlength=MIN_PASSWORD_CHARS required aria-describedby="new-password-hint"/>
-                <p class="hint" id="new-password-hint">{format!("At least {MIN_PASSWORD_CHARS} characters. Share it with them privately.")}</p>
-                <label for="new-confirm">"Password again"</label>
-                <input id="new-confirm" name="confirm" type="password" autocomplete="new-password" required/>
+                <NewAdminFields id_prefix="new-" hint=" Share it with them privately."/>
                 <FormError result=create.value().into()/>
                 {move || matches!(create.value().get(), Some(Ok(()))).then(|| view! {
                     <p class="form-ok" role="status">"Admin added."</p>
