@@ -9,7 +9,7 @@ SHELL := /bin/bash
 # overwrite target/debug/tidings with a server asking for a file that does not exist).
 CARGO_LEPTOS_ENV := RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=tidings
 
-.PHONY: run test tools test-deps build test-rust test-e2e release bench
+.PHONY: run test tools test-deps build test-rust test-e2e release bench screenshots
 
 tools:
 	@scripts/install-tools.sh
@@ -43,6 +43,10 @@ test-rust:
 
 test-e2e:
 	cd end2end && npx playwright test
+
+## The README's screenshots of the admin pages (docs/screenshots/), taken from a real run.
+screenshots: build test-deps
+	cd end2end && npx playwright test --config screenshots.config.ts
 
 ## Dispatch benchmark (release build): Tidings vs npm web-push on a loopback HTTPS/HTTP2
 ## sink. BENCH_SIZES=20000,200000 BENCH_CONCURRENCY=128 BENCH_NODE=1 are the defaults.

@@ -5,8 +5,9 @@ use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title}
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{ParamSegment, StaticSegment};
 
-use crate::admin::pages::{AdminDashboard, LoginPage, SetupPage};
-use crate::admin::campaign_page::CampaignPage;
+use crate::admin::campaign_page::{CampaignPage, EditCampaignPage};
+use crate::admin::dashboard::DashboardPage;
+use crate::admin::pages::{CampaignsPage, LoginPage, SetupPage};
 use crate::admin::team::TeamPage;
 use crate::pages::home::HomePage;
 
@@ -68,8 +69,10 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("admin"), StaticSegment("login")) view=LoginPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("setup")) view=SetupPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("team")) view=TeamPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("campaigns")) view=CampaignsPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id")) view=CampaignPage/>
-                        <Route path=StaticSegment("admin") view=AdminDashboard/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id"), StaticSegment("edit")) view=EditCampaignPage/>
+                        <Route path=StaticSegment("admin") view=DashboardPage/>
                     </Routes>
                 </main>
             </div>
@@ -90,12 +93,4 @@ fn NotFound() -> impl IntoView {
             <p>"This page does not exist. " <a href="/">"Go to the start page"</a> "."</p>
         </section>
     }
-}
-
-/// Formats a Unix timestamp the same way on the server and in the browser (so hydration
-/// matches). Issue #4 moves this to the admin's own time zone.
-pub fn format_time(unix_seconds: i64) -> String {
-    chrono::DateTime::from_timestamp(unix_seconds, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default()
 }

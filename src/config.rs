@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::clock::Clock;
 use crate::delivery::RetryPolicy;
 use crate::subscription::parse::{EndpointPolicy, HostPattern};
 
@@ -30,6 +31,8 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// The folder cargo-leptos built the site into (wasm, JS, CSS, public assets).
     pub site_root: PathBuf,
+    /// What scheduling takes as "now": the system clock, or a manual one in tests.
+    pub clock: Clock,
 }
 
 /// A `mailto:` or `https:` URL, as RFC 8292 §2.1 asks. Apple rejects `@localhost` contacts.
@@ -116,6 +119,7 @@ impl Config {
             },
             send_concurrency: number("TIDINGS_SEND_CONCURRENCY", 1..=10_000, 64)? as usize,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
+            clock: Clock::System,
         })
     }
 }

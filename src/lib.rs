@@ -15,6 +15,8 @@ pub mod tracking;
 pub mod browser;
 
 #[cfg(feature = "ssr")]
+pub mod clock;
+#[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod delivery;

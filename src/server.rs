@@ -28,6 +28,16 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     pub state: AppState,
     pub serve: tokio::task::JoinHandle<std::io::Result<()>>,
+    pub dispatcher: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Stops serving and sending at once, as a killed process would (nothing is flushed:
+    /// all state is already in the database).
+    pub fn abort(&self) {
+        self.serve.abort();
+        self.dispatcher.abort();
+    }
 }
 
 /// Opens the database (applying migrations), loads or creates the VAPID keys, starts the
@@ -68,12 +78,13 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     };
     crate::admin::auth::ssr::ensure_initial_admin(&state).await?;
 
-    Dispatcher {
+    let dispatcher = Dispatcher {
         store: state.store.clone(),
         client,
         vapid: state.vapid.clone(),
         tracking_key: state.tracking_key.clone(),
         wake: state.dispatcher_wake.clone(),
+        clock: config.clock.clone(),
         concurrency: config.send_concurrency,
         retry: config.retry,
     }
@@ -87,7 +98,7 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     // Connection info lets sign-in throttling see the client's address.
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let serve = tokio::spawn(async move { axum::serve(listener, service).await });
-    Ok(RunningServer { addr, state, serve })
+    Ok(RunningServer { addr, state, serve, dispatcher })
 }
 
 async fn router(state: AppState) -> Result<Router, String> {

@@ -1,15 +1,11 @@
 import { expect, test } from '@playwright/test';
 import { BASE_URL } from '../playwright.config';
 import {
-  clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, hydrated, openAsVisitor, sendCampaign, signInAsAdmin,
+  clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, hydrated, openAsVisitor, openCampaigns, sendCampaign, signInAsAdmin, subscribedVisitor,
 } from './helpers';
 
 test('a rich campaign: preview as you type, field errors in place, buttons on the real notification', async ({ browser }) => {
-  const visitor = await browser.newContext();
-  const page = await openAsVisitor(visitor);
-  await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
-  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
-  const hash = await clientHash(page);
+  const { context: visitor, page, hash } = await subscribedVisitor(browser);
 
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
@@ -91,8 +87,7 @@ test('an admin sends a test to their own browser first, and it is not a campaign
   await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
   const hash = await clientHash(page);
 
-  await page.goto('/admin');
-  await expect(page.getByRole('heading', { name: 'Campaigns', level: 1 })).toBeVisible();
+  await openCampaigns(page);
   await hydrated(page);
   await page.getByLabel('Title').fill(title);
   await page.getByLabel('Body').fill('Only I should see this');

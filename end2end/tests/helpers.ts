@@ -1,4 +1,4 @@
-import { expect, type BrowserContext, type Page } from '@playwright/test';
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { BASE_URL, PUSH_SERVICE_URL } from '../playwright.config';
 
 export const ADMIN = { username: 'admin', password: 'e2e password 1234' };
@@ -150,7 +150,8 @@ export async function clickNotification(page: Page, title: string, action = '') 
   }, [title, action]);
 }
 
-/** Signs in at /admin, creating the first admin through the set-up page if none exists yet. */
+/** Signs in at /admin, creating the first admin through the set-up page if none exists yet,
+ * and opens the campaigns page (compose and the list). */
 export async function signInAsAdmin(page: Page) {
   await page.goto('/admin');
   await page.waitForURL(/\/admin\/(setup|login)$/);
@@ -164,6 +165,12 @@ export async function signInAsAdmin(page: Page) {
     await page.getByLabel('Password').fill(ADMIN.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
+  await expect(page.getByRole('heading', { name: 'Dashboard', level: 1 })).toBeVisible();
+  await openCampaigns(page);
+}
+
+export async function openCampaigns(page: Page) {
+  await page.goto('/admin/campaigns');
   await expect(page.getByRole('heading', { name: 'Campaigns', level: 1 })).toBeVisible();
   await hydrated(page);
 }
@@ -197,4 +204,13 @@ export async function openAsVisitor(context: BrowserContext): Promise<Page> {
   await page.goto('/');
   await hydrated(page);
   return page;
+}
+
+/** A visitor who has opened the public page and subscribed; `hash` names them at the push service. */
+export async function subscribedVisitor(browser: Browser) {
+  const context = await browser.newContext();
+  const page = await openAsVisitor(context);
+  await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
+  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
+  return { context, page, hash: await clientHash(page) };
 }

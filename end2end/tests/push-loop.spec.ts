@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { BASE_URL } from '../playwright.config';
 import {
   audienceSize, clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, expireAtPushService, hydrated,
-  openAsVisitor, sendCampaign, signInAsAdmin,
+  openAsVisitor, sendCampaign, signInAsAdmin, subscribedVisitor,
 } from './helpers';
 
 test('the set-up page creates the first admin and then closes', async ({ page, browser }) => {
@@ -63,10 +63,7 @@ test('a visitor subscribes, an admin sends, and the service worker shows exactly
 });
 
 test('a malformed push still shows a generic notification instead of failing', async ({ browser }) => {
-  const visitor = await browser.newContext();
-  const page = await openAsVisitor(visitor);
-  await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
-  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
+  const { context: visitor, page } = await subscribedVisitor(browser);
 
   const shown = await deliverToServiceWorker(page, 'this is not JSON', 'New notification');
   expect(shown.body).toContain('Open the site');
@@ -128,11 +125,8 @@ test('a browser without web push is told so instead of offering a button that ca
 });
 
 test('a subscription expired at the push service is gone after the next campaign', async ({ browser }) => {
-  const visitor = await browser.newContext();
-  const page = await openAsVisitor(visitor);
-  await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
-  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
-  await expireAtPushService(await clientHash(page));
+  const { context: visitor, hash } = await subscribedVisitor(browser);
+  await expireAtPushService(hash);
 
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();

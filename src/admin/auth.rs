@@ -14,22 +14,31 @@ pub struct SignInState {
     pub username: Option<String>,
     /// No admin exists yet: the set-up page is open.
     pub needs_setup: bool,
+    /// The signed-in admin's time zone (IANA name), in which every time is shown.
+    pub time_zone: Option<String>,
 }
 
 #[server(endpoint = "admin/status")]
 pub async fn admin_status() -> Result<SignInState, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let username = ssr::current_admin().await?.map(|admin| admin.username);
-        let needs_setup = username.is_none() && !state.store.admin_exists().await?;
-        Ok(SignInState { username, needs_setup })
+        let admin = ssr::current_admin().await?;
+        let needs_setup = admin.is_none() && !state.store.admin_exists().await?;
+        let time_zone = admin.as_ref().map(|a| a.zone().name().to_owned());
+        Ok(SignInState { username: admin.map(|a| a.username), needs_setup, time_zone })
     })
     .await
 }
 
 /// Creates the first admin and signs them in. Refused once any admin exists.
 #[server(endpoint = "admin/setup")]
-pub async fn setup_admin(username: String, password: String, confirm: String) -> Result<(), AppError> {
+pub async fn setup_admin(
+    username: String,
+    password: String,
+    confirm: String,
+    /// The browser's time zone, filled in by the page once it runs (absent without script).
+    #[server(default)] time_zone: String,
+) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
         let username = ssr::parse_username(&username)?;
@@ -42,6 +51,7 @@ pub async fn setup_admin(username: String, password: String, confirm: String) ->
             .create_first_admin(&username, &hash)
             .await?
             .ok_or_else(|| AppError::Conflict("An admin already exists; please sign in.".into()))?;
+        ssr::remember_time_zone(id, &time_zone).await?;
         ssr::start_session(id).await?;
         leptos_axum::redirect("/admin");
         Ok(())
@@ -50,7 +60,12 @@ pub async fn setup_admin(username: String, password: String, confirm: String) ->
 }
 
 #[server(endpoint = "admin/login")]
-pub async fn login(username: String, password: String) -> Result<(), AppError> {
+pub async fn login(
+    username: String,
+    password: String,
+    /// The browser's time zone, filled in by the page once it runs (absent without script).
+    #[server(default)] time_zone: String,
+) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
         let username = username.trim();
@@ -72,6 +87,7 @@ pub async fn login(username: String, password: String) -> Result<(), AppError> {
             }
         };
         state.login_throttle.record_success(&user_key);
+        ssr::remember_time_zone(id, &time_zone).await?;
         ssr::start_session(id).await?;
         leptos_axum::redirect("/admin");
         Ok(())
@@ -98,6 +114,7 @@ pub mod ssr {
     use tower_sessions::Session;
 
     use super::MIN_PASSWORD_CHARS;
+    use crate::campaign::AdminZone;
     use crate::error::ssr::internal;
     use crate::error::AppError;
     use crate::state::AppState;
@@ -109,6 +126,23 @@ pub mod ssr {
     pub struct SignedInAdmin {
         pub id: i64,
         pub username: String,
+        pub time_zone: String,
+    }
+
+    impl SignedInAdmin {
+        /// The time zone this admin reads and enters times in.
+        pub fn zone(&self) -> AdminZone {
+            AdminZone::stored(&self.time_zone)
+        }
+    }
+
+    /// Remembers the time zone the admin's browser reported at sign-in, if it is a real one
+    /// (an unknown or missing one keeps the last).
+    pub async fn remember_time_zone(admin_id: i64, reported: &str) -> Result<(), AppError> {
+        if let Some(zone) = AdminZone::named(reported) {
+            AppState::get()?.store.set_admin_time_zone(admin_id, zone.name()).await?;
+        }
+        Ok(())
     }
 
     /// The signed-in admin, or `Unauthorized` (401).
@@ -123,7 +157,7 @@ pub mod ssr {
         };
         // Looked up every time so a deleted admin loses access at once.
         let admin = AppState::get()?.store.admin_by_id(id).await?;
-        Ok(admin.map(|a| SignedInAdmin { id: a.id, username: a.username }))
+        Ok(admin.map(|a| SignedInAdmin { id: a.id, username: a.username, time_zone: a.time_zone }))
     }
 
     pub async fn start_session(admin_id: i64) -> Result<(), AppError> {

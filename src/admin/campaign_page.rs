@@ -1,12 +1,17 @@
-//! One campaign: live progress, every count, why deliveries failed, and an activity chart.
+//! One campaign: live progress, every count, why deliveries failed, and an activity chart;
+//! before it starts, its content and time, to edit, cancel or delete. Any campaign can be
+//! duplicated as a new draft.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
-use super::pages::SignedIn;
-use crate::app::format_time;
-use crate::campaign::{get_campaign_report, ActivityBucket, CampaignReport, FailureReason};
+use super::compose::{Compose, Editing, Preview};
+use super::pages::{FormError, SignedIn};
+use crate::campaign::{
+    get_campaign_report, ActivityBucket, CampaignReport, CancelCampaign, DeleteDraft, DuplicateCampaign, FailureReason,
+    SendCampaign,
+};
 
 #[component]
 pub fn CampaignPage() -> impl IntoView {
@@ -18,35 +23,74 @@ pub fn CampaignPage() -> impl IntoView {
     }
 }
 
+/// The campaign id in the address; 0 (found by no one) if it is not a number.
+fn campaign_id() -> impl Fn() -> i64 + Copy {
+    let params = use_params_map();
+    move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0)
+}
+
 #[component]
 fn CampaignDetail() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0);
+    let id = campaign_id();
     let tick = RwSignal::new(0u32);
-    let report = Resource::new(move || (id(), tick.get()), |(id, _)| get_campaign_report(id));
-    // Refresh every second while it is sending, like the list.
+    let actions = CampaignActions::new();
+    let report = Resource::new(move || (id(), tick.get(), actions.cancel.version().get()), |(id, _, _)| get_campaign_report(id));
+    // Refresh every second while it is sending, like the list; a scheduled one now and
+    // then, to see it start.
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if let Some(Ok(report)) = report.get() {
-            if report.summary.is_active() {
-                set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(1));
-            }
+            let every = match report.summary.status.as_str() {
+                "queued" | "sending" => 1,
+                "scheduled" => 5,
+                _ => return,
+            };
+            set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(every));
         }
     });
     view! {
-        <p class="back"><a href="/admin">"← All campaigns"</a></p>
+        <p class="back"><a href="/admin/campaigns">"← All campaigns"</a></p>
         <Transition fallback=|| view! { <p class="status">"Loading…"</p> }>
             {move || report.get().map(|report| match report {
-                Ok(report) => view! { <Report report/> }.into_any(),
+                Ok(report) => view! { <Report report actions/> }.into_any(),
                 Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
             })}
         </Transition>
     }
 }
 
+/// What can be done to a campaign from its page; deleting or duplicating moves on to the
+/// list or the new draft.
+#[derive(Clone, Copy)]
+struct CampaignActions {
+    cancel: ServerAction<CancelCampaign>,
+    delete: ServerAction<DeleteDraft>,
+    duplicate: ServerAction<DuplicateCampaign>,
+}
+
+impl CampaignActions {
+    fn new() -> Self {
+        let actions = Self { cancel: ServerAction::new(), delete: ServerAction::new(), duplicate: ServerAction::new() };
+        let navigate = use_navigate();
+        Effect::new(move |_| {
+            if let Some(Ok(())) = actions.delete.value().get() {
+                navigate("/admin/campaigns", Default::default());
+            }
+        });
+        let navigate = use_navigate();
+        Effect::new(move |_| {
+            if let Some(Ok(copy)) = actions.duplicate.value().get() {
+                navigate(&format!("/admin/campaigns/{copy}/edit"), Default::default());
+            }
+        });
+        actions
+    }
+}
+
 #[component]
-fn Report(report: CampaignReport) -> impl IntoView {
+fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
     let c = report.summary.clone();
+    let content = report.form.payload();
     let percent = if c.targeted == 0 { 100 } else { c.done() * 100 / c.targeted };
     let ctr = c.click_through_percent().map(|p| format!("{p:.1}% of sent")).unwrap_or_else(|| "—".into());
     let stat = |label: &'static str, value: i64, class: &'static str, note: Option<String>| {
@@ -57,13 +101,60 @@ fn Report(report: CampaignReport) -> impl IntoView {
             </div>
         }
     };
+    let (id, scheduled, draft) = (c.id.to_string(), c.status == "scheduled", c.status == "draft");
+    let (cancel_id, delete_id) = (id.clone(), id.clone());
+    let cancel_label = if scheduled { "Cancel schedule" } else { "Cancel sending" };
+    let when = match c.status.as_str() {
+        "draft" => "Draft: not sent, not scheduled.".to_string(),
+        "scheduled" => format!("Scheduled for {}.", c.local.scheduled.clone().unwrap_or_default()),
+        _ => format!(
+            "Created {}{}{}",
+            c.local.created,
+            c.local.started.as_ref().map(|t| format!(" · started {t}")).unwrap_or_default(),
+            c.local.finished.as_ref().map(|t| format!(" · finished {t}")).unwrap_or_default()
+        ),
+    };
+    let toolbar = view! {
+        <div class="toolbar">
+            {c.is_editable().then(|| view! { <a class="btn primary" href=format!("/admin/campaigns/{}/edit", c.id)>"Edit"</a> })}
+            {(scheduled || c.is_active()).then(|| view! {
+                <ActionForm action=actions.cancel>
+                    <input type="hidden" name="id" value=cancel_id/>
+                    <button class="btn" type="submit">{cancel_label}</button>
+                </ActionForm>
+            })}
+            {draft.then(|| view! {
+                <ActionForm action=actions.delete>
+                    <input type="hidden" name="id" value=delete_id/>
+                    <button class="btn danger" type="submit">"Delete draft"</button>
+                </ActionForm>
+            })}
+            <ActionForm action=actions.duplicate>
+                <input type="hidden" name="id" value=id/>
+                <button class="btn" type="submit">"Duplicate as new draft"</button>
+            </ActionForm>
+        </div>
+        <FormError result=actions.cancel.value().into()/>
+        <FormError result=actions.delete.value().into()/>
+        <FormError result=actions.duplicate.value().into()/>
+    };
+    if c.is_editable() {
+        return view! {
+            <h1>{c.title.clone()}</h1>
+            <p class="campaign-meta"><span class=format!("badge {}", c.status)>{c.status.clone()}</span> " " {when}</p>
+            {toolbar}
+            <section class="card content-card" aria-labelledby="content-heading">
+                <h2 id="content-heading">"What it says"</h2>
+                <Preview payload=Signal::stored(content)/>
+                {Some(report.form.url.clone()).filter(|u| !u.is_empty()).map(|url| view! { <p class="muted">"Opens " <code>{url}</code></p> })}
+            </section>
+        }
+        .into_any();
+    }
     view! {
         <h1>{c.title.clone()}</h1>
-        <p class="campaign-meta">
-            <span class=format!("badge {}", c.status)>{c.status.clone()}</span>
-            " Created " {format_time(c.created_at)}
-            {c.finished_at.map(|t| format!(" · finished {}", format_time(t)))}
-        </p>
+        <p class="campaign-meta"><span class=format!("badge {}", c.status)>{c.status.clone()}</span> " " {when}</p>
+        {toolbar}
         {c.error.clone().map(|error| view! { <p class="campaign-error" role="alert">{error}</p> })}
         <section class="card">
             <div class="progress-row">
@@ -87,6 +178,50 @@ fn Report(report: CampaignReport) -> impl IntoView {
             <h2 id="failures-heading">"Why deliveries did not arrive"</h2>
             <Failures failures=report.failures.clone()/>
         </section>
+        <section class="card content-card" aria-labelledby="content-heading">
+            <h2 id="content-heading">"What it said"</h2>
+            <Preview payload=Signal::stored(content)/>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn EditCampaignPage() -> impl IntoView {
+    view! {
+        <Title text="Edit campaign"/>
+        <SignedIn>
+            <EditCampaign/>
+        </SignedIn>
+    }
+}
+
+/// The compose form over a draft or scheduled campaign; a campaign that has started can
+/// only be duplicated.
+#[component]
+fn EditCampaign() -> impl IntoView {
+    let id = campaign_id();
+    let send = ServerAction::<SendCampaign>::new();
+    let report = Resource::new(id, get_campaign_report);
+    view! {
+        <p class="back"><a href=move || format!("/admin/campaigns/{}", id())>"← Back to the campaign"</a></p>
+        <h1>"Edit campaign"</h1>
+        <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
+            {move || report.get().map(|report| match report {
+                Ok(report) if report.summary.is_editable() => {
+                    let editing = Editing { id: report.summary.id, form: report.form, send_at: report.summary.local.scheduled_input };
+                    view! { <Compose send editing/> }.into_any()
+                }
+                Ok(report) => view! {
+                    <p class="status error" role="alert">
+                        {format!("“{}” is {} and can no longer be changed. ", report.summary.title, report.summary.status)}
+                        <a href=format!("/admin/campaigns/{}", report.summary.id)>"Open it"</a>
+                        " to duplicate it as a new draft."
+                    </p>
+                }.into_any(),
+                Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
     }
 }
 

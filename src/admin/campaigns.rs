@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 
-use crate::app::format_time;
 use super::pages::FormError;
 use crate::campaign::{list_campaigns, CampaignSummary, CancelCampaign, SendCampaign};
 
@@ -25,11 +24,11 @@ pub fn CampaignList(send: ServerAction<SendCampaign>) -> impl IntoView {
 
     view! {
         <section class="card" aria-labelledby="campaigns-heading">
-            <h2 id="campaigns-heading">"Sent and sending"</h2>
+            <h2 id="campaigns-heading">"All campaigns"</h2>
             <Transition fallback=|| view! { <p class="status">"Loading campaigns…"</p> }>
                 {move || campaigns.get().map(|result| match result {
                     Ok(list) if list.is_empty() => view! {
-                        <p class="empty">"No campaigns yet. Write one above: it goes to every subscriber at once, and its progress shows here."</p>
+                        <p class="empty">"No campaigns yet. Write one above: send it now, schedule it, or save it as a draft. It shows here with its progress."</p>
                     }.into_any(),
                     Ok(list) => view! { <CampaignTable list cancel/> }.into_any(),
                     Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
@@ -59,7 +58,7 @@ fn CampaignTable(list: Vec<CampaignSummary>, cancel: ServerAction<CancelCampaign
             <tbody>
                 {list.into_iter().map(|c| { let ctr = c.click_through_percent(); view! {
                     <tr data-campaign=c.id data-status=c.status.clone()>
-                        <td data-label="When">{format_time(c.created_at)}</td>
+                        <td data-label="When">{c.local.scheduled.clone().filter(|_| c.status == "scheduled").unwrap_or_else(|| c.local.created.clone())}</td>
                         <td data-label="Title" class="title">
                             <div>
                                 <a href=format!("/admin/campaigns/{}", c.id)>{c.title.clone()}</a>
@@ -94,7 +93,7 @@ fn CampaignTable(list: Vec<CampaignSummary>, cancel: ServerAction<CancelCampaign
 }
 
 #[component]
-fn StatusBadge(campaign: CampaignSummary) -> impl IntoView {
+pub fn StatusBadge(campaign: CampaignSummary) -> impl IntoView {
     let progress = campaign.is_active().then(|| {
         let percent = if campaign.targeted == 0 { 100 } else { campaign.done() * 100 / campaign.targeted };
         view! {

@@ -1,22 +1,55 @@
-//! The compose form: write a campaign, see it as recipients will, and send it.
+//! The compose form: write a campaign, see it as recipients will, and send it now, at a
+//! time, or keep it as a draft. The same form edits a draft or a scheduled campaign.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
 
-use super::pages::FormError;
+use super::auth::SignInState;
 use crate::campaign::{
     audience_size, ComposeForm, NotificationPayload, SendCampaign, Ttl, Urgency, MAX_ACTION_LABEL_CHARS,
     MAX_BODY_CHARS, MAX_PAYLOAD_BYTES, MAX_TITLE_CHARS,
 };
 use crate::error::AppError;
 
+/// A draft or scheduled campaign opened for editing.
+#[derive(Debug, Clone)]
+pub struct Editing {
+    pub id: i64,
+    pub form: ComposeForm,
+    /// Its time as a `datetime-local` value, if it is scheduled.
+    pub send_at: Option<String>,
+}
+
 #[component]
-pub fn Compose(send: ServerAction<SendCampaign>) -> impl IntoView {
+pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Option<Editing>) -> impl IntoView {
     let audience = Resource::new(move || send.version().get(), |_| audience_size());
-    // Mirrors the inputs as typed; the form itself still posts its fields.
-    let form = RwSignal::new(ComposeForm {
+    let editing_id = editing.as_ref().map(|e| e.id);
+    let initial = editing.as_ref().map(|e| e.form.clone()).unwrap_or_else(|| ComposeForm {
         ttl_secs: Ttl::DEFAULT.seconds().to_string(),
         urgency: Urgency::Normal.as_str().to_owned(),
         ..ComposeForm::default()
+    });
+    // Each input's first value, taken apart because each view closure owns what it uses.
+    let ComposeForm { title: initial_title, body: initial_body, url: initial_url, icon: initial_icon, image: initial_image,
+        badge: initial_badge, topic: initial_topic, ttl_secs: initial_ttl, urgency: initial_urgency,
+        require_interaction: initial_require_interaction, .. } = initial.clone();
+    let initial_buttons = initial.clone();
+    let initial_send_at = editing.as_ref().and_then(|e| e.send_at.clone()).unwrap_or_default();
+    // Mirrors the inputs as typed; the form itself still posts its fields.
+    let form = RwSignal::new(initial);
+    let later = RwSignal::new(!initial_send_at.is_empty());
+    let saving_draft = RwSignal::new(false);
+    let zone = use_context::<SignInState>().and_then(|s| s.time_zone).unwrap_or_else(|| "UTC".into());
+    let send_at_label = format!("Send at ({zone} time)");
+    // A sent campaign is followed in the list below; a draft, a schedule or an edit opens
+    // the campaign's page.
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = send.value().get() {
+            if editing_id.is_some() || saving_draft.get_untracked() || later.get_untracked() {
+                navigate(&format!("/admin/campaigns/{id}"), Default::default());
+            }
+        }
     });
     let (testing, test_result) = (RwSignal::new(false), RwSignal::new(None::<Result<String, String>>));
     // The test goes to the subscription of the browser the admin is using, which only the
@@ -40,7 +73,7 @@ pub fn Compose(send: ServerAction<SendCampaign>) -> impl IntoView {
     // The same function the server uses, so the counter and the limit always agree.
     let bytes = Memo::new(move |_| payload.with(NotificationPayload::sent_size));
     let too_big = move || bytes.get() > MAX_PAYLOAD_BYTES;
-    let queued = move || send.value().get().and_then(Result::ok);
+    let queued = move || send.value().get().and_then(Result::ok).filter(|_| editing_id.is_none() && !later.get() && !saving_draft.get());
     let error: Signal<Option<AppError>> = Signal::derive(move || send.value().get().and_then(Result::err));
     let text = move |set: fn(&mut ComposeForm, String)| {
         move |ev: leptos::ev::Event| {
@@ -51,71 +84,98 @@ pub fn Compose(send: ServerAction<SendCampaign>) -> impl IntoView {
 
     view! {
         <section class="card" aria-labelledby="compose-heading">
-            <h2 id="compose-heading">"New campaign"</h2>
+            <h2 id="compose-heading">{if editing_id.is_some() { "Edit campaign" } else { "New campaign" }}</h2>
             <div class="compose-grid">
             <ActionForm action=send attr:class="form compose">
                 <Field id="title" label="Title" error required=true>
-                    <input id="title" name="title" required maxlength=MAX_TITLE_CHARS
+                    <input id="title" name="title" required maxlength=MAX_TITLE_CHARS value=initial_title
                         placeholder="Our spring sale starts today" on:input=text(|f, v| f.title = v)/>
                 </Field>
                 <Field id="body" label="Body" error>
                     <textarea id="body" name="body" rows=3 maxlength=MAX_BODY_CHARS
-                        placeholder="Everything 20% off until Sunday." on:input=text(|f, v| f.body = v)></textarea>
+                        placeholder="Everything 20% off until Sunday." on:input=text(|f, v| f.body = v)>{initial_body}</textarea>
                 </Field>
                 <Field id="url" label="Link URL" error>
-                    <input id="url" name="url" inputmode="url" placeholder="https://example.org/sale — opens on click"
+                    <input id="url" name="url" inputmode="url" value=initial_url placeholder="https://example.org/sale — opens on click"
                         on:input=text(|f, v| f.url = v)/>
                 </Field>
                 <details class="more">
                     <summary>"Images, buttons and delivery options"</summary>
                     <Field id="icon" label="Icon URL" error>
-                        <input id="icon" name="icon" inputmode="url" placeholder="https://example.org/icon-192.png"
+                        <input id="icon" name="icon" inputmode="url" value=initial_icon placeholder="https://example.org/icon-192.png"
                             on:input=text(|f, v| f.icon = v)/>
                     </Field>
                     <Field id="image" label="Image URL — a large picture (not shown by every browser)" error>
-                        <input id="image" name="image" inputmode="url" placeholder="https://example.org/banner.jpg"
+                        <input id="image" name="image" inputmode="url" value=initial_image placeholder="https://example.org/banner.jpg"
                             on:input=text(|f, v| f.image = v)/>
                     </Field>
                     <Field id="badge" label="Badge URL — small monochrome icon for Android's status bar" error>
-                        <input id="badge" name="badge" inputmode="url" placeholder="https://example.org/badge-72.png"
+                        <input id="badge" name="badge" inputmode="url" value=initial_badge placeholder="https://example.org/badge-72.png"
                             on:input=text(|f, v| f.badge = v)/>
                     </Field>
                     <fieldset class="buttons">
                         <legend>"Buttons (optional, up to two)"</legend>
-                        <ButtonFields button=BUTTONS[0] form error/>
-                        <ButtonFields button=BUTTONS[1] form error/>
+                        <ButtonFields button=BUTTONS[0] form initial=initial_buttons.clone() error/>
+                        <ButtonFields button=BUTTONS[1] form initial=initial_buttons error/>
                     </fieldset>
                     <label class="check">
-                        <input type="checkbox" name="require_interaction"
+                        <input type="checkbox" name="require_interaction" checked=initial_require_interaction
                             on:change=move |ev| { let on = event_target_checked(&ev); form.update(|f| f.require_interaction = on) }/>
                         " Keep it on screen until the recipient acts (desktop browsers)"
                     </label>
                     <Field id="topic" label="Collapse topic — a newer campaign with the same topic replaces this one" error>
-                        <input id="topic" name="topic" maxlength=32 pattern="[A-Za-z0-9_-]*" placeholder="daily-deal"
+                        <input id="topic" name="topic" maxlength=32 value=initial_topic pattern="[A-Za-z0-9_-]*" placeholder="daily-deal"
                             on:input=text(|f, v| f.topic = v)/>
                     </Field>
                     <div class="row">
                         <Field id="ttl" label="Keep for offline devices (TTL)" error>
                             <select id="ttl" name="ttl_secs" on:change=text(|f, v| f.ttl_secs = v)>
                                 {Ttl::PRESETS.into_iter().map(|(seconds, label)| view! {
-                                    <option value=seconds.to_string() selected=seconds == Ttl::DEFAULT.seconds()>{label}</option>
+                                    <option value=seconds.to_string() selected=seconds.to_string() == initial_ttl>{label}</option>
                                 }).collect_view()}
                             </select>
                         </Field>
                         <Field id="urgency" label="Urgency" error>
                             <select id="urgency" name="urgency" on:change=text(|f, v| f.urgency = v)>
                                 {Urgency::ALL.into_iter().map(|u| view! {
-                                    <option value=u.as_str() selected=u == Urgency::Normal>{u.label()}</option>
+                                    <option value=u.as_str() selected=u.as_str() == initial_urgency>{u.label()}</option>
                                 }).collect_view()}
                             </select>
                         </Field>
                     </div>
                 </details>
+                <fieldset class="when">
+                    <legend>"When"</legend>
+                    <div class="choices">
+                        <label class="check">
+                            <input type="radio" name="when" value="now" checked=!later.get_untracked()
+                                on:change=move |_| later.set(false)/>
+                            " Send now"
+                        </label>
+                        <label class="check">
+                            <input type="radio" name="when" value="later" checked=later.get_untracked()
+                                on:change=move |_| later.set(true)/>
+                            " At a date and time"
+                        </label>
+                    </div>
+                    {move || {
+                        let (label, value) = (send_at_label.clone(), initial_send_at.clone());
+                        later.get().then(move || view! {
+                            <Field id="send_at" label error required=true>
+                                <input id="send_at" name="send_at" type="datetime-local" step=1 required value=value/>
+                            </Field>
+                        })
+                    }}
+                </fieldset>
+                {editing_id.map(|id| view! { <input type="hidden" name="campaign_id" value=id.to_string()/> })}
                 <p class="meter" class:over=too_big aria-live="polite">
                     {move || bytes.get()} " / " {MAX_PAYLOAD_BYTES} " bytes"
                     {move || too_big().then_some(" — too long for push services; shorten the text or links")}
                 </p>
-                <FormError result=send.value().into()/>
+                // Errors about one field show under it; the rest here.
+                {move || error.get().filter(|e| e.field_name().is_none()).map(|e| view! {
+                    <p class="form-error" role="alert">{e.to_string()}</p>
+                })}
                 {move || test_result.get().map(|result| match result {
                     Ok(message) => view! { <p class="form-ok test-result" role="status">{message}</p> }.into_any(),
                     Err(message) => view! { <p class="form-error test-result" role="alert">{message}</p> }.into_any(),
@@ -124,8 +184,17 @@ pub fn Compose(send: ServerAction<SendCampaign>) -> impl IntoView {
                     <p class="form-ok" role="status">{format!("Campaign #{id} is queued and sending — follow it below.")}</p>
                 })}
                 <div class="actions">
-                    <button class="btn primary" type="submit" disabled=move || send.pending().get() || too_big()>
-                        {move || if send.pending().get() { "Queueing…" } else { "Send now" }}
+                    <button class="btn primary" type="submit" name="intent" value="send"
+                        on:click=move |_| saving_draft.set(false) disabled=move || send.pending().get() || too_big()>
+                        {move || match (send.pending().get(), later.get()) {
+                            (true, _) => "Saving…",
+                            (false, true) => "Schedule",
+                            (false, false) => "Send now",
+                        }}
+                    </button>
+                    <button class="btn" type="submit" name="intent" value="draft" formnovalidate=true
+                        on:click=move |_| saving_draft.set(true) disabled=move || send.pending().get()>
+                        "Save draft"
                     </button>
                     <button class="btn" type="button" on:click=send_test_here disabled=move || testing.get() || too_big()>
                         {move || if testing.get() { "Sending test…" } else { "Send a test to this browser" }}
@@ -159,6 +228,8 @@ struct ButtonSpec {
     url_example: &'static str,
     set_label: fn(&mut ComposeForm, String),
     set_url: fn(&mut ComposeForm, String),
+    get_label: fn(&ComposeForm) -> String,
+    get_url: fn(&ComposeForm) -> String,
 }
 
 const BUTTONS: [ButtonSpec; 2] = [
@@ -171,6 +242,8 @@ const BUTTONS: [ButtonSpec; 2] = [
         url_example: "https://example.org/shop",
         set_label: |f, v| f.action1_label = v,
         set_url: |f, v| f.action1_url = v,
+        get_label: |f| f.action1_label.clone(),
+        get_url: |f| f.action1_url.clone(),
     },
     ButtonSpec {
         label_id: "action2_label",
@@ -181,25 +254,33 @@ const BUTTONS: [ButtonSpec; 2] = [
         url_example: "/later",
         set_label: |f, v| f.action2_label = v,
         set_url: |f, v| f.action2_url = v,
+        get_label: |f| f.action2_label.clone(),
+        get_url: |f| f.action2_url.clone(),
     },
 ];
 
 #[component]
-fn ButtonFields(button: ButtonSpec, form: RwSignal<ComposeForm>, error: Signal<Option<AppError>>) -> impl IntoView {
+fn ButtonFields(
+    button: ButtonSpec,
+    form: RwSignal<ComposeForm>,
+    initial: ComposeForm,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
     let set = move |setter: fn(&mut ComposeForm, String)| {
         move |ev: leptos::ev::Event| {
             let value = event_target_value(&ev);
             form.update(|f| setter(f, value));
         }
     };
+    let (label, url) = ((button.get_label)(&initial), (button.get_url)(&initial));
     view! {
         <div class="row">
             <Field id=button.label_id label=button.label_text error>
                 <input id=button.label_id name=button.label_id maxlength=MAX_ACTION_LABEL_CHARS
-                    placeholder=button.label_example on:input=set(button.set_label)/>
+                    value=label placeholder=button.label_example on:input=set(button.set_label)/>
             </Field>
             <Field id=button.url_id label=button.url_text error>
-                <input id=button.url_id name=button.url_id inputmode="url" placeholder=button.url_example
+                <input id=button.url_id name=button.url_id inputmode="url" value=url placeholder=button.url_example
                     on:input=set(button.set_url)/>
             </Field>
         </div>
@@ -210,7 +291,7 @@ fn ButtonFields(button: ButtonSpec, form: RwSignal<ComposeForm>, error: Signal<O
 #[component]
 fn Field(
     id: &'static str,
-    label: &'static str,
+    #[prop(into)] label: String,
     error: Signal<Option<AppError>>,
     #[prop(optional)] required: bool,
     children: Children,
@@ -220,7 +301,7 @@ fn Field(
         <div class="field" class:invalid=move || message().is_some()>
             <label for=id>{label} {required.then(|| view! { <span class="required">"required"</span> })}</label>
             {children()}
-            {move || message().map(|m| view! { <p class="field-error" id=format!("{id}-error")>{m}</p> })}
+            {move || message().map(|m| view! { <p class="field-error" id=format!("{id}-error") role="alert">{m}</p> })}
         </div>
     }
 }
@@ -228,7 +309,7 @@ fn Field(
 /// How the notification will look: updated as you type. Browsers draw their own, so this
 /// is a likeness, not a screenshot.
 #[component]
-fn Preview(payload: Signal<NotificationPayload>) -> impl IntoView {
+pub fn Preview(payload: Signal<NotificationPayload>) -> impl IntoView {
     let get = move |f: fn(&NotificationPayload) -> Option<String>| move || payload.with(f);
     view! {
         <aside class="preview" aria-label="Preview">

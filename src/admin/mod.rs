@@ -4,6 +4,7 @@ pub mod auth;
 pub mod campaign_page;
 mod campaigns;
 mod compose;
+pub mod dashboard;
 pub mod pages;
 pub mod team;
 #[cfg(feature = "ssr")]

@@ -1,4 +1,5 @@
-//! Sign-in, first-run set-up and the dashboard that holds compose and the campaign list.
+//! Sign-in, first-run set-up, the campaigns page (compose and the list) and the frame
+//! every admin page shares.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -39,6 +40,7 @@ pub fn LoginPage() -> impl IntoView {
                 <input id="username" name="username" autocomplete="username" required/>
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" autocomplete="current-password" required/>
+                <BrowserTimeZone/>
                 <FormError result=login.value().into()/>
                 <button class="btn primary" type="submit" disabled=move || login.pending().get()>
                     {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
@@ -66,11 +68,22 @@ pub fn SetupPage() -> impl IntoView {
             <p class="lead">"Create the admin account. This page closes once an admin exists."</p>
             <ActionForm action=setup attr:class="form">
                 <NewAdminFields id_prefix="" hint=""/>
+                <BrowserTimeZone/>
                 <FormError result=setup.value().into()/>
                 <button class="btn primary" type="submit" disabled=move || setup.pending().get()>"Create admin"</button>
             </ActionForm>
         </section>
     }
+}
+
+/// Sends the browser's time zone with a sign-in form, so the admin pages show and take
+/// times in it. Filled in once the page runs; without script the last one stays.
+#[component]
+fn BrowserTimeZone() -> impl IntoView {
+    let zone = RwSignal::new(String::new());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| zone.set(crate::browser::time_zone().unwrap_or_default()));
+    view! { <input type="hidden" name="time_zone" prop:value=zone/> }
 }
 
 /// User name, password and confirmation for a new admin (set-up and the admins page).
@@ -91,7 +104,7 @@ pub fn NewAdminFields(id_prefix: &'static str, hint: &'static str) -> impl IntoV
 }
 
 #[component]
-pub fn AdminDashboard() -> impl IntoView {
+pub fn CampaignsPage() -> impl IntoView {
     let send = ServerAction::<SendCampaign>::new();
     view! {
         <Title text="Campaigns"/>
@@ -113,10 +126,15 @@ pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
             {move || status.get().map(|status| match status {
-                Ok(SignInState { username: Some(username), .. }) => view! {
+                Ok(signed_in @ SignInState { username: Some(_), .. }) => {
+                    let username = signed_in.username.clone();
+                    // The admin's name and time zone, for the pages inside.
+                    provide_context(signed_in);
+                    view! {
                     <nav class="admin-bar" aria-label="Admin">
                         // `A` marks the current page with aria-current.
-                        <A href="/admin" exact=true>"Campaigns"</A>
+                        <A href="/admin" exact=true>"Dashboard"</A>
+                        <A href="/admin/campaigns">"Campaigns"</A>
                         <A href="/admin/team">"Admins"</A>
                         <ActionForm action=logout attr:class="signout">
                             <span class="who">"Signed in as " <strong>{username}</strong></span>
@@ -124,7 +142,8 @@ pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
                         </ActionForm>
                     </nav>
                     {children.read_value()()}
-                }.into_any(),
+                }.into_any()
+                }
                 Ok(SignInState { needs_setup: true, .. }) => view! { <Redirect path="/admin/setup"/> }.into_any(),
                 Ok(_) => view! { <Redirect path="/admin/login"/> }.into_any(),
                 Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),

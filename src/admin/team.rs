@@ -5,22 +5,22 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use super::pages::{FormError, NewAdminFields, SignedIn};
-use crate::app::format_time;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdminSummary {
     pub username: String,
-    pub created_at: i64,
+    /// When they were added, in the reading admin's time zone.
+    pub added: String,
 }
 
 #[server(endpoint = "admin/list_admins")]
 pub async fn list_admins() -> Result<Vec<AdminSummary>, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        crate::admin::auth::ssr::require_admin().await?;
+        let zone = crate::admin::auth::ssr::require_admin().await?.zone();
         let admins = state.store.admins().await?;
-        Ok(admins.into_iter().map(|(_, username, created_at)| AdminSummary { username, created_at }).collect())
+        Ok(admins.into_iter().map(|(_, username, created_at)| AdminSummary { username, added: zone.format(created_at) }).collect())
     })
     .await
 }
@@ -73,7 +73,7 @@ fn Team() -> impl IntoView {
                             {admins.into_iter().map(|admin| view! {
                                 <li>
                                     <strong>{admin.username}</strong>
-                                    <span class="muted">" · added " {format_time(admin.created_at)}</span>
+                                    <span class="muted">" · added " {admin.added.clone()}</span>
                                 </li>
                             }).collect_view()}
                         </ul>

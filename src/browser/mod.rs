@@ -116,3 +116,9 @@ fn describe(error: JsValue) -> String {
         .or_else(|| error.as_string())
         .unwrap_or_else(|| "the browser reported an unknown error".into())
 }
+
+/// The browser's IANA time zone (e.g. "Europe/Berlin"), which the admin pages use for times.
+pub fn time_zone() -> Option<String> {
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+    Reflect::get(&format.resolved_options(), &JsValue::from_str("timeZone")).ok()?.as_string()
+}

@@ -149,6 +149,32 @@ impl ComposeForm {
     }
 }
 
+#[cfg(feature = "ssr")]
+impl ComposeForm {
+    /// A stored campaign back in the form, to edit it.
+    pub fn from_row(row: &crate::store::CampaignRow) -> Self {
+        let actions: Vec<PayloadAction> = serde_json::from_str(&row.actions).unwrap_or_default();
+        let action = |i: usize| actions.get(i).map(|a| (a.title.clone(), a.url.clone())).unwrap_or_default();
+        let ((action1_label, action1_url), (action2_label, action2_url)) = (action(0), action(1));
+        Self {
+            title: row.title.clone(),
+            body: row.body.clone(),
+            url: row.url.clone().unwrap_or_default(),
+            icon: row.icon.clone().unwrap_or_default(),
+            image: row.image.clone().unwrap_or_default(),
+            badge: row.badge.clone().unwrap_or_default(),
+            action1_label,
+            action1_url,
+            action2_label,
+            action2_url,
+            require_interaction: row.require_interaction,
+            topic: row.topic.clone().unwrap_or_default(),
+            ttl_secs: row.ttl_secs.to_string(),
+            urgency: row.urgency.clone(),
+        }
+    }
+}
+
 /// A button under the notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DraftAction {

@@ -3,12 +3,16 @@
 mod draft;
 mod payload;
 mod report;
+mod schedule;
 
 pub use draft::{
     CampaignDraft, CollapseTopic, ComposeForm, LinkUrl, Ttl, Urgency, MAX_ACTION_LABEL_CHARS, MAX_BODY_CHARS,
     MAX_TITLE_CHARS,
 };
 pub use report::{get_campaign_report, ActivityBucket, CampaignReport, FailureReason};
+pub use schedule::{LocalTimes, MAX_SCHEDULE_AHEAD_SECS};
+#[cfg(feature = "ssr")]
+pub use schedule::ssr::{AdminZone, Plan};
 pub use payload::{NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES, MAX_TRACK_TOKEN_CHARS};
 
 use leptos::prelude::*;
@@ -22,13 +26,14 @@ use crate::error::AppError;
 pub struct CampaignSummary {
     pub id: i64,
     pub title: String,
-    /// draft → queued → sending → sent | cancelled | failed
+    /// draft → (scheduled →) queued → sending → sent | cancelled | failed
     pub status: String,
     /// A problem the admin must act on (e.g. VAPID rejected), if any.
     pub error: Option<String>,
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    pub scheduled_at: Option<i64>,
     pub targeted: i64,
     pub sent: i64,
     pub failed: i64,
@@ -36,12 +41,21 @@ pub struct CampaignSummary {
     pub clicked: i64,
     /// Closed without a click.
     pub dismissed: i64,
+    /// The times above in the admin's time zone, filled in by the server.
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    #[serde(default)]
+    pub local: LocalTimes,
 }
 
 impl CampaignSummary {
     /// Still being worked on, so the list should keep refreshing.
     pub fn is_active(&self) -> bool {
         matches!(self.status.as_str(), "queued" | "sending")
+    }
+
+    /// Not started yet, so its content and time can still change.
+    pub fn is_editable(&self) -> bool {
+        matches!(self.status.as_str(), "draft" | "scheduled")
     }
 
     pub fn done(&self) -> i64 {
@@ -65,8 +79,9 @@ pub async fn audience_size() -> Result<i64, AppError> {
     .await
 }
 
-/// Queues a campaign to every current subscriber and returns at once with its id;
-/// the dispatcher sends it in the background.
+/// Saves what the admin composed: sends it now (queued for the dispatcher, which sends it
+/// in the background), schedules it, or keeps it as a draft; as a new campaign, or over the
+/// draft or scheduled campaign `campaign_id`. Returns the campaign's id.
 /// The form's fields arrive one by one (a plain HTML form posts them so); optional ones
 /// may be missing.
 #[server(endpoint = "admin/send_campaign")]
@@ -87,6 +102,14 @@ pub async fn send_campaign(
     #[server(default)] topic: String,
     ttl_secs: String,
     urgency: String,
+    /// The pressed button: "send" (the default) or "draft".
+    #[server(default)] intent: String,
+    /// "now" (the default) or "later", at `send_at` (a `datetime-local` value in the
+    /// admin's time zone).
+    #[server(default)] when: String,
+    #[server(default)] send_at: String,
+    /// The draft or scheduled campaign being edited; empty for a new one.
+    #[server(default)] campaign_id: String,
 ) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
@@ -107,11 +130,58 @@ pub async fn send_campaign(
             ttl_secs,
             urgency,
         };
+        let existing = match campaign_id.trim() {
+            "" => None,
+            id => Some(id.parse::<i64>().map_err(|_| AppError::invalid("campaign_id must be a campaign number."))?),
+        };
         let draft = CampaignDraft::parse(&form)?;
-        let id = state.store.enqueue_campaign(&draft, admin.id).await?;
-        state.dispatcher_wake.notify_one();
-        tracing::info!(campaign = id, admin = %admin.username, "campaign queued");
+        let plan = Plan::parse(intent.trim(), when.trim(), &send_at, &admin.zone(), state.config.clock.now())?;
+        let id = state.store.save_campaign(&draft, plan, admin.id, existing).await?.ok_or_else(|| {
+            AppError::Conflict("This campaign has already started (or was deleted), so it can no longer be changed.".into())
+        })?;
+        match plan {
+            Plan::Now => {
+                state.dispatcher_wake.notify_one();
+                tracing::info!(campaign = id, admin = %admin.username, "campaign queued");
+            }
+            Plan::At(at) => {
+                // The dispatcher may be asleep until an earlier time; let it look again.
+                state.dispatcher_wake.notify_one();
+                tracing::info!(campaign = id, admin = %admin.username, at, "campaign scheduled");
+            }
+            Plan::Draft => tracing::info!(campaign = id, admin = %admin.username, "draft saved"),
+        }
         Ok(id)
+    })
+    .await
+}
+
+/// Copies a campaign's content into a new draft, to send it again or build on it.
+/// Returns the draft's id.
+#[server(endpoint = "admin/duplicate_campaign")]
+pub async fn duplicate_campaign(id: i64) -> Result<i64, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let admin = crate::admin::auth::ssr::require_admin().await?;
+        let copy = state.store.duplicate_campaign(id, admin.id).await?.ok_or(AppError::NotFound)?;
+        tracing::info!(campaign = id, draft = copy, admin = %admin.username, "campaign duplicated");
+        Ok(copy)
+    })
+    .await
+}
+
+/// Deletes a draft. Campaigns that were scheduled or sent are cancelled, not deleted, so
+/// their history stays.
+#[server(endpoint = "admin/delete_draft")]
+pub async fn delete_draft(id: i64) -> Result<(), AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let admin = crate::admin::auth::ssr::require_admin().await?;
+        if !state.store.delete_draft(id).await? {
+            return Err(AppError::Conflict("Only a draft can be deleted.".into()));
+        }
+        tracing::info!(campaign = id, admin = %admin.username, "draft deleted");
+        Ok(())
     })
     .await
 }
@@ -148,15 +218,15 @@ pub async fn send_test(endpoint: String, form: ComposeForm) -> Result<String, Ap
     .await
 }
 
-/// Stops a queued or sending campaign: no new push starts after this returns (requests
-/// already in flight finish). Deliveries not yet sent stay unsent.
+/// Stops a scheduled, queued or sending campaign: no new push starts after this returns
+/// (requests already in flight finish). Deliveries not yet sent stay unsent.
 #[server(endpoint = "admin/cancel_campaign")]
 pub async fn cancel_campaign(id: i64) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
         let admin = crate::admin::auth::ssr::require_admin().await?;
         if !state.store.cancel_campaign(id).await? {
-            return Err(AppError::Conflict("Only a queued or sending campaign can be cancelled.".into()));
+            return Err(AppError::Conflict("Only a scheduled, queued or sending campaign can be cancelled.".into()));
         }
         tracing::info!(campaign = id, admin = %admin.username, "campaign cancelled");
         Ok(())
@@ -168,8 +238,8 @@ pub async fn cancel_campaign(id: i64) -> Result<(), AppError> {
 pub async fn list_campaigns() -> Result<Vec<CampaignSummary>, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        crate::admin::auth::ssr::require_admin().await?;
-        Ok(state.store.campaign_summaries(50).await?)
+        let admin = crate::admin::auth::ssr::require_admin().await?;
+        Ok(admin.zone().localize(state.store.campaign_summaries(50).await?))
     })
     .await
 }

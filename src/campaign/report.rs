@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::CampaignSummary;
+use super::{CampaignSummary, ComposeForm};
 use crate::error::AppError;
 
 /// Failed or expired deliveries that got the same answer.
@@ -31,6 +31,8 @@ pub struct ActivityBucket {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CampaignReport {
     pub summary: CampaignSummary,
+    /// What it says, in the compose form's terms (to preview it, or edit a draft).
+    pub form: ComposeForm,
     pub failures: Vec<FailureReason>,
     /// Every slice from the start to the last activity, empty ones included.
     pub activity: Vec<ActivityBucket>,
@@ -38,14 +40,17 @@ pub struct CampaignReport {
 }
 
 /// How many slices the activity chart has at most.
+#[cfg(feature = "ssr")]
 pub const ACTIVITY_BUCKETS: i64 = 48;
 
 #[server(endpoint = "admin/campaign_report")]
 pub async fn get_campaign_report(id: i64) -> Result<CampaignReport, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        crate::admin::auth::ssr::require_admin().await?;
-        let summary = state.store.campaign_summary(id).await?.ok_or(AppError::NotFound)?;
+        let admin = crate::admin::auth::ssr::require_admin().await?;
+        let mut summary = state.store.campaign_summary(id).await?.ok_or(AppError::NotFound)?;
+        summary.local = admin.zone().times(&summary);
+        let form = state.store.campaign_row(id).await?.map(|row| ComposeForm::from_row(&row)).unwrap_or_default();
         let failures = state.store.failure_reasons(id).await?;
         let start = summary.started_at.unwrap_or(summary.created_at);
         // Slices sized so the campaign so far (and its clicks) fit the chart, at least 1 s.
@@ -63,7 +68,7 @@ pub async fn get_campaign_report(id: i64) -> Result<CampaignReport, AppError> {
                 ActivityBucket { offset_secs: bucket * bucket_secs, sent, clicked }
             })
             .collect();
-        Ok(CampaignReport { summary, failures, activity, bucket_secs })
+        Ok(CampaignReport { summary, form, failures, activity, bucket_secs })
     })
     .await
 }

@@ -16,6 +16,7 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::{mpsc, Notify};
 
 use crate::campaign::{NotificationPayload, Urgency};
+use crate::clock::Clock;
 use crate::push::client::{PushClient, PushMessage};
 use crate::push::vapid::VapidKeys;
 use crate::tracking::token::{DeliveryId, TrackingKey};
@@ -33,6 +34,8 @@ pub struct Dispatcher {
     pub vapid: Arc<VapidKeys>,
     pub tracking_key: Arc<TrackingKey>,
     pub wake: Arc<Notify>,
+    /// When scheduled campaigns are due.
+    pub clock: Clock,
     /// The most push requests in flight at once.
     pub concurrency: usize,
     pub retry: RetryPolicy,
@@ -65,9 +68,12 @@ impl Dispatcher {
         }
     }
 
-    /// Sends the oldest campaign with due work until none of it is due. Returns whether
-    /// there was any.
+    /// Starts scheduled campaigns that are due, then sends the oldest campaign with due
+    /// work until none of it is due. Returns whether there was any.
     async fn work_once(&self) -> Result<bool, sqlx::Error> {
+        for id in self.store.start_due_campaigns(self.clock.now()).await? {
+            tracing::info!(campaign = id, "scheduled campaign due: queued");
+        }
         for id in self.store.finish_done_campaigns().await? {
             tracing::info!(campaign = id, "campaign finished");
         }
@@ -202,11 +208,18 @@ impl Dispatcher {
         (sender, recorder)
     }
 
+    /// Until the next retry or scheduled start, at most [`IDLE_POLL`]. Scheduled starts are
+    /// in whole seconds, so a campaign starts within a second of its time.
     async fn time_until_next_due(&self) -> Duration {
-        match self.store.next_due_at().await {
-            Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)).min(IDLE_POLL),
+        let retry = match self.store.next_due_at().await {
+            Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)),
             _ => IDLE_POLL,
-        }
+        };
+        let start = match self.store.next_scheduled_at().await {
+            Ok(Some(at)) => Duration::from_secs(u64::try_from(at - self.clock.now()).unwrap_or(0)),
+            _ => IDLE_POLL,
+        };
+        retry.min(start).min(IDLE_POLL)
     }
 }
 
@@ -220,7 +233,7 @@ fn payload_for(campaign: &CampaignRow) -> NotificationPayload {
         icon: campaign.icon.clone(),
         image: campaign.image.clone(),
         badge: campaign.badge.clone(),
-        // Written by enqueue_campaign from validated actions; unreadable means none.
+        // Written by save_campaign from validated actions; unreadable means none.
         actions: serde_json::from_str(&campaign.actions).unwrap_or_default(),
         require_interaction: campaign.require_interaction,
         topic: campaign.topic.clone(),

@@ -6,6 +6,8 @@ pub struct AdminRow {
     pub id: i64,
     pub username: String,
     pub password_hash: String,
+    /// IANA name; times are shown to this admin in it.
+    pub time_zone: String,
 }
 
 impl Store {
@@ -14,14 +16,14 @@ impl Store {
     }
 
     pub async fn admin_by_username(&self, username: &str) -> Result<Option<AdminRow>, sqlx::Error> {
-        sqlx::query_as("SELECT id, username, password_hash FROM admins WHERE username = ?")
+        sqlx::query_as("SELECT id, username, password_hash, time_zone FROM admins WHERE username = ?")
             .bind(username)
             .fetch_optional(&self.pool)
             .await
     }
 
     pub async fn admin_by_id(&self, id: i64) -> Result<Option<AdminRow>, sqlx::Error> {
-        sqlx::query_as("SELECT id, username, password_hash FROM admins WHERE id = ?")
+        sqlx::query_as("SELECT id, username, password_hash, time_zone FROM admins WHERE id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -62,5 +64,10 @@ impl Store {
         .bind(now())
         .fetch_optional(&self.pool)
         .await
+    }
+
+    pub async fn set_admin_time_zone(&self, id: i64, time_zone: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE admins SET time_zone = ? WHERE id = ?").bind(time_zone).bind(id).execute(&self.pool).await?;
+        Ok(())
     }
 }

@@ -1,5 +1,7 @@
 use super::{now, Store};
-use crate::campaign::{CampaignDraft, CampaignSummary, FailureReason};
+use sqlx::SqliteConnection;
+
+use crate::campaign::{CampaignDraft, CampaignSummary, FailureReason, Plan};
 
 /// A campaign as the dispatcher reads it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -20,8 +22,20 @@ pub struct CampaignRow {
     pub status: String,
 }
 
+const CAMPAIGN_ROW: &str = "SELECT id, title, body, url, icon, image, badge, actions, require_interaction, topic,
+        ttl_secs, urgency, status FROM campaigns";
+
+/// One pending delivery per current subscriber.
+async fn create_deliveries(tx: &mut SqliteConnection, campaign_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO deliveries (campaign_id, subscription_id, status) SELECT ?, id, 'pending' FROM subscriptions")
+        .bind(campaign_id)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
 /// A campaign row with its delivery and event counts (`CampaignSummary`'s columns).
-const SUMMARY: &str = "SELECT c.id, c.title, c.status, c.error, c.created_at, c.started_at, c.finished_at,
+const SUMMARY: &str = "SELECT c.id, c.title, c.status, c.error, c.created_at, c.started_at, c.finished_at, c.scheduled_at,
         COUNT(d.subscription_id)                  AS targeted,
         COALESCE(SUM(d.status = 'sent'), 0)       AS sent,
         COALESCE(SUM(d.status = 'failed'), 0)     AS failed,
@@ -33,54 +47,134 @@ const SUMMARY: &str = "SELECT c.id, c.title, c.status, c.error, c.created_at, c.
     FROM campaigns c LEFT JOIN deliveries d ON d.campaign_id = c.id";
 
 impl Store {
-    /// Saves a campaign as queued and creates one pending delivery per current subscriber,
-    /// in one transaction and one `INSERT … SELECT` (never row by row from Rust).
-    pub async fn enqueue_campaign(&self, draft: &CampaignDraft, admin_id: i64) -> Result<i64, sqlx::Error> {
+    /// Saves what the admin composed as a draft, a scheduled campaign or a queued one, as
+    /// a new campaign or over `existing` (only while that is still a draft or scheduled).
+    /// Queuing creates one pending delivery per current subscriber in the same transaction,
+    /// with one `INSERT … SELECT` (never row by row from Rust). Returns the campaign's id,
+    /// or `None` if `existing` is gone or has already started.
+    pub async fn save_campaign(
+        &self,
+        draft: &CampaignDraft,
+        plan: Plan,
+        admin_id: i64,
+        existing: Option<i64>,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        let (status, scheduled_at) = match plan {
+            Plan::Draft => ("draft", None),
+            Plan::At(at) => ("scheduled", Some(at)),
+            Plan::Now => ("queued", None),
+        };
         let mut tx = self.pool.begin().await?;
-        let id: i64 = sqlx::query_scalar(
+        let query = match existing {
+            None => sqlx::query_scalar(
+                "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
+                                        ttl_secs, urgency, status, scheduled_at, created_by, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                 RETURNING id",
+            ),
+            Some(_) => sqlx::query_scalar(
+                "UPDATE campaigns SET title = ?1, body = ?2, url = ?3, icon = ?4, image = ?5, badge = ?6, actions = ?7,
+                        require_interaction = ?8, topic = ?9, ttl_secs = ?10, urgency = ?11, status = ?12,
+                        scheduled_at = ?13
+                 WHERE id = ?16 AND status IN ('draft', 'scheduled')
+                 RETURNING id",
+            ),
+        };
+        let id: Option<i64> = query
+            .bind(draft.title.as_str())
+            .bind(draft.body.as_str())
+            .bind(draft.url.as_ref().map(|u| u.as_str()))
+            .bind(draft.icon.as_ref().map(|u| u.as_str()))
+            .bind(draft.image.as_ref().map(|u| u.as_str()))
+            .bind(draft.badge.as_ref().map(|u| u.as_str()))
+            .bind(serde_json::to_string(&draft.payload(0).actions).expect("actions serialize"))
+            .bind(draft.require_interaction)
+            .bind(draft.topic.as_ref().map(|t| t.as_str()))
+            .bind(i64::from(draft.ttl.seconds()))
+            .bind(draft.urgency.as_str())
+            .bind(status)
+            .bind(scheduled_at)
+            .bind(admin_id)
+            .bind(now())
+            .bind(existing)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(id) = id else { return Ok(None) };
+        if plan == Plan::Now {
+            create_deliveries(&mut tx, id).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
+    /// Queues every scheduled campaign whose time has come, creating its deliveries then.
+    /// Each start is one transaction whose first step only succeeds while the campaign is
+    /// still scheduled, so a campaign starts once even with several dispatchers.
+    pub async fn start_due_campaigns(&self, now: i64) -> Result<Vec<i64>, sqlx::Error> {
+        let due: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= ? ORDER BY scheduled_at, id")
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut started = Vec::with_capacity(due.len());
+        for id in due {
+            let mut tx = self.pool.begin().await?;
+            let claimed = sqlx::query("UPDATE campaigns SET status = 'queued' WHERE id = ? AND status = 'scheduled'")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            if claimed.rows_affected() == 1 {
+                create_deliveries(&mut tx, id).await?;
+                started.push(id);
+            }
+            tx.commit().await?;
+        }
+        Ok(started)
+    }
+
+    /// When the next scheduled campaign is due (Unix seconds).
+    pub async fn next_scheduled_at(&self) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar("SELECT MIN(scheduled_at) FROM campaigns WHERE status = 'scheduled'").fetch_one(&self.pool).await
+    }
+
+    /// A campaign's content, e.g. to edit it.
+    pub async fn campaign_row(&self, id: i64) -> Result<Option<CampaignRow>, sqlx::Error> {
+        sqlx::query_as(&format!("{CAMPAIGN_ROW} WHERE id = ?")).bind(id).fetch_optional(&self.pool).await
+    }
+
+    /// Copies a campaign's content into a new draft. Returns the draft's id.
+    pub async fn duplicate_campaign(&self, id: i64, admin_id: i64) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar(
             "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
                                     ttl_secs, urgency, status, created_by, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+             SELECT title, body, url, icon, image, badge, actions, require_interaction, topic,
+                    ttl_secs, urgency, 'draft', ?, ?
+             FROM campaigns WHERE id = ?
              RETURNING id",
         )
-        .bind(draft.title.as_str())
-        .bind(draft.body.as_str())
-        .bind(draft.url.as_ref().map(|u| u.as_str()))
-        .bind(draft.icon.as_ref().map(|u| u.as_str()))
-        .bind(draft.image.as_ref().map(|u| u.as_str()))
-        .bind(draft.badge.as_ref().map(|u| u.as_str()))
-        .bind(serde_json::to_string(&draft.payload(0).actions).expect("actions serialize"))
-        .bind(draft.require_interaction)
-        .bind(draft.topic.as_ref().map(|t| t.as_str()))
-        .bind(i64::from(draft.ttl.seconds()))
-        .bind(draft.urgency.as_str())
         .bind(admin_id)
         .bind(now())
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO deliveries (campaign_id, subscription_id, status)
-             SELECT ?, id, 'pending' FROM subscriptions",
-        )
         .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Deletes a draft (nothing else: sent campaigns keep their history). Returns whether it did.
+    pub async fn delete_draft(&self, id: i64) -> Result<bool, sqlx::Error> {
+        let result = sqlx::query("DELETE FROM campaigns WHERE id = ? AND status = 'draft'").bind(id).execute(&self.pool).await?;
+        Ok(result.rows_affected() == 1)
     }
 
     /// The oldest running campaign with a delivery due now. A campaign whose remaining
     /// deliveries all wait for a retry does not hold up the ones queued after it.
     pub async fn next_campaign_with_due_work(&self, now_ms: i64) -> Result<Option<CampaignRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT id, title, body, url, icon, image, badge, actions, require_interaction, topic,
-                    ttl_secs, urgency, status
-             FROM campaigns c
+        sqlx::query_as(&format!(
+            "{CAMPAIGN_ROW} c
              WHERE status IN ('queued', 'sending') AND EXISTS (
                 SELECT 1 FROM deliveries d
                 WHERE d.campaign_id = c.id AND d.status = 'pending' AND d.next_attempt_at <= ?)
-             ORDER BY id LIMIT 1",
-        )
+             ORDER BY id LIMIT 1"
+        ))
         .bind(now_ms)
         .fetch_optional(&self.pool)
         .await
@@ -90,11 +184,11 @@ impl Store {
         sqlx::query_scalar("SELECT status FROM campaigns WHERE id = ?").bind(id).fetch_optional(&self.pool).await
     }
 
-    /// Stops a queued or sending campaign. Returns whether it was running.
+    /// Stops a scheduled, queued or sending campaign. Returns whether it was one.
     pub async fn cancel_campaign(&self, id: i64) -> Result<bool, sqlx::Error> {
         let result = sqlx::query(
             "UPDATE campaigns SET status = 'cancelled', finished_at = ?
-             WHERE id = ? AND status IN ('queued', 'sending')",
+             WHERE id = ? AND status IN ('scheduled', 'queued', 'sending')",
         )
         .bind(now())
         .bind(id)

@@ -60,4 +60,13 @@ impl Store {
     pub async fn subscription_count(&self) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions").fetch_one(&self.pool).await
     }
+
+    /// Subscribers gained and lost per hour since `since_hour` (Unix seconds / 3600):
+    /// (hour, joined, lost), only hours with a change.
+    pub async fn subscriber_hours(&self, since_hour: i64) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
+        sqlx::query_as("SELECT hour, joined, lost FROM subscriber_hours WHERE hour >= ? ORDER BY hour")
+            .bind(since_hour)
+            .fetch_all(&self.pool)
+            .await
+    }
 }

@@ -1,7 +1,10 @@
 //! Browser push subscriptions: the endpoints visitors call to subscribe and unsubscribe.
 
+mod growth;
 #[cfg(feature = "ssr")]
 pub mod parse;
+
+pub use growth::{subscriber_growth, GrowthDay, AudienceGrowth, GROWTH_DAYS};
 
 use leptos::prelude::*;
 

@@ -25,7 +25,9 @@ pub struct TestApp {
     /// Keeps cookies (the admin session) and never follows redirects.
     pub client: reqwest::Client,
     pub state: AppState,
-    _dir: tempfile::TempDir,
+    server: tidings::server::RunningServer,
+    config: Config,
+    dir: tempfile::TempDir,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -52,10 +54,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
             max_backoff: std::time::Duration::from_millis(200),
         },
         site_root: "target/site".into(),
+        clock: tidings::clock::Clock::System,
     };
     configure(&mut config);
-    let server = tidings::server::start(config).await.expect("Tidings starts");
-    TestApp { base: format!("http://{}", server.addr), client: spawn_client(), state: server.state, _dir: dir }
+    start(config, dir).await
+}
+
+async fn start(config: Config, dir: tempfile::TempDir) -> TestApp {
+    let server = tidings::server::start(config.clone()).await.expect("Tidings starts");
+    TestApp { base: format!("http://{}", server.addr), client: spawn_client(), state: server.state.clone(), server, config, dir }
 }
 
 /// A browser-like client of its own: keeps cookies, never follows redirects.
@@ -64,13 +71,32 @@ pub fn spawn_client() -> reqwest::Client {
 }
 
 impl TestApp {
+    /// Stops this instance at once, as a crash would, and starts a new one on the same
+    /// database with the test's changes to the configuration. Sessions do not carry over
+    /// to the new client.
+    pub async fn restart_with(self, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let TestApp { server, mut config, dir, .. } = self;
+        server.abort();
+        let _ = server.serve.await;
+        let _ = server.dispatcher.await;
+        configure(&mut config);
+        start(config, dir).await
+    }
+
     /// Calls a server function the way a browser form would (form-urlencoded POST).
     pub async fn call(&self, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client.post(format!("{}/api/{function}", self.base)).form(form).send().await.expect("request sent")
     }
 
     pub async fn login(&self) {
-        let response = self.call("admin/login", &[("username", ADMIN_USER), ("password", ADMIN_PASSWORD)]).await;
+        self.login_in_time_zone("").await
+    }
+
+    /// Signs in from a browser in `time_zone` (an IANA name; "" for none reported).
+    pub async fn login_in_time_zone(&self, time_zone: &str) {
+        let response = self
+            .call("admin/login", &[("username", ADMIN_USER), ("password", ADMIN_PASSWORD), ("time_zone", time_zone)])
+            .await;
         assert!(
             response.status().is_success() || response.status().is_redirection(),
             "login failed: {}",

@@ -1,0 +1,65 @@
+import { expect, test, type Page } from '@playwright/test';
+import { BASE_URL } from '../playwright.config';
+import {
+  clickNotification, decryptedMessages, deliverToServiceWorker, sendCampaign, signInAsAdmin, subscribedVisitor,
+} from '../tests/helpers';
+
+const OUT = '../docs/screenshots';
+
+async function shoot(page: Page, name: string) {
+  await page.setViewportSize({ width: 1100, height: 900 });
+  await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
+  await page.setViewportSize({ width: 360, height: 780 });
+  await page.screenshot({ path: `${OUT}/${name}-360.png`, fullPage: true });
+  await page.setViewportSize({ width: 1100, height: 900 });
+}
+
+test('screenshots of the admin pages', async ({ browser }) => {
+  // A few subscribers, one of whom clicks.
+  const visitors = [];
+  for (let i = 0; i < 3; i++) visitors.push(await subscribedVisitor(browser));
+  const adminContext = await browser.newContext({ timezoneId: 'Europe/Berlin' });
+  const admin = await adminContext.newPage();
+  await signInAsAdmin(admin);
+
+  const title = 'Spring sale: 20% off everything';
+  const { id } = await sendCampaign(admin, { title, body: 'Until Sunday, in every store and online.', url: `${BASE_URL}/?from=sale` });
+  const raw = (await decryptedMessages(visitors[0].hash)).find((m) => JSON.parse(m).campaign === id)!;
+  await deliverToServiceWorker(visitors[0].page, raw, title);
+  await clickNotification(visitors[0].page, title);
+
+  // A scheduled campaign and a draft, so the list shows every kind.
+  await admin.getByLabel('Title').fill('Doors open at nine');
+  await admin.getByLabel('Body').fill('The new store opens tomorrow morning.');
+  await admin.getByLabel('At a date and time').check();
+  await admin.getByLabel(/^Send at/).fill('2027-05-04T09:00');
+  await admin.getByRole('button', { name: 'Schedule' }).click();
+  await expect(admin.locator('.campaign-meta')).toContainText('Scheduled for');
+  await shoot(admin, 'campaign-scheduled');
+  await admin.goto('/admin/campaigns');
+  await admin.getByLabel('Title').fill('Summer newsletter');
+  await admin.getByRole('button', { name: 'Save draft' }).click();
+  await expect(admin.locator('.campaign-meta')).toContainText('Draft');
+
+  await admin.goto('/admin');
+  await expect(admin.locator('svg rect.bar-joined')).not.toHaveCount(0);
+  await shoot(admin, 'dashboard');
+
+  await admin.goto('/admin/campaigns');
+  await admin.getByLabel('Title').fill('Flash sale: two hours only');
+  await admin.getByLabel('Body').fill('Everything in the outlet at half price until 8 pm.');
+  await admin.getByLabel('Link URL').fill('https://shop.example/outlet');
+  await admin.getByText('Images, buttons and delivery options').click();
+  await admin.getByLabel('Button 1 label').fill('Shop now');
+  await admin.getByLabel('Button 1 link').fill('https://shop.example/outlet');
+  await admin.getByLabel('Button 2 label').fill('Not today');
+  await admin.getByLabel('Button 2 link').fill('/');
+  await shoot(admin, 'compose');
+
+  await admin.goto(`/admin/campaigns/${id}`);
+  await expect(admin.locator('.stat.clicked dd')).toContainText('1');
+  await shoot(admin, 'campaign');
+
+  for (const visitor of visitors) await visitor.context.close();
+  await adminContext.close();
+});

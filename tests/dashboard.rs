@@ -1,0 +1,38 @@
+//! The dashboard's audience figures: subscribers now, and who joined and left each day.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use reqwest::StatusCode;
+use support::{spawn_app, PushService};
+use tidings::subscription::{AudienceGrowth, GROWTH_DAYS};
+
+#[tokio::test]
+async fn joins_and_losses_are_counted_per_day_including_unsubscribes_and_expiries() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    let staying = push.subscription(StatusCode::CREATED);
+    let leaving = push.subscription(StatusCode::CREATED);
+    let expired = push.subscription(StatusCode::GONE);
+    for subscriber in [&staying, &leaving, &expired] {
+        assert_eq!(app.subscribe(subscriber).await.status(), StatusCode::OK);
+    }
+    // Subscribing again with the same endpoint is not a new subscriber.
+    assert_eq!(app.subscribe(&staying).await.status(), StatusCode::OK);
+    assert_eq!(app.call("unsubscribe", &[("endpoint", &leaving.endpoint)]).await.status(), StatusCode::OK);
+    app.login().await;
+    let id = app
+        .send_campaign(&[("title", "Hello"), ("body", ""), ("url", ""), ("icon", ""), ("ttl_secs", "60"), ("urgency", "normal")])
+        .await;
+    assert_eq!(app.wait_until_sent(id).await.expired, 1, "the push service said 410 Gone");
+
+    let response = app.call("admin/subscriber_growth", &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let growth: AudienceGrowth = response.json().await.unwrap();
+    assert_eq!(growth.total, 1);
+    assert_eq!(growth.days.len(), GROWTH_DAYS);
+    // Summed over the days, so a run across midnight counts the same.
+    assert_eq!((growth.joined(), growth.lost()), (3, 2));
+    assert_eq!(growth.days.last().unwrap().total, 1);
+    assert_eq!(growth.days[0].total, 0, "nobody a month ago");
+}

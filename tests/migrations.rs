@@ -1,0 +1,48 @@
+//! Upgrading an existing database keeps its data: the scheduling migration rebuilds the
+//! campaigns table and the two that refer to it.
+#![cfg(feature = "ssr")]
+
+use std::borrow::Cow;
+use std::str::FromStr;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+
+#[tokio::test]
+async fn upgrading_keeps_every_campaign_delivery_and_event_and_their_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("old.db").display());
+    let options = SqliteConnectOptions::from_str(&url).unwrap().create_if_missing(true).foreign_keys(true);
+    let pool = SqlitePool::connect_with(options).await.unwrap();
+    // The database as the release before scheduling left it.
+    let mut migrator = sqlx::migrate!("./migrations");
+    let before_scheduling: Vec<_> =
+        migrator.migrations.iter().filter(|m| m.version < 20261123000004).cloned().collect();
+    migrator.migrations = Cow::Owned(before_scheduling);
+    migrator.run(&pool).await.unwrap();
+    for statement in [
+        "INSERT INTO subscriptions (id, endpoint, p256dh, auth, created_at) VALUES (1, 'https://push.example/1', 'k', 'a', 1000), (2, 'https://push.example/2', 'k', 'a', 90000)",
+        "INSERT INTO campaigns (id, title, ttl_secs, urgency, status, created_at, actions, topic) VALUES (7, 'Old news', 60, 'high', 'sent', 1, '[{\"title\":\"Go\",\"url\":\"/go\"}]', 'news')",
+        "INSERT INTO deliveries (campaign_id, subscription_id, status, sent_at) VALUES (7, 1, 'sent', 5), (7, 2, 'failed', NULL)",
+        "INSERT INTO notification_events (campaign_id, subscription_id, kind, at) VALUES (7, 1, 'click', 6)",
+    ] {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+
+    let store = tidings::store::Store::open(&url).await.expect("the upgrade applies");
+    let pool = store.pool();
+    let campaign: (String, String, String, Option<String>) =
+        sqlx::query_as("SELECT title, status, actions, topic FROM campaigns WHERE id = 7").fetch_one(pool).await.unwrap();
+    assert_eq!(campaign, ("Old news".into(), "sent".into(), r#"[{"title":"Go","url":"/go"}]"#.into(), Some("news".into())));
+    let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap() };
+    assert_eq!(count("SELECT COUNT(*) FROM deliveries WHERE campaign_id = 7").await, 2);
+    assert_eq!(count("SELECT COUNT(*) FROM notification_events WHERE campaign_id = 7").await, 1);
+    assert_eq!(count("SELECT SUM(joined) FROM subscriber_hours").await, 2, "existing subscribers counted as joins");
+
+    // The rebuilt tables still point at campaigns: deleting one takes its rows with it.
+    sqlx::query("DELETE FROM campaigns WHERE id = 7").execute(pool).await.unwrap();
+    assert_eq!(count("SELECT COUNT(*) FROM deliveries").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM notification_events").await, 0);
+    let problems: Vec<(String, i64, String, i64)> = sqlx::query_as("PRAGMA foreign_key_check").fetch_all(pool).await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+}

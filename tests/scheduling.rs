@@ -1,0 +1,217 @@
+//! Scheduling, drafts and duplicates: a campaign can wait for its time (in the admin's time
+//! zone), be edited or cancelled until then, and starts on time — after a restart too.
+//! The app runs on a manual clock the tests move.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use support::{spawn_app_with, PushService, TestApp};
+use tidings::campaign::{AdminZone, CampaignReport};
+use tidings::clock::Clock;
+
+const CAMPAIGN: &[(&str, &str)] = &[
+    ("title", "Doors open at nine"),
+    ("body", "See you there"),
+    ("url", "https://shop.example/opening"),
+    ("icon", ""),
+    ("ttl_secs", "3600"),
+    ("urgency", "normal"),
+];
+
+fn berlin() -> AdminZone {
+    AdminZone::named("Europe/Berlin").unwrap()
+}
+
+/// A Tidings whose scheduling clock stands still until the test moves it, with one
+/// subscriber and an admin signed in from Berlin.
+async fn app_on_a_manual_clock() -> (TestApp, PushService, i64) {
+    // A whole minute, as the form's inputs have.
+    let start = tidings::store::now() / 60 * 60;
+    let app = spawn_app_with(|config| config.clock = Clock::manual(start)).await;
+    let push = PushService::start().await;
+    assert_eq!(app.subscribe(&push.subscription(StatusCode::CREATED)).await.status(), StatusCode::OK);
+    app.login_in_time_zone("Europe/Berlin").await;
+    (app, push, start)
+}
+
+async fn save(app: &TestApp, extra: &[(&str, &str)]) -> reqwest::Response {
+    let fields: Vec<_> = CAMPAIGN.iter().chain(extra).copied().collect();
+    app.call("admin/send_campaign", &fields).await
+}
+
+async fn schedule(app: &TestApp, at: i64, extra: &[(&str, &str)]) -> i64 {
+    let send_at = berlin().input_value(at);
+    let response = save(app, &[&[("when", "later"), ("send_at", send_at.as_str())], extra].concat()).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+    response.json().await.unwrap()
+}
+
+async fn report(app: &TestApp, id: i64) -> CampaignReport {
+    let response = app.call("admin/campaign_report", &[("id", &id.to_string())]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+/// Waits for the campaign to reach `status`, for up to 10 s.
+async fn wait_for_status(app: &TestApp, id: i64, status: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = report(app, id).await.summary.status;
+        if now == status {
+            return;
+        }
+        assert!(Instant::now() < deadline, "campaign {id} is still {now}, not {status}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_scheduled_campaign_waits_for_its_time_given_in_the_admins_time_zone() {
+    let (app, push, start) = app_on_a_manual_clock().await;
+    let at = start + 3600;
+    let id = schedule(&app, at, &[]).await;
+
+    let report = report(&app, id).await;
+    assert_eq!(report.summary.status, "scheduled");
+    assert_eq!(report.summary.scheduled_at, Some(at), "the Berlin wall time is stored as the same instant in UTC");
+    assert_eq!(report.summary.local.scheduled.as_deref(), Some(berlin().format(at).as_str()), "shown in Berlin time");
+    assert_eq!(report.summary.targeted, 0, "recipients are chosen when it starts");
+
+    // A minute before: the dispatcher looks (it polls at least every second) and waits.
+    app.state.config.clock.set(at - 60);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(self::report(&app, id).await.summary.status, "scheduled");
+    assert!(push.received().is_empty(), "nothing is sent early");
+
+    app.state.config.clock.set(at);
+    wait_for_status(&app, id, "sent").await;
+    let sent = self::report(&app, id).await.summary;
+    assert_eq!((sent.status.as_str(), sent.sent), ("sent", 1));
+    assert_eq!(push.received().len(), 1);
+}
+
+#[tokio::test]
+async fn a_scheduled_campaign_starts_after_a_restart_and_only_once() {
+    let (app, push, start) = app_on_a_manual_clock().await;
+    let at = start + 600;
+    let id = schedule(&app, at, &[]).await;
+
+    // Stopped before its time, started again after it: nothing in memory carried the schedule.
+    let app = app.restart_with(|config| config.clock = Clock::manual(at + 30)).await;
+    app.login().await;
+    wait_for_status(&app, id, "sent").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(push.received().len(), 1, "sent once");
+    assert_eq!(report(&app, id).await.summary.sent, 1);
+}
+
+#[tokio::test]
+async fn a_scheduled_campaign_can_be_edited_and_cancelled_until_it_starts() {
+    let (app, push, start) = app_on_a_manual_clock().await;
+    let id = schedule(&app, start + 3600, &[]).await;
+
+    // Edit: new title, later time; same campaign.
+    let later = start + 7200;
+    let send_at = berlin().input_value(later);
+    let id_text = id.to_string();
+    let response = app
+        .call(
+            "admin/send_campaign",
+            &[
+                ("title", "Doors open at ten"),
+                ("body", "See you there"),
+                ("url", ""),
+                ("icon", ""),
+                ("ttl_secs", "3600"),
+                ("urgency", "high"),
+                ("when", "later"),
+                ("send_at", &send_at),
+                ("campaign_id", &id_text),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<i64>().await.unwrap(), id);
+    let edited = report(&app, id).await;
+    assert_eq!((edited.summary.title.as_str(), edited.summary.scheduled_at), ("Doors open at ten", Some(later)));
+    assert_eq!((edited.form.urgency.as_str(), edited.form.url.as_str()), ("high", ""));
+    assert_eq!(app.campaigns().await.len(), 1, "edited in place, not copied");
+
+    assert_eq!(app.call("admin/cancel_campaign", &[("id", &id_text)]).await.status(), StatusCode::OK);
+    app.state.config.clock.set(later + 60);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(report(&app, id).await.summary.status, "cancelled");
+    assert!(push.received().is_empty(), "a cancelled schedule never sends");
+
+    // Too late to edit now.
+    let response = save(&app, &[("campaign_id", &id_text)]).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(response.text().await.unwrap().contains("can no longer be changed"));
+}
+
+#[tokio::test]
+async fn a_time_that_has_passed_or_never_happens_is_refused_and_nothing_is_saved() {
+    let (app, _push, start) = app_on_a_manual_clock().await;
+    let past = berlin().input_value(start - 60);
+    for (send_at, expected) in [
+        (past.as_str(), "has passed"),
+        // Clocks in Berlin jump from 02:00 to 03:00 on 28 March 2027.
+        ("2027-03-28T02:30", "does not exist in Europe/Berlin"),
+        ("", "Choose the date and time"),
+        ("tomorrow", "Enter the time as a date and a time"),
+    ] {
+        let response = save(&app, &[("when", "later"), ("send_at", send_at)]).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{send_at}");
+        let error = response.text().await.unwrap();
+        assert!(error.contains(expected) && error.contains("send_at"), "{send_at}: {error}");
+    }
+    assert!(app.campaigns().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_draft_is_kept_unsent_until_it_is_sent() {
+    let (app, push, _start) = app_on_a_manual_clock().await;
+    let response = save(&app, &[("intent", "draft"), ("when", "later"), ("send_at", "")]).await;
+    assert_eq!(response.status(), StatusCode::OK, "a draft needs no time yet");
+    let id: i64 = response.json().await.unwrap();
+    let draft = report(&app, id).await;
+    assert_eq!((draft.summary.status.as_str(), draft.summary.targeted), ("draft", 0));
+    assert_eq!(draft.form.title, "Doors open at nine");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(push.received().is_empty());
+
+    let id_text = id.to_string();
+    assert_eq!(save(&app, &[("campaign_id", &id_text)]).await.json::<i64>().await.unwrap(), id);
+    let sent = app.wait_until_sent(id).await;
+    assert_eq!((sent.status.as_str(), sent.sent), ("sent", 1));
+    assert_eq!(push.received().len(), 1);
+
+    // Sent campaigns are history: not deletable, not editable.
+    assert_eq!(app.call("admin/delete_draft", &[("id", &id_text)]).await.status(), StatusCode::CONFLICT);
+    assert_eq!(save(&app, &[("intent", "draft"), ("campaign_id", &id_text)]).await.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_past_campaign_duplicates_into_a_new_draft_and_drafts_can_be_deleted() {
+    let (app, _push, _start) = app_on_a_manual_clock().await;
+    let rich = [("action1_label", "Map"), ("action1_url", "/map"), ("require_interaction", "on"), ("topic", "opening")];
+    let response = save(&app, &rich).await;
+    let original: i64 = response.json().await.unwrap();
+    app.wait_until_sent(original).await;
+
+    let response = app.call("admin/duplicate_campaign", &[("id", &original.to_string())]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let copy: i64 = response.json().await.unwrap();
+    assert_ne!(copy, original);
+    let (original_report, copy_report) = (report(&app, original).await, report(&app, copy).await);
+    assert_eq!(copy_report.summary.status, "draft");
+    assert_eq!(copy_report.form, original_report.form, "the same content, buttons and options included");
+    assert_eq!(copy_report.form.action1_url, "/map");
+
+    assert_eq!(app.call("admin/delete_draft", &[("id", &copy.to_string())]).await.status(), StatusCode::OK);
+    assert_eq!(app.call("admin/campaign_report", &[("id", &copy.to_string())]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.call("admin/duplicate_campaign", &[("id", "999")]).await.status(), StatusCode::NOT_FOUND);
+}
