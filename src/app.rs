@@ -53,6 +53,10 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/tidings.css"/>
         <Link rel="manifest" href="/manifest.webmanifest"/>
         <Link rel="icon" href="/icon.svg" type_="image/svg+xml"/>
+        // iOS reads neither the manifest's icons nor its `display` for Add to Home Screen.
+        <Link rel="apple-touch-icon" href="/apple-touch-icon.png"/>
+        <Meta name="apple-mobile-web-app-capable" content="yes"/>
+        <Meta name="apple-mobile-web-app-title" content="Tidings"/>
         <Meta name="theme-color" content="#0f766e"/>
         <Title formatter=|text| format!("{text} · Tidings")/>
         <Router>

@@ -40,6 +40,26 @@ pub fn push_supported() -> bool {
     has(&window.navigator(), "serviceWorker") && has(&window, "PushManager") && has(&window, "Notification")
 }
 
+/// An iPhone or iPad (iPadOS reports itself as a Mac, but with a touch screen).
+pub fn is_ios() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let navigator = window.navigator();
+    let agent = navigator.user_agent().unwrap_or_default();
+    let touch_points = Reflect::get(&navigator, &JsValue::from_str("maxTouchPoints")).ok().and_then(|v| v.as_f64());
+    ["iPhone", "iPad", "iPod"].iter().any(|d| agent.contains(d))
+        || (agent.contains("Macintosh") && touch_points.is_some_and(|n| n > 1.0))
+}
+
+/// Running as an installed web app (from the Home Screen), not in a browser tab. iOS
+/// offers web push only there (Safari 16.4+).
+pub fn is_installed_app() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let ios_standalone = Reflect::get(&window.navigator(), &JsValue::from_str("standalone")).ok().and_then(|v| v.as_bool());
+    let display_standalone =
+        window.match_media("(display-mode: standalone)").ok().flatten().is_some_and(|query| query.matches());
+    ios_standalone == Some(true) || display_standalone
+}
+
 pub fn permission() -> Permission {
     match Notification::permission() {
         NotificationPermission::Granted => Permission::Granted,

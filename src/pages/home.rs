@@ -10,6 +10,8 @@ use crate::subscription::vapid_public_key;
 pub enum PushState {
     Checking,
     Unsupported,
+    /// iPhone or iPad in a browser tab: push works only once the site is on the Home Screen.
+    NeedsHomeScreen,
     NotAsked,
     Denied,
     Subscribed,
@@ -68,9 +70,20 @@ fn SubscribeWidget(state: RwSignal<PushState>, key: String) -> impl IntoView {
                 }.into_any(),
                 PushState::Unsupported => view! {
                     <p class="status warn">
-                        "This browser cannot receive web notifications. Try a current Chrome, Edge, Firefox or Safari. "
-                        "On an iPhone or iPad, first add this page to your Home Screen (Share → Add to Home Screen), then open it from there."
+                        "This browser cannot receive web notifications. Try a current Chrome, Edge, Firefox or Safari "
+                        "(on iPhone and iPad: iOS 16.4 or later)."
                     </p>
+                }.into_any(),
+                PushState::NeedsHomeScreen => view! {
+                    <div class="status warn home-screen">
+                        <p><strong>"On iPhone and iPad, notifications need this site on your Home Screen."</strong></p>
+                        <ol>
+                            <li>"Tap " <strong>"Share"</strong> " (the square with an arrow) in Safari."</li>
+                            <li>"Choose " <strong>"Add to Home Screen"</strong> "."</li>
+                            <li>"Open Tidings from your Home Screen and tap " <strong>"Subscribe"</strong> " there."</li>
+                        </ol>
+                        <p class="hint">"This needs iOS or iPadOS 16.4 or later."</p>
+                    </div>
                 }.into_any(),
                 PushState::NotAsked => view! {
                     <button class="btn primary" on:click=on_subscribe>"Subscribe to notifications"</button>
@@ -104,6 +117,7 @@ fn state_name(state: &PushState) -> &'static str {
     match state {
         PushState::Checking => "checking",
         PushState::Unsupported => "unsupported",
+        PushState::NeedsHomeScreen => "add-to-home-screen",
         PushState::NotAsked => "not-asked",
         PushState::Denied => "denied",
         PushState::Subscribed => "subscribed",
@@ -123,6 +137,10 @@ mod client {
     /// Works out the true state on load. A browser that is subscribed re-sends its
     /// subscription, so the server heals if it lost the row (the call is idempotent).
     pub async fn detect(state: RwSignal<PushState>) {
+        // iOS offers push only to installed web apps: in a tab, a button could not work.
+        if browser::is_ios() && !browser::is_installed_app() {
+            return state.set(PushState::NeedsHomeScreen);
+        }
         if !browser::push_supported() {
             return state.set(PushState::Unsupported);
         }

@@ -1,0 +1,52 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+import { hydrated, signInAsAdmin } from './helpers';
+
+/** axe-core's serious and critical findings on the page as it is now. */
+async function seriousViolations(page: Page) {
+  await hydrated(page);
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+test('the public page and every admin page have no serious accessibility problems', async ({ page }) => {
+  const found: Record<string, string[]> = {};
+  const check = async (name: string) => { found[name] = await seriousViolations(page); };
+
+  await page.goto('/');
+  await check('public page');
+  await page.goto('/admin/login');
+  await check('sign-in (set-up on a fresh database)');
+
+  await signInAsAdmin(page);
+  // The compose form with its options open and a field error showing.
+  await page.getByText('Images, buttons and delivery options').click();
+  await page.getByLabel('Title').fill('Accessibility check');
+  await page.getByLabel('Button 1 label').fill('Open');
+  await page.getByRole('button', { name: 'Send now' }).click();
+  await expect(page.locator('#action1_url-error')).toBeVisible();
+  await check('campaigns (compose with an error)');
+
+  await page.getByLabel('Button 1 label').fill('');
+  await page.getByLabel('At a date and time').check();
+  await page.getByLabel(/^Send at/).fill('2027-01-15T09:00');
+  await page.getByRole('button', { name: 'Schedule' }).click();
+  await expect(page.locator('.campaign-meta')).toContainText('Scheduled for');
+  await check('scheduled campaign');
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await expect(page.getByLabel('Title')).toHaveValue('Accessibility check');
+  await check('edit campaign');
+  await page.getByLabel('Send now').check();
+  await page.getByRole('button', { name: 'Send now' }).click();
+  await expect(page.locator('.stat.targeted')).toBeVisible();
+  await check('sent campaign');
+
+  await page.goto('/admin');
+  await check('dashboard');
+  await page.goto('/admin/team');
+  await check('admins');
+
+  expect(found).toEqual(Object.fromEntries(Object.keys(found).map((name) => [name, []])));
+});
