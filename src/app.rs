@@ -9,6 +9,7 @@ use crate::admin::campaign_page::{CampaignPage, EditCampaignPage};
 use crate::admin::dashboard::DashboardPage;
 use crate::admin::pages::{CampaignsPage, LoginPage, SetupPage};
 use crate::admin::team::TeamPage;
+use crate::admin::topics::TopicsPage;
 use crate::pages::home::HomePage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -73,6 +74,7 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("admin"), StaticSegment("login")) view=LoginPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("setup")) view=SetupPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("team")) view=TeamPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("topics")) view=TopicsPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns")) view=CampaignsPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id")) view=CampaignPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id"), StaticSegment("edit")) view=EditCampaignPage/>

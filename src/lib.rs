@@ -9,6 +9,7 @@ pub mod campaign;
 pub mod error;
 pub mod pages;
 pub mod subscription;
+pub mod topic;
 pub mod tracking;
 
 #[cfg(feature = "hydrate")]

@@ -25,6 +25,9 @@ pub const PUBLIC_SERVER_FNS: &[&str] = &[
     "/api/admin/login",
     "/api/admin/logout",
     "/api/track",
+    "/api/topics",
+    "/api/my_topics",
+    "/api/choose_topics",
 ];
 
 /// Refuses state-changing requests started by another site (CSRF), using what browsers

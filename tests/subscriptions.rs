@@ -47,12 +47,7 @@ async fn resubscribe_replaces_the_old_endpoint_with_the_new_one() {
     let new = push.subscription(StatusCode::CREATED);
     app.subscribe(&old).await;
 
-    let response = app
-        .call(
-            "resubscribe",
-            &[("old_endpoint", &old.endpoint), ("endpoint", &new.endpoint), ("p256dh", &new.p256dh), ("auth", &new.auth)],
-        )
-        .await;
+    let response = app.resubscribe(&old, &new).await;
 
     assert_eq!(response.status(), StatusCode::OK);
     let endpoints: Vec<String> =

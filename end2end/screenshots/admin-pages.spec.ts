@@ -15,12 +15,24 @@ async function shoot(page: Page, name: string) {
 }
 
 test('screenshots of the admin pages', async ({ browser }) => {
-  // A few subscribers, one of whom clicks.
-  const visitors = [];
-  for (let i = 0; i < 3; i++) visitors.push(await subscribedVisitor(browser));
   const adminContext = await browser.newContext({ timezoneId: 'Europe/Berlin' });
   const admin = await adminContext.newPage();
   await signInAsAdmin(admin);
+  await admin.goto('/admin/topics');
+  for (const name of ['Releases', 'Offers', 'Events']) {
+    await admin.getByLabel('Name', { exact: true }).fill(name);
+    await admin.getByRole('button', { name: 'Add topic' }).click();
+    await expect(admin.locator('.topic-list')).toContainText(name);
+  }
+  await admin.goto('/admin/campaigns');
+
+  // A few subscribers (choosing every topic), one of whom clicks.
+  const visitors = [];
+  for (let i = 0; i < 3; i++) visitors.push(await subscribedVisitor(browser));
+  await visitors[1].page.getByLabel('Offers').uncheck();
+  await visitors[1].page.getByRole('button', { name: 'Save my topics' }).click();
+  await expect(visitors[1].page.getByText('Your topics are saved.')).toBeVisible();
+  await shoot(visitors[1].page, 'public');
 
   const title = 'Spring sale: 20% off everything';
   const { id } = await sendCampaign(admin, { title, body: 'Until Sunday, in every store and online.', url: `${BASE_URL}/?from=sale` });
@@ -55,6 +67,9 @@ test('screenshots of the admin pages', async ({ browser }) => {
   await admin.getByLabel('Button 2 label').fill('Not today');
   await admin.getByLabel('Button 2 link').fill('/');
   await shoot(admin, 'compose');
+
+  await admin.goto('/admin/topics');
+  await shoot(admin, 'topics');
 
   await admin.goto(`/admin/campaigns/${id}`);
   await expect(admin.locator('.stat.clicked dd')).toContainText('1');

@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { BASE_URL, PUSH_SERVICE_URL } from '../playwright.config';
 
@@ -213,4 +214,13 @@ export async function subscribedVisitor(browser: Browser) {
   await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
   await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
   return { context, page, hash: await clientHash(page) };
+}
+
+/** axe-core's serious and critical findings on the page as it is now (none is the goal). */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  await hydrated(page);
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }

@@ -91,6 +91,11 @@ impl CampaignActions {
 fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
     let c = report.summary.clone();
     let content = report.form.payload();
+    let audience = if report.audience.is_empty() {
+        "Audience: everyone subscribed.".to_string()
+    } else {
+        format!("Audience: subscribers of {}.", report.audience.join(", "))
+    };
     let percent = if c.targeted == 0 { 100 } else { c.done() * 100 / c.targeted };
     let ctr = c.click_through_percent().map(|p| format!("{p:.1}% of sent")).unwrap_or_else(|| "—".into());
     let stat = |label: &'static str, value: i64, class: &'static str, note: Option<String>| {
@@ -142,6 +147,7 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
         return view! {
             <h1>{c.title.clone()}</h1>
             <p class="campaign-meta"><span class=format!("badge {}", c.status)>{c.status.clone()}</span> " " {when}</p>
+            <p class="campaign-audience">{audience}</p>
             {toolbar}
             <section class="card content-card" aria-labelledby="content-heading">
                 <h2 id="content-heading">"What it says"</h2>
@@ -154,6 +160,7 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
     view! {
         <h1>{c.title.clone()}</h1>
         <p class="campaign-meta"><span class=format!("badge {}", c.status)>{c.status.clone()}</span> " " {when}</p>
+        <p class="campaign-audience">{audience.clone()}</p>
         {toolbar}
         {c.error.clone().map(|error| view! { <p class="campaign-error" role="alert">{error}</p> })}
         <section class="card">

@@ -10,6 +10,7 @@ use crate::campaign::{
     MAX_BODY_CHARS, MAX_PAYLOAD_BYTES, MAX_TITLE_CHARS,
 };
 use crate::error::AppError;
+use crate::topic::{admin_topics, Topic};
 
 /// A draft or scheduled campaign opened for editing.
 #[derive(Debug, Clone)]
@@ -22,7 +23,6 @@ pub struct Editing {
 
 #[component]
 pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Option<Editing>) -> impl IntoView {
-    let audience = Resource::new(move || send.version().get(), |_| audience_size());
     let editing_id = editing.as_ref().map(|e| e.id);
     let initial = editing.as_ref().map(|e| e.form.clone()).unwrap_or_else(|| ComposeForm {
         ttl_secs: Ttl::DEFAULT.seconds().to_string(),
@@ -37,6 +37,10 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
     let initial_send_at = editing.as_ref().and_then(|e| e.send_at.clone()).unwrap_or_default();
     // Mirrors the inputs as typed; the form itself still posts its fields.
     let form = RwSignal::new(initial);
+    let audience = Resource::new(
+        move || (send.version().get(), form.with(|f| f.audience.clone())),
+        |(_, audience)| audience_size(audience),
+    );
     let later = RwSignal::new(!initial_send_at.is_empty());
     let saving_draft = RwSignal::new(false);
     let zone = use_context::<SignInState>().and_then(|s| s.time_zone).unwrap_or_else(|| "UTC".into());
@@ -144,6 +148,7 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
                         </Field>
                     </div>
                 </details>
+                <AudienceFields form/>
                 <fieldset class="when">
                     <legend>"When"</legend>
                     <div class="choices">
@@ -202,7 +207,8 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
                     <Suspense>
                         <span class="audience">
                             {move || audience.get().map(|n| match n {
-                                Ok(0) => "Nobody has subscribed yet — share your public page first.".to_string(),
+                                Ok(0) if form.with(|f| f.audience.is_empty()) => "Nobody has subscribed yet — share your public page first.".to_string(),
+                                Ok(0) => "Nobody has chosen these topics yet.".to_string(),
                                 Ok(1) => "Will reach 1 subscriber.".to_string(),
                                 Ok(n) => format!("Will reach {n} subscribers."),
                                 Err(error) => error.to_string(),
@@ -214,6 +220,53 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
             <Preview payload=payload.into()/>
             </div>
         </section>
+    }
+}
+
+/// Who gets it: everyone, or subscribers of any of the ticked topics. The ticks are kept
+/// in the form's `audience` field (comma-separated ids), which the hidden input posts.
+#[component]
+fn AudienceFields(form: RwSignal<ComposeForm>) -> impl IntoView {
+    let topics = Resource::new(|| (), |_| admin_topics());
+    let chosen = move |id: i64| form.with(|f| f.audience.split(',').any(|t| t.trim() == id.to_string()));
+    let toggle = move |id: i64, on: bool| {
+        form.update(|f| {
+            let mut ids: Vec<i64> = f.audience.split(',').filter_map(|t| t.trim().parse().ok()).filter(|t| *t != id).collect();
+            if on {
+                ids.push(id);
+            }
+            ids.sort();
+            f.audience = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        })
+    };
+    view! {
+        <fieldset class="audience-choice">
+            <legend>"Audience"</legend>
+            <input type="hidden" name="audience" prop:value=move || form.with(|f| f.audience.clone())/>
+            <Suspense>
+                {move || topics.get().map(|topics| {
+                    let active: Vec<Topic> = topics.unwrap_or_default().into_iter().filter(|t| !t.archived).collect();
+                    if active.is_empty() {
+                        return view! {
+                            <p class="hint">"Everyone who subscribed. To aim at some of them, create topics on the "
+                                <a href="/admin/topics">"Topics"</a> " page; visitors choose them when subscribing."</p>
+                        }.into_any();
+                    }
+                    view! {
+                        <p class="hint">"Tick topics to send only to their subscribers; none ticked means everyone."</p>
+                        <div class="choices">
+                            {active.into_iter().map(|t| { let id = t.id; view! {
+                                <label class="check">
+                                    <input type="checkbox" prop:checked=move || chosen(id)
+                                        on:change=move |ev| toggle(id, event_target_checked(&ev))/>
+                                    " " {t.name} <span class="muted">{format!(" ({})", t.subscribers)}</span>
+                                </label>
+                            }}).collect_view()}
+                        </div>
+                    }.into_any()
+                })}
+            </Suspense>
+        </fieldset>
     }
 }
 

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use super::campaigns::StatusBadge;
 use super::pages::SignedIn;
 use crate::campaign::{list_campaigns, CampaignSummary};
+use crate::topic::{admin_topics, Topic};
 use crate::subscription::{subscriber_growth, GrowthDay, AudienceGrowth, GROWTH_DAYS};
 
 /// How many campaigns the dashboard lists.
@@ -26,6 +27,7 @@ pub fn DashboardPage() -> impl IntoView {
 fn Dashboard() -> impl IntoView {
     let growth = Resource::new(|| (), |_| subscriber_growth());
     let campaigns = Resource::new(|| (), |_| list_campaigns());
+    let topics = Resource::new(|| (), |_| admin_topics());
     view! {
         <div class="page-head">
             <h1>"Dashboard"</h1>
@@ -37,6 +39,15 @@ fn Dashboard() -> impl IntoView {
                 Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
             })}
         </Suspense>
+        <section class="card" aria-labelledby="topics-heading">
+            <h2 id="topics-heading">"Subscribers by topic"</h2>
+            <Suspense fallback=|| view! { <p class="status">"Loading topics…"</p> }>
+                {move || topics.get().map(|list| match list {
+                    Ok(list) => view! { <TopicCounts list/> }.into_any(),
+                    Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </section>
         <section class="card" aria-labelledby="recent-heading">
             <h2 id="recent-heading">"Recent campaigns"</h2>
             <Suspense fallback=|| view! { <p class="status">"Loading campaigns…"</p> }>
@@ -59,8 +70,8 @@ fn Audience(growth: AudienceGrowth) -> impl IntoView {
     view! {
         <dl class="stats dashboard-stats">
             <div class="stat subscribers"><dt>"Subscribers"</dt><dd>{growth.total}</dd></div>
-            <div class="stat joined"><dt>{format!("Joined, last {GROWTH_DAYS} days")}</dt><dd>{signed('+', joined)}</dd></div>
-            <div class="stat lost">
+            <div class="stat joined" class:none=joined == 0><dt>{format!("Joined, last {GROWTH_DAYS} days")}</dt><dd>{signed('+', joined)}</dd></div>
+            <div class="stat lost" class:none=lost == 0>
                 <dt>{format!("Lost, last {GROWTH_DAYS} days")}</dt>
                 <dd>{signed('−', lost)} <span class="stat-note">"unsubscribed or expired"</span></dd>
             </div>
@@ -146,6 +157,36 @@ fn GrowthChart(days: Vec<GrowthDay>) -> impl IntoView {
             </figcaption>
         </figure>
     }
+}
+
+/// Each active topic with how many subscribers chose it, as a bar against the largest.
+#[component]
+fn TopicCounts(list: Vec<Topic>) -> impl IntoView {
+    let active: Vec<Topic> = list.into_iter().filter(|t| !t.archived).collect();
+    if active.is_empty() {
+        return view! {
+            <p class="empty">"No topics yet: every campaign goes to everyone. " <a href="/admin/topics">"Add topics"</a>
+            " to let visitors choose what they hear about."</p>
+        }
+        .into_any();
+    }
+    let most = active.iter().map(|t| t.subscribers).max().unwrap_or(0).max(1);
+    view! {
+        <ul class="topic-counts">
+            {active.into_iter().map(|t| view! {
+                <li data-topic=t.id>
+                    <span class="topic-name">{t.name.clone()}</span>
+                    // SVG, not a style attribute: the page's CSP allows no inline styles.
+                    <svg class="topic-bar" viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true">
+                        <rect class="topic-bar-track" width="100" height="6" rx="3"/>
+                        <rect class="topic-bar-fill" width=(t.subscribers * 100 / most).to_string() height="6" rx="3"/>
+                    </svg>
+                    <span class="topic-count">{t.subscribers}</span>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
 }
 
 #[component]

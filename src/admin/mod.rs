@@ -7,5 +7,6 @@ mod compose;
 pub mod dashboard;
 pub mod pages;
 pub mod team;
+pub mod topics;
 #[cfg(feature = "ssr")]
 pub mod throttle;

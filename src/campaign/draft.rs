@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::payload::{NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES};
 use crate::error::AppError;
+use crate::topic::Audience;
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_BODY_CHARS: usize = 2000;
@@ -122,6 +123,8 @@ pub struct ComposeForm {
     pub topic: String,
     pub ttl_secs: String,
     pub urgency: String,
+    /// Comma-separated topic ids; empty for everyone.
+    pub audience: String,
 }
 
 impl ComposeForm {
@@ -151,8 +154,8 @@ impl ComposeForm {
 
 #[cfg(feature = "ssr")]
 impl ComposeForm {
-    /// A stored campaign back in the form, to edit it.
-    pub fn from_row(row: &crate::store::CampaignRow) -> Self {
+    /// A stored campaign (and the topics it is aimed at) back in the form, to edit it.
+    pub fn from_row(row: &crate::store::CampaignRow, topics: &[crate::topic::TopicId]) -> Self {
         let actions: Vec<PayloadAction> = serde_json::from_str(&row.actions).unwrap_or_default();
         let action = |i: usize| actions.get(i).map(|a| (a.title.clone(), a.url.clone())).unwrap_or_default();
         let ((action1_label, action1_url), (action2_label, action2_url)) = (action(0), action(1));
@@ -171,6 +174,7 @@ impl ComposeForm {
             topic: row.topic.clone().unwrap_or_default(),
             ttl_secs: row.ttl_secs.to_string(),
             urgency: row.urgency.clone(),
+            audience: topics.iter().map(|t| t.0.to_string()).collect::<Vec<_>>().join(","),
         }
     }
 }
@@ -220,6 +224,8 @@ pub struct CampaignDraft {
     pub topic: Option<CollapseTopic>,
     pub ttl: Ttl,
     pub urgency: Urgency,
+    /// Everyone, or subscribers of any of some topics (checked to exist by the caller).
+    pub audience: Audience,
 }
 
 impl CampaignDraft {
@@ -268,6 +274,7 @@ impl CampaignDraft {
             ttl: Ttl::parse(&form.ttl_secs)?,
             urgency: Urgency::parse(&form.urgency)
                 .ok_or_else(|| AppError::field("urgency", "Urgency must be very-low, low, normal or high."))?,
+            audience: Audience::parse(&form.audience, "audience")?,
         };
         let bytes = draft.payload(0).sent_size();
         if bytes > MAX_PAYLOAD_BYTES {

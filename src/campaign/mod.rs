@@ -69,12 +69,14 @@ impl CampaignSummary {
 }
 
 /// How many subscribers a campaign sent now would reach.
+/// `audience`: comma-separated topic ids, empty for everyone.
 #[server(endpoint = "admin/audience_size")]
-pub async fn audience_size() -> Result<i64, AppError> {
+pub async fn audience_size(#[server(default)] audience: String) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
         crate::admin::auth::ssr::require_admin().await?;
-        Ok(state.store.subscription_count().await?)
+        let audience = crate::topic::Audience::parse(&audience, "audience")?;
+        Ok(state.store.audience_size(&audience).await?)
     })
     .await
 }
@@ -102,6 +104,8 @@ pub async fn send_campaign(
     #[server(default)] topic: String,
     ttl_secs: String,
     urgency: String,
+    /// Comma-separated topic ids; empty (the default) for everyone.
+    #[server(default)] audience: String,
     /// The pressed button: "send" (the default) or "draft".
     #[server(default)] intent: String,
     /// "now" (the default) or "later", at `send_at` (a `datetime-local` value in the
@@ -129,12 +133,14 @@ pub async fn send_campaign(
             topic,
             ttl_secs,
             urgency,
+            audience,
         };
         let existing = match campaign_id.trim() {
             "" => None,
             id => Some(id.parse::<i64>().map_err(|_| AppError::invalid("campaign_id must be a campaign number."))?),
         };
         let draft = CampaignDraft::parse(&form)?;
+        crate::topic::ssr::active_topics(&state, &form.audience, "audience").await?;
         let plan = Plan::parse(intent.trim(), when.trim(), &send_at, &admin.zone(), state.config.clock.now())?;
         let id = state.store.save_campaign(&draft, plan, admin.id, existing).await?.ok_or_else(|| {
             AppError::Conflict("This campaign has already started (or was deleted), so it can no longer be changed.".into())

@@ -33,6 +33,8 @@ pub struct CampaignReport {
     pub summary: CampaignSummary,
     /// What it says, in the compose form's terms (to preview it, or edit a draft).
     pub form: ComposeForm,
+    /// The names of the topics it is aimed at; empty for everyone.
+    pub audience: Vec<String>,
     pub failures: Vec<FailureReason>,
     /// Every slice from the start to the last activity, empty ones included.
     pub activity: Vec<ActivityBucket>,
@@ -50,7 +52,13 @@ pub async fn get_campaign_report(id: i64) -> Result<CampaignReport, AppError> {
         let admin = crate::admin::auth::ssr::require_admin().await?;
         let mut summary = state.store.campaign_summary(id).await?.ok_or(AppError::NotFound)?;
         summary.local = admin.zone().times(&summary);
-        let form = state.store.campaign_row(id).await?.map(|row| ComposeForm::from_row(&row)).unwrap_or_default();
+        let topics = state.store.campaign_topics(id).await?;
+        let form = state.store.campaign_row(id).await?.map(|row| ComposeForm::from_row(&row, &topics)).unwrap_or_default();
+        let names = state.store.topics().await?;
+        let audience = topics
+            .iter()
+            .filter_map(|t| names.iter().find(|n| n.id == t.0).map(|n| n.name.clone()))
+            .collect();
         let failures = state.store.failure_reasons(id).await?;
         let start = summary.started_at.unwrap_or(summary.created_at);
         // Slices sized so the campaign so far (and its clicks) fit the chart, at least 1 s.
@@ -68,7 +76,7 @@ pub async fn get_campaign_report(id: i64) -> Result<CampaignReport, AppError> {
                 ActivityBucket { offset_secs: bucket * bucket_secs, sent, clicked }
             })
             .collect();
-        Ok(CampaignReport { summary, form, failures, activity, bucket_secs })
+        Ok(CampaignReport { summary, form, audience, failures, activity, bucket_secs })
     })
     .await
 }

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::subscription::vapid_public_key;
+use crate::topic::{list_topics, TopicChoice};
 
 /// Every state the subscribe widget can be in; each shows an honest message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,9 +24,12 @@ pub enum PushState {
 pub fn HomePage() -> impl IntoView {
     let state = RwSignal::new(PushState::Checking);
     let key = OnceResource::new(vapid_public_key());
+    let topics = OnceResource::new(list_topics());
+    // The topics ticked: all of them until a subscribed browser's own choice is loaded.
+    let chosen = RwSignal::new(None::<Vec<i64>>);
 
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| leptos::task::spawn_local(client::detect(state)));
+    Effect::new(move |_| leptos::task::spawn_local(client::detect(state, chosen)));
 
     view! {
         <Title text="Notifications"/>
@@ -37,8 +41,8 @@ pub fn HomePage() -> impl IntoView {
                 "You can turn it off at any time."
             </p>
             <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
-                {move || key.get().map(|key| match key {
-                    Ok(key) => view! { <SubscribeWidget state key/> }.into_any(),
+                {move || key.get().zip(topics.get()).map(|(key, topics)| match key {
+                    Ok(key) => view! { <SubscribeWidget state key topics=topics.unwrap_or_default() chosen/> }.into_any(),
                     Err(error) => view! {
                         <p class="status error" role="alert">"This server is not ready to send notifications: " {error.to_string()}</p>
                     }.into_any(),
@@ -49,13 +53,52 @@ pub fn HomePage() -> impl IntoView {
 }
 
 #[component]
-fn SubscribeWidget(state: RwSignal<PushState>, key: String) -> impl IntoView {
+fn SubscribeWidget(
+    state: RwSignal<PushState>,
+    key: String,
+    topics: Vec<TopicChoice>,
+    chosen: RwSignal<Option<Vec<i64>>>,
+) -> impl IntoView {
     let key = StoredValue::new(key);
+    let all: Vec<i64> = topics.iter().map(|t| t.id).collect();
+    let ticked = Memo::new(move |_| chosen.get().unwrap_or_else(|| all.clone()));
+    let topics = StoredValue::new(topics);
+    let saved = RwSignal::new(None::<Result<(), String>>);
     let on_subscribe = move |_| {
         #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(client::subscribe(state, key.get_value()));
+        leptos::task::spawn_local(client::subscribe(state, key.get_value(), ticked.get_untracked()));
         #[cfg(not(feature = "hydrate"))]
         let _ = key;
+    };
+    let on_save_topics = move |_| {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(client::save_topics(ticked.get_untracked(), saved));
+    };
+    let toggle = move |id: i64, on: bool| {
+        let mut ids: Vec<i64> = ticked.get_untracked().into_iter().filter(|t| *t != id).collect();
+        if on {
+            ids.push(id);
+        }
+        chosen.set(Some(ids));
+        saved.set(None);
+    };
+    // The topic checkboxes, before subscribing and (to change them) after.
+    let choices = move || {
+        let topics = topics.get_value();
+        (!topics.is_empty()).then(|| view! {
+            <fieldset class="topic-choices">
+                <legend>"What would you like to hear about?"</legend>
+                <div class="choices">
+                    {topics.into_iter().map(|t| { let id = t.id; view! {
+                        <label class="check">
+                            <input type="checkbox" name="topic" value=id.to_string() prop:checked=move || ticked.get().contains(&id)
+                                on:change=move |ev| toggle(id, event_target_checked(&ev))/>
+                            " " {t.name}
+                        </label>
+                    }}).collect_view()}
+                </div>
+            </fieldset>
+        })
     };
     let on_unsubscribe = move |_| {
         #[cfg(feature = "hydrate")]
@@ -86,6 +129,7 @@ fn SubscribeWidget(state: RwSignal<PushState>, key: String) -> impl IntoView {
                     </div>
                 }.into_any(),
                 PushState::NotAsked => view! {
+                    {choices()}
                     <button class="btn primary" on:click=on_subscribe>"Subscribe to notifications"</button>
                     <p class="hint">"Your browser will ask whether this site may show notifications."</p>
                 }.into_any(),
@@ -97,6 +141,14 @@ fn SubscribeWidget(state: RwSignal<PushState>, key: String) -> impl IntoView {
                 }.into_any(),
                 PushState::Subscribed => view! {
                     <p class="status ok">"You are subscribed. Notifications arrive even when this page is closed."</p>
+                    {move || choices().map(|choices| view! {
+                        {choices}
+                        <button class="btn primary save-topics" on:click=on_save_topics>"Save my topics"</button>
+                        {move || saved.get().map(|result| match result {
+                            Ok(()) => view! { <p class="status ok topics-saved" role="status">"Your topics are saved."</p> }.into_any(),
+                            Err(error) => view! { <p class="status error" role="alert">"Could not save your topics: " {error}</p> }.into_any(),
+                        })}
+                    })}
                     <button class="btn" on:click=on_unsubscribe>"Unsubscribe"</button>
                 }.into_any(),
                 PushState::Working(what) => view! {
@@ -133,10 +185,11 @@ mod client {
     use super::PushState;
     use crate::browser::{self, Permission, PERMISSION_REFUSED};
     use crate::subscription::{subscribe as save_subscription, unsubscribe as forget_subscription};
+    use crate::topic::{choose_topics, my_topics};
 
     /// Works out the true state on load. A browser that is subscribed re-sends its
     /// subscription, so the server heals if it lost the row (the call is idempotent).
-    pub async fn detect(state: RwSignal<PushState>) {
+    pub async fn detect(state: RwSignal<PushState>, chosen: RwSignal<Option<Vec<i64>>>) {
         // iOS offers push only to installed web apps: in a tab, a button could not work.
         if browser::is_ios() && !browser::is_installed_app() {
             return state.set(PushState::NeedsHomeScreen);
@@ -148,8 +201,14 @@ mod client {
             Permission::Denied => PushState::Denied,
             Permission::NotAsked => PushState::NotAsked,
             Permission::Granted => match browser::current_subscription().await {
-                Ok(Some(sub)) => match save_subscription(sub.endpoint, sub.keys.p256dh, sub.keys.auth).await {
-                    Ok(()) => PushState::Subscribed,
+                // No topics sent: the choice stays as it is on the server.
+                Ok(Some(sub)) => match save_subscription(sub.endpoint.clone(), sub.keys.p256dh, sub.keys.auth, None).await {
+                    Ok(()) => {
+                        if let Ok(topics) = my_topics(sub.endpoint).await {
+                            chosen.set(Some(topics));
+                        }
+                        PushState::Subscribed
+                    }
                     Err(error) => PushState::Failed(error.to_string()),
                 },
                 Ok(None) => PushState::NotAsked,
@@ -159,12 +218,14 @@ mod client {
         state.set(next);
     }
 
-    pub async fn subscribe(state: RwSignal<PushState>, key: String) {
+    pub async fn subscribe(state: RwSignal<PushState>, key: String, topics: Vec<i64>) {
         state.set(PushState::Working("Waiting for your permission…"));
         let result = async {
             let sub = browser::subscribe(&key).await?;
             state.set(PushState::Working("Saving your subscription…"));
-            save_subscription(sub.endpoint, sub.keys.p256dh, sub.keys.auth).await.map_err(|e| e.to_string())
+            save_subscription(sub.endpoint, sub.keys.p256dh, sub.keys.auth, Some(topic_list(&topics)))
+                .await
+                .map_err(|e| e.to_string())
         }
         .await;
         state.set(match result {
@@ -176,6 +237,20 @@ mod client {
             },
             Err(error) => PushState::Failed(error),
         });
+    }
+
+    /// Saves the ticked topics for this browser's subscription.
+    pub async fn save_topics(topics: Vec<i64>, saved: RwSignal<Option<Result<(), String>>>) {
+        let result = match browser::current_subscription().await {
+            Ok(Some(sub)) => choose_topics(sub.endpoint, topic_list(&topics)).await.map_err(|e| e.to_string()),
+            Ok(None) => Err("this browser is no longer subscribed; reload the page.".into()),
+            Err(error) => Err(error),
+        };
+        saved.set(Some(result));
+    }
+
+    fn topic_list(topics: &[i64]) -> String {
+        topics.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
     }
 
     pub async fn unsubscribe(state: RwSignal<PushState>) {

@@ -25,10 +25,18 @@ pub struct CampaignRow {
 const CAMPAIGN_ROW: &str = "SELECT id, title, body, url, icon, image, badge, actions, require_interaction, topic,
         ttl_secs, urgency, status FROM campaigns";
 
-/// One pending delivery per current subscriber.
+/// One pending delivery per current subscriber in the campaign's audience: everyone when
+/// it names no topics, else subscribers of any of them.
 async fn create_deliveries(tx: &mut SqliteConnection, campaign_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO deliveries (campaign_id, subscription_id, status) SELECT ?, id, 'pending' FROM subscriptions")
-        .bind(campaign_id)
+    sqlx::query(
+        "INSERT INTO deliveries (campaign_id, subscription_id, status)
+         SELECT ?1, s.id, 'pending' FROM subscriptions s
+         WHERE NOT EXISTS (SELECT 1 FROM campaign_topics WHERE campaign_id = ?1)
+            OR EXISTS (SELECT 1 FROM campaign_topics ct
+                       JOIN subscription_topics st ON st.topic_id = ct.topic_id AND st.subscription_id = s.id
+                       WHERE ct.campaign_id = ?1)",
+    )
+    .bind(campaign_id)
         .execute(tx)
         .await?;
     Ok(())
@@ -100,6 +108,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         let Some(id) = id else { return Ok(None) };
+        super::topics::replace_topics(&mut tx, "campaign_topics", "campaign_id", id, draft.audience.topics()).await?;
         if plan == Plan::Now {
             create_deliveries(&mut tx, id).await?;
         }
@@ -142,9 +151,10 @@ impl Store {
         sqlx::query_as(&format!("{CAMPAIGN_ROW} WHERE id = ?")).bind(id).fetch_optional(&self.pool).await
     }
 
-    /// Copies a campaign's content into a new draft. Returns the draft's id.
+    /// Copies a campaign's content and audience into a new draft. Returns the draft's id.
     pub async fn duplicate_campaign(&self, id: i64, admin_id: i64) -> Result<Option<i64>, sqlx::Error> {
-        sqlx::query_scalar(
+        let mut tx = self.pool.begin().await?;
+        let copy: Option<i64> = sqlx::query_scalar(
             "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
                                     ttl_secs, urgency, status, created_by, created_at)
              SELECT title, body, url, icon, image, badge, actions, require_interaction, topic,
@@ -155,8 +165,17 @@ impl Store {
         .bind(admin_id)
         .bind(now())
         .bind(id)
-        .fetch_optional(&self.pool)
-        .await
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(copy) = copy {
+            sqlx::query("INSERT INTO campaign_topics (campaign_id, topic_id) SELECT ?, topic_id FROM campaign_topics WHERE campaign_id = ?")
+                .bind(copy)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(copy)
     }
 
     /// Deletes a draft (nothing else: sent campaigns keep their history). Returns whether it did.

@@ -6,6 +6,7 @@ mod campaigns;
 mod deliveries;
 mod settings;
 mod subscriptions;
+mod topics;
 
 pub use admins::AdminRow;
 pub use campaigns::CampaignRow;

@@ -17,13 +17,27 @@ pub async fn vapid_public_key() -> Result<String, AppError> {
 }
 
 /// Stores a browser's PushSubscription. The same endpoint again updates its keys.
+/// `topics` (comma-separated ids) are the visitor's choice when they subscribe; absent, as
+/// when the page re-sends a known subscription, the choice is left as it was.
 #[server(endpoint = "subscribe")]
-pub async fn subscribe(endpoint: String, p256dh: String, auth: String) -> Result<(), AppError> {
+pub async fn subscribe(
+    endpoint: String,
+    p256dh: String,
+    auth: String,
+    #[server(default)] topics: Option<String>,
+) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
         let subscription = parse::NewSubscription::parse(&endpoint, &p256dh, &auth, &state.endpoint_policy())?;
+        let topics = match topics {
+            Some(raw) => Some(crate::topic::ssr::active_topics(&state, &raw, "topics").await?),
+            None => None,
+        };
         let user_agent = user_agent().await;
         state.store.upsert_subscription(&subscription, user_agent.as_deref()).await?;
+        if let Some(topics) = topics {
+            state.store.set_subscription_topics(subscription.endpoint.as_str(), &topics).await?;
+        }
         Ok(())
     })
     .await
@@ -58,6 +72,10 @@ pub async fn resubscribe(
         state.store.upsert_subscription(&subscription, user_agent.as_deref()).await?;
         if let Ok(old) = parse::PushEndpoint::parse(&old_endpoint, &policy) {
             if old != subscription.endpoint {
+                // The visitor's topic choice moves to the new subscription.
+                if let Some(topics) = state.store.subscription_topics(old.as_str()).await? {
+                    state.store.set_subscription_topics(subscription.endpoint.as_str(), &topics).await?;
+                }
                 state.store.delete_subscription_by_endpoint(old.as_str()).await?;
             }
         }

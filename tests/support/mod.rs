@@ -112,6 +112,15 @@ impl TestApp {
         .await
     }
 
+    /// What the service worker does on `pushsubscriptionchange`: `old` is replaced by `new`.
+    pub async fn resubscribe(&self, old: &TestSubscription, new: &TestSubscription) -> reqwest::Response {
+        self.call(
+            "resubscribe",
+            &[("old_endpoint", &old.endpoint), ("endpoint", &new.endpoint), ("p256dh", &new.p256dh), ("auth", &new.auth)],
+        )
+        .await
+    }
+
     pub async fn send_campaign(&self, fields: &[(&str, &str)]) -> i64 {
         let response = self.call("admin/send_campaign", fields).await;
         assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap_or_default());

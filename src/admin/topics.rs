@@ -1,0 +1,94 @@
+//! The topics page: add, rename, archive and restore topics, with their subscriber counts.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::pages::{FormError, SignedIn};
+use crate::topic::{admin_topics, ArchiveTopic, CreateTopic, RenameTopic, Topic, MAX_TOPIC_NAME_CHARS};
+
+#[component]
+pub fn TopicsPage() -> impl IntoView {
+    view! {
+        <Title text="Topics"/>
+        <SignedIn>
+            <Topics/>
+        </SignedIn>
+    }
+}
+
+#[component]
+fn Topics() -> impl IntoView {
+    let create = ServerAction::<CreateTopic>::new();
+    let rename = ServerAction::<RenameTopic>::new();
+    let archive = ServerAction::<ArchiveTopic>::new();
+    let topics = Resource::new(
+        move || (create.version().get(), rename.version().get(), archive.version().get()),
+        |_| admin_topics(),
+    );
+    view! {
+        <h1>"Topics"</h1>
+        <p class="lead">
+            "Visitors choose topics when they subscribe and can change them later on the public page. "
+            "Aim a campaign at one or more topics when you write it; without topics, campaigns go to everyone."
+        </p>
+        <section class="card" aria-labelledby="new-topic-heading">
+            <h2 id="new-topic-heading">"Add a topic"</h2>
+            <ActionForm action=create attr:class="form inline-form">
+                <label for="new-topic">"Name"</label>
+                <div class="inline-row">
+                    <input id="new-topic" name="name" required maxlength=MAX_TOPIC_NAME_CHARS placeholder="Releases"/>
+                    <button class="btn primary" type="submit" disabled=move || create.pending().get()>"Add topic"</button>
+                </div>
+                <FormError result=create.value().into()/>
+                {move || matches!(create.value().get(), Some(Ok(_))).then(|| view! { <p class="form-ok" role="status">"Topic added."</p> })}
+            </ActionForm>
+        </section>
+        <section class="card" aria-labelledby="topics-heading">
+            <h2 id="topics-heading">"All topics"</h2>
+            <FormError result=rename.value().into()/>
+            <FormError result=archive.value().into()/>
+            <Transition fallback=|| view! { <p class="status">"Loading topics…"</p> }>
+                {move || topics.get().map(|list| match list {
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="empty">"No topics yet. Add one, such as “Releases” or “Offers”, and visitors can choose it when they subscribe."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="topic-list">
+                            {list.into_iter().map(|topic| view! { <TopicRow topic rename archive/> }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn TopicRow(topic: Topic, rename: ServerAction<RenameTopic>, archive: ServerAction<ArchiveTopic>) -> impl IntoView {
+    let (id, archive_id) = (topic.id.to_string(), topic.id.to_string());
+    let input_id = format!("topic-{}", topic.id);
+    let subscribers = match topic.subscribers {
+        1 => "1 subscriber".to_string(),
+        n => format!("{n} subscribers"),
+    };
+    view! {
+        <li class="topic" class:archived=topic.archived data-topic=topic.id>
+            <ActionForm action=rename attr:class="rename">
+                <input type="hidden" name="id" value=id/>
+                <label class="visually-hidden" for=input_id.clone()>{format!("Name of {}", topic.name)}</label>
+                <input id=input_id name="name" value=topic.name.clone() required maxlength=MAX_TOPIC_NAME_CHARS/>
+                <button class="btn small" type="submit">"Rename"</button>
+            </ActionForm>
+            <span class="topic-count">{subscribers}</span>
+            {topic.archived.then(|| view! { <span class="badge">"archived"</span> })}
+            <ActionForm action=archive attr:class="archive">
+                <input type="hidden" name="id" value=archive_id/>
+                <input type="hidden" name="archived" value=(!topic.archived).to_string()/>
+                <button class="btn small" type="submit">
+                    {if topic.archived { "Restore" } else { "Archive" }}
+                </button>
+            </ActionForm>
+        </li>
+    }
+}
