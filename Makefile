@@ -9,7 +9,7 @@ SHELL := /bin/bash
 # overwrite target/debug/tidings with a server asking for a file that does not exist).
 CARGO_LEPTOS_ENV := RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=tidings
 
-.PHONY: run test tools test-deps build test-rust test-e2e release bench screenshots
+.PHONY: run test tools test-deps build test-rust test-e2e release bench bench-subscribers screenshots
 
 tools:
 	@scripts/install-tools.sh
@@ -53,3 +53,7 @@ screenshots: build test-deps
 # (LEPTOS_OUTPUT_NAME as for `make release`, which shares target/release/tidings.)
 bench:
 	LEPTOS_OUTPUT_NAME=tidings cargo bench --features ssr --bench dispatch
+
+## Subscriber-list query times at 1,000,000 subscriptions (BENCH_SUBSCRIBERS to change).
+bench-subscribers:
+	LEPTOS_OUTPUT_NAME=tidings cargo bench --features ssr --bench subscribers

@@ -8,6 +8,7 @@ use leptos_router::{ParamSegment, StaticSegment};
 use crate::admin::campaign_page::{CampaignPage, EditCampaignPage};
 use crate::admin::dashboard::DashboardPage;
 use crate::admin::pages::{CampaignsPage, LoginPage, SetupPage};
+use crate::admin::subscribers::SubscribersPage;
 use crate::admin::team::TeamPage;
 use crate::admin::topics::TopicsPage;
 use crate::pages::home::HomePage;
@@ -75,6 +76,7 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("admin"), StaticSegment("setup")) view=SetupPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("team")) view=TeamPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("topics")) view=TopicsPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("subscribers")) view=SubscribersPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns")) view=CampaignsPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id")) view=CampaignPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id"), StaticSegment("edit")) view=EditCampaignPage/>

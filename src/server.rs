@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use axum::{middleware, Router};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -22,6 +24,7 @@ use crate::push::vapid::VapidKeys;
 use crate::security;
 use crate::state::AppState;
 use crate::store::Store;
+use crate::subscription::transfer;
 use crate::tracking::token::TrackingKey;
 
 pub struct RunningServer {
@@ -122,6 +125,22 @@ async fn router(state: AppState) -> Result<Router, String> {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
             },
+        )
+        .route("/admin/subscribers/export.json", get({
+            let state = state.clone();
+            move |session| transfer::export(state, session, transfer::Format::Json)
+        }))
+        .route("/admin/subscribers/export.csv", get({
+            let state = state.clone();
+            move |session| transfer::export(state, session, transfer::Format::Csv)
+        }))
+        .route(
+            "/admin/subscribers/import",
+            post({
+                let state = state.clone();
+                move |session, body| transfer::import(state, session, body)
+            })
+            .layer(DefaultBodyLimit::max(transfer::MAX_IMPORT_BYTES)),
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         // Outermost last: headers on everything, cross-site writes refused before any

@@ -38,6 +38,7 @@ async fn upgrading_keeps_every_campaign_delivery_and_event_and_their_links() {
     assert_eq!(count("SELECT COUNT(*) FROM deliveries WHERE campaign_id = 7").await, 2);
     assert_eq!(count("SELECT COUNT(*) FROM notification_events WHERE campaign_id = 7").await, 1);
     assert_eq!(count("SELECT SUM(joined) FROM subscriber_hours").await, 2, "existing subscribers counted as joins");
+    assert_eq!(count("SELECT COUNT(*) FROM subscriptions WHERE host = 'push.example'").await, 2, "hosts filled in");
 
     // The rebuilt tables still point at campaigns: deleting one takes its rows with it.
     sqlx::query("DELETE FROM campaigns WHERE id = 7").execute(pool).await.unwrap();

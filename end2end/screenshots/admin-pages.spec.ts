@@ -70,6 +70,9 @@ test('screenshots of the admin pages', async ({ browser }) => {
 
   await admin.goto('/admin/topics');
   await shoot(admin, 'topics');
+  await admin.goto('/admin/subscribers');
+  await expect(admin.getByText(/subscribers match/)).toBeVisible();
+  await shoot(admin, 'subscribers');
 
   await admin.goto(`/admin/campaigns/${id}`);
   await expect(admin.locator('.stat.clicked dd')).toContainText('1');

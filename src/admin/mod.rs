@@ -6,6 +6,7 @@ mod campaigns;
 mod compose;
 pub mod dashboard;
 pub mod pages;
+pub mod subscribers;
 pub mod team;
 pub mod topics;
 #[cfg(feature = "ssr")]

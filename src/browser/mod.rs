@@ -142,3 +142,16 @@ pub fn time_zone() -> Option<String> {
     let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
     Reflect::get(&format.resolved_options(), &JsValue::from_str("timeZone")).ok()?.as_string()
 }
+
+/// POSTs a file the admin picked as the request body (same origin, with the session
+/// cookie). Returns the status code and the response text.
+pub async fn upload(url: &str, file: web_sys::File) -> Result<(u16, String), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&file);
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(describe)?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response".to_owned())?;
+    let text = JsFuture::from(response.text().map_err(describe)?).await.map_err(describe)?;
+    Ok((response.status(), text.as_string().unwrap_or_default()))
+}

@@ -91,6 +91,16 @@ pub mod ssr {
             self.0.timestamp_opt(unix, 0).single().map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
         }
 
+        /// When `date` begins here (its first moment, if midnight is skipped or repeated).
+        pub fn day_start(&self, date: chrono::NaiveDate) -> i64 {
+            let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+            match self.0.from_local_datetime(&midnight) {
+                LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.timestamp(),
+                // Midnight skipped by a clock change: the day starts an hour later.
+                LocalResult::None => self.0.from_utc_datetime(&midnight).timestamp(),
+            }
+        }
+
         /// The calendar day `unix` falls on here.
         pub fn date(&self, unix: i64) -> chrono::NaiveDate {
             self.0.timestamp_opt(unix, 0).single().map(|t| t.date_naive()).unwrap_or_default()

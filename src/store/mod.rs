@@ -5,12 +5,14 @@ mod admins;
 mod campaigns;
 mod deliveries;
 mod settings;
+mod subscribers;
 mod subscriptions;
 mod topics;
 
 pub use admins::AdminRow;
 pub use campaigns::CampaignRow;
 pub use deliveries::{ClaimedDelivery, DeliveryOutcome, OutcomeKind};
+pub use subscribers::{ExportRow, Imported, SubscriberListRow};
 pub use subscriptions::SubscriptionRow;
 
 use std::str::FromStr;

@@ -18,13 +18,14 @@ impl Store {
         user_agent: Option<&str>,
     ) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar(
-            "INSERT INTO subscriptions (endpoint, p256dh, auth, user_agent, created_at)
-             VALUES (?, ?, ?, ?, ?)
+            "INSERT INTO subscriptions (endpoint, host, p256dh, auth, user_agent, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (endpoint) DO UPDATE
                 SET p256dh = excluded.p256dh, auth = excluded.auth, user_agent = excluded.user_agent
              RETURNING id",
         )
         .bind(subscription.endpoint.as_str())
+        .bind(subscription.endpoint.host())
         .bind(subscription.p256dh.as_str())
         .bind(subscription.auth.as_str())
         .bind(user_agent)

@@ -1,9 +1,16 @@
 //! Browser push subscriptions: the endpoints visitors call to subscribe and unsubscribe.
 
 mod growth;
+mod list;
 #[cfg(feature = "ssr")]
 pub mod parse;
+#[cfg(feature = "ssr")]
+pub mod transfer;
 
+pub use list::{
+    delete_subscriber, list_subscribers, subscriber_hosts, DeleteSubscriber, HostCount, ImportProblem, ImportReport,
+    SubscriberPage, SubscriberQuery, SubscriberRow, PAGE_SIZE,
+};
 pub use growth::{subscriber_growth, GrowthDay, AudienceGrowth, GROWTH_DAYS};
 
 use leptos::prelude::*;

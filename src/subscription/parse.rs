@@ -99,6 +99,11 @@ impl PushEndpoint {
         self.0.as_str()
     }
 
+    /// The push service's host name, e.g. `fcm.googleapis.com`.
+    pub fn host(&self) -> &str {
+        self.0.host_str().unwrap_or_default()
+    }
+
     /// `scheme://host[:port]`, the port only when not the scheme's default: the VAPID
     /// audience (RFC 8292 §2).
     pub fn origin(&self) -> String {

@@ -40,6 +40,10 @@ impl TopicName {
         if name.is_empty() || name.chars().count() > MAX_TOPIC_NAME_CHARS || name.chars().any(char::is_control) {
             return Err(AppError::field("name", format!("A topic name needs 1 to {MAX_TOPIC_NAME_CHARS} characters.")));
         }
+        // "|" separates topics in a CSV export's one column.
+        if name.contains('|') {
+            return Err(AppError::field("name", "A topic name cannot contain “|”."));
+        }
         Ok(Self(name.to_owned()))
     }
 
@@ -225,5 +229,6 @@ mod tests {
         assert!(TopicName::parse("   ").is_err());
         assert!(TopicName::parse(&"x".repeat(41)).is_err());
         assert!(TopicName::parse("a\nb").is_err());
+        assert!(TopicName::parse("a|b").is_err());
     }
 }

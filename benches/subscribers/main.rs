@@ -1,0 +1,126 @@
+//! How fast the admin's subscriber list stays with 1,000,000 subscriptions (issue 5):
+//! builds a fresh SQLite database of that size (spread over four push services, a year of
+//! join dates and three topics) and times each kind of search the page makes, through
+//! the same store functions the server uses. `BENCH_SUBSCRIBERS` changes the size.
+//!
+//! cargo bench --features ssr --bench subscribers   (or: make bench-subscribers)
+
+use std::time::{Duration, Instant};
+
+use tidings::campaign::AdminZone;
+use tidings::store::Store;
+use tidings::subscription::{SubscriberQuery, PAGE_SIZE};
+
+const RUNS: usize = 7;
+
+#[tokio::main]
+async fn main() {
+    let size: i64 = std::env::var("BENCH_SUBSCRIBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite:{}", dir.path().join("bench.db").display())).await.unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let started = Instant::now();
+    fill(&store, size, now).await;
+    println!("{size} subscriptions, 3 topics: built in {:.1} s\n", started.elapsed().as_secs_f64());
+
+    let zone = AdminZone::UTC;
+    let week_ago = now - 7 * 86_400;
+    let middle: i64 = size / 2;
+    let cases: Vec<(&str, SubscriberQuery)> = vec![
+        ("first page, no filter", SubscriberQuery::default()),
+        ("page in the middle (cursor)", SubscriberQuery { before: Some(middle), ..Default::default() }),
+        ("host, common (60%)", SubscriberQuery { host: Some("fcm.googleapis.com".into()), ..Default::default() }),
+        ("host, rare (5%)", SubscriberQuery { host: Some("wns2-par02p.notify.windows.com".into()), ..Default::default() }),
+        ("topic (30%)", SubscriberQuery { topic: Some(2), ..Default::default() }),
+        ("joined in the last week", SubscriberQuery { joined_from: Some(week_ago), ..Default::default() }),
+        (
+            "joined in one week, 6 months ago",
+            SubscriberQuery { joined_from: Some(now - 182 * 86_400), joined_until: Some(now - 175 * 86_400), ..Default::default() },
+        ),
+        (
+            "host + topic + date",
+            SubscriberQuery {
+                host: Some("updates.push.services.mozilla.com".into()),
+                topic: Some(1),
+                joined_from: Some(now - 90 * 86_400),
+                ..Default::default()
+            },
+        ),
+        ("no match (future date)", SubscriberQuery { joined_from: Some(now + 86_400), ..Default::default() }),
+    ];
+    println!("{:<32} {:>12} {:>14}", "search (page of 50 + total)", "median ms", "matches");
+    for (name, query) in &cases {
+        let mut times = Vec::new();
+        let mut total = 0;
+        for _ in 0..RUNS {
+            let t = Instant::now();
+            let (rows, matching) = store.subscriber_page(query, PAGE_SIZE).await.unwrap();
+            times.push(t.elapsed());
+            total = matching;
+            assert!(rows.len() as i64 <= PAGE_SIZE);
+        }
+        println!("{name:<32} {:>12.2} {total:>14}", median(&mut times));
+    }
+    let mut times = Vec::new();
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        store.subscriber_hosts().await.unwrap();
+        times.push(t.elapsed());
+    }
+    println!("{:<32} {:>12.2}", "hosts with counts (filter list)", median(&mut times));
+    let t = Instant::now();
+    let (mut after, mut exported) = (0, 0);
+    loop {
+        let chunk = store.export_chunk(after, 1000).await.unwrap();
+        let Some(last) = chunk.last() else { break };
+        after = last.id;
+        exported += chunk.len();
+    }
+    println!("{:<32} {:>12.0} {exported:>14}", "export, all rows (ms)", t.elapsed().as_secs_f64() * 1000.0);
+    let _ = zone;
+}
+
+fn median(times: &mut [Duration]) -> f64 {
+    times.sort();
+    times[times.len() / 2].as_secs_f64() * 1000.0
+}
+
+/// Rows straight in SQL (a recursive counter): the point is the queries, not the import.
+async fn fill(store: &Store, size: i64, now: i64) {
+    let pool = store.pool();
+    for name in ["Releases", "Offers", "Events"] {
+        sqlx::query("INSERT INTO topics (name, created_at) VALUES (?, ?)").bind(name).bind(now).execute(pool).await.unwrap();
+    }
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+         INSERT INTO subscriptions (endpoint, host, p256dh, auth, created_at)
+         SELECT 'https://' || h.host || '/send/' || printf('%012d', i) || '-' || hex(randomblob(16)), h.host,
+                'BP' || hex(randomblob(32)), hex(randomblob(8)),
+                ?2 - (?1 - i) * (365 * 86400 / ?1)
+         FROM n JOIN (SELECT 0 AS k, 'fcm.googleapis.com' AS host UNION ALL SELECT 1, 'fcm.googleapis.com'
+                      UNION ALL SELECT 2, 'fcm.googleapis.com' UNION ALL SELECT 3, 'fcm.googleapis.com'
+                      UNION ALL SELECT 4, 'fcm.googleapis.com' UNION ALL SELECT 5, 'fcm.googleapis.com'
+                      UNION ALL SELECT 6, 'fcm.googleapis.com' UNION ALL SELECT 7, 'fcm.googleapis.com'
+                      UNION ALL SELECT 8, 'fcm.googleapis.com' UNION ALL SELECT 9, 'fcm.googleapis.com'
+                      UNION ALL SELECT 10, 'fcm.googleapis.com' UNION ALL SELECT 11, 'fcm.googleapis.com'
+                      UNION ALL SELECT 12, 'updates.push.services.mozilla.com' UNION ALL SELECT 13, 'updates.push.services.mozilla.com'
+                      UNION ALL SELECT 14, 'updates.push.services.mozilla.com' UNION ALL SELECT 15, 'updates.push.services.mozilla.com'
+                      UNION ALL SELECT 16, 'updates.push.services.mozilla.com' UNION ALL SELECT 17, 'web.push.apple.com'
+                      UNION ALL SELECT 18, 'web.push.apple.com' UNION ALL SELECT 19, 'wns2-par02p.notify.windows.com') h
+           ON h.k = i % 20",
+    )
+    .bind(size)
+    .bind(now)
+    .execute(pool)
+    .await
+    .unwrap();
+    // About 30% of subscribers in each topic.
+    sqlx::query(
+        "INSERT INTO subscription_topics (subscription_id, topic_id)
+         SELECT s.id, t.id FROM subscriptions s JOIN topics t WHERE (s.id * 7 + t.id * 13) % 10 < 3",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE").execute(pool).await.unwrap();
+}

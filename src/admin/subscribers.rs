@@ -1,0 +1,245 @@
+//! The subscribers page: search and page through subscriptions, delete one, export all,
+//! import a file from Tidings or another tool.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::pages::{FormError, SignedIn};
+use crate::subscription::{list_subscribers, subscriber_hosts, DeleteSubscriber, ImportReport, SubscriberRow};
+use crate::topic::admin_topics;
+
+#[component]
+pub fn SubscribersPage() -> impl IntoView {
+    view! {
+        <Title text="Subscribers"/>
+        <SignedIn>
+            <Subscribers/>
+        </SignedIn>
+    }
+}
+
+/// The search as typed; applied with the Search button.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Filters {
+    host: String,
+    topic: String,
+    joined_from: String,
+    joined_to: String,
+}
+
+#[component]
+fn Subscribers() -> impl IntoView {
+    let typed = RwSignal::new(Filters::default());
+    let applied = RwSignal::new(Filters::default());
+    // Cursors of the pages before this one, for "Newer"; the last is this page's.
+    let cursors = RwSignal::new(vec![String::new()]);
+    let delete = ServerAction::<DeleteSubscriber>::new();
+    let imported = RwSignal::new(0u32);
+    let page = Resource::new(
+        move || (applied.get(), cursors.with(|c| c.last().cloned().unwrap_or_default()), delete.version().get(), imported.get()),
+        |(f, before, _, _)| list_subscribers(f.host, f.topic, f.joined_from, f.joined_to, before),
+    );
+    let hosts = Resource::new(move || imported.get(), |_| subscriber_hosts());
+    let topics = Resource::new(|| (), |_| admin_topics());
+    let text = move |set: fn(&mut Filters, String)| move |ev: leptos::ev::Event| typed.update(|f| set(f, event_target_value(&ev)));
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        applied.set(typed.get_untracked());
+        cursors.set(vec![String::new()]);
+    };
+
+    view! {
+        <div class="page-head">
+            <h1>"Subscribers"</h1>
+            <div class="toolbar">
+                <a class="btn" href="/admin/subscribers/export.json" download="subscriptions.json">"Export JSON"</a>
+                <a class="btn" href="/admin/subscribers/export.csv" download="subscriptions.csv">"Export CSV"</a>
+            </div>
+        </div>
+        <section class="card" aria-labelledby="search-heading">
+            <h2 id="search-heading">"Search"</h2>
+            <form class="form filters" on:submit=search>
+                <div class="filter-row">
+                    <div class="field">
+                        <label for="host">"Push service"</label>
+                        <select id="host" on:change=text(|f, v| f.host = v)>
+                            <option value="">"Any"</option>
+                            <Suspense>
+                                {move || hosts.get().map(|h| h.unwrap_or_default().into_iter().map(|h| view! {
+                                    <option value=h.host.clone()>{format!("{} ({})", if h.host.is_empty() { "unknown" } else { &h.host }, h.subscribers)}</option>
+                                }).collect_view())}
+                            </Suspense>
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="topic">"Topic"</label>
+                        <select id="topic" on:change=text(|f, v| f.topic = v)>
+                            <option value="">"Any"</option>
+                            <Suspense>
+                                {move || topics.get().map(|t| t.unwrap_or_default().into_iter().map(|t| view! {
+                                    <option value=t.id.to_string()>{t.name}</option>
+                                }).collect_view())}
+                            </Suspense>
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="joined_from">"Joined from"</label>
+                        <input id="joined_from" type="date" on:change=text(|f, v| f.joined_from = v)/>
+                    </div>
+                    <div class="field">
+                        <label for="joined_to">"to"</label>
+                        <input id="joined_to" type="date" on:change=text(|f, v| f.joined_to = v)/>
+                    </div>
+                    <button class="btn primary" type="submit">"Search"</button>
+                </div>
+            </form>
+        </section>
+        <section class="card" aria-labelledby="list-heading">
+            <h2 id="list-heading">"Subscriptions"</h2>
+            <FormError result=delete.value().into()/>
+            <Transition fallback=|| view! { <p class="status">"Loading subscribers…"</p> }>
+                {move || page.get().map(|page| match page {
+                    Ok(page) if page.rows.is_empty() => view! {
+                        <p class="empty">
+                            {if applied.with(|f| *f == Filters::default()) {
+                                "Nobody has subscribed yet. Share your public page, or import subscriptions below."
+                            } else {
+                                "No subscriber matches this search."
+                            }}
+                        </p>
+                    }.into_any(),
+                    Ok(page) => {
+                        let next = page.next_before;
+                        view! {
+                            <p class="muted" aria-live="polite">{match page.total { 1 => "1 subscriber matches.".to_string(), n => format!("{n} subscribers match.") }}</p>
+                            <SubscriberTable rows=page.rows delete/>
+                            <div class="pager">
+                                <button class="btn small" disabled=move || cursors.with(|c| c.len() <= 1)
+                                    on:click=move |_| cursors.update(|c| { c.pop(); })>"← Newer"</button>
+                                <button class="btn small" disabled=next.is_none()
+                                    on:click=move |_| if let Some(next) = next { cursors.update(|c| c.push(next.to_string())) }>"Older →"</button>
+                            </div>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+        <Import imported/>
+    }
+}
+
+#[component]
+fn SubscriberTable(rows: Vec<SubscriberRow>, delete: ServerAction<DeleteSubscriber>) -> impl IntoView {
+    view! {
+        <table class="campaigns subscribers">
+            <thead>
+                <tr>
+                    <th scope="col">"Push service"</th>
+                    <th scope="col">"Endpoint"</th>
+                    <th scope="col">"Topics"</th>
+                    <th scope="col">"Joined"</th>
+                    <th scope="col">"Last delivered"</th>
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|r| view! {
+                    <tr data-subscriber=r.id>
+                        <td data-label="Push service">{r.host.clone()}</td>
+                        <td data-label="Endpoint" class="endpoint"><div title=r.endpoint.clone()>{short(&r.endpoint)}</div></td>
+                        <td data-label="Topics">{if r.topics.is_empty() { "—".to_string() } else { r.topics.clone() }}</td>
+                        <td data-label="Joined">{r.joined.clone()}</td>
+                        <td data-label="Last delivered">{r.last_success.clone().unwrap_or_else(|| "never".into())}</td>
+                        <td data-label="">
+                            <ActionForm action=delete>
+                                <input type="hidden" name="id" value=r.id.to_string()/>
+                                <button class="btn small danger" type="submit"
+                                    aria-label=format!("Delete the subscription at {}", r.host)>"Delete"</button>
+                            </ActionForm>
+                        </td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// The end of an endpoint, which tells subscriptions apart (the start is the service's).
+fn short(endpoint: &str) -> String {
+    let tail: String = endpoint.chars().rev().take(24).collect::<Vec<_>>().into_iter().rev().collect();
+    if tail.len() < endpoint.len() { format!("…{tail}") } else { tail }
+}
+
+/// Upload a JSON or CSV file of subscriptions; shows what was added, merged and refused.
+#[component]
+fn Import(imported: RwSignal<u32>) -> impl IntoView {
+    let file_input = NodeRef::<leptos::html::Input>::new();
+    let busy = RwSignal::new(false);
+    let result = RwSignal::new(None::<Result<ImportReport, String>>);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        {
+            let Some(file) = file_input.get().and_then(|input| input.files()).and_then(|files| files.get(0)) else {
+                result.set(Some(Err("Choose a file first.".into())));
+                return;
+            };
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let outcome = match crate::browser::upload("/admin/subscribers/import", file).await {
+                    Ok((200, body)) => serde_json::from_str::<ImportReport>(&body).map_err(|e| e.to_string()),
+                    Ok((_, body)) => Err(body),
+                    Err(error) => Err(error),
+                };
+                result.set(Some(outcome));
+                busy.set(false);
+                imported.update(|n| *n += 1);
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = imported;
+    };
+    view! {
+        <section class="card" aria-labelledby="import-heading">
+            <h2 id="import-heading">"Import"</h2>
+            <p class="hint">
+                "Move subscribers from another tool or another Tidings: a JSON list of browser PushSubscription objects "
+                "(" <code>"{\"endpoint\", \"keys\": {\"p256dh\", \"auth\"}}"</code> ", optionally with " <code>"\"topics\""</code>
+                "), one such object per line, or CSV with the columns " <code>"endpoint,p256dh,auth"</code> " and optionally "
+                <code>"topics"</code> " (separated by |). Known endpoints are merged; rows that are not valid subscriptions are listed."
+            </p>
+            <form class="form inline-form" on:submit=on_submit>
+                <label for="import-file">"File"</label>
+                <div class="inline-row">
+                    <input id="import-file" type="file" accept=".json,.csv,.txt,application/json,text/csv" node_ref=file_input/>
+                    <button class="btn primary" type="submit" disabled=move || busy.get()>
+                        {move || if busy.get() { "Importing…" } else { "Import" }}
+                    </button>
+                </div>
+            </form>
+            <div aria-live="polite">
+                {move || result.get().map(|result| match result {
+                    Ok(report) => view! { <ImportResult report/> }.into_any(),
+                    Err(error) => view! { <p class="form-error" role="alert">"The import did not run: " {error}</p> }.into_any(),
+                })}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn ImportResult(report: ImportReport) -> impl IntoView {
+    let more = report.rejected.saturating_sub(report.problems.len());
+    view! {
+        <p class="form-ok import-summary" role="status">
+            {format!("{} added, {} merged with existing subscriptions, {} rejected.", report.added, report.merged, report.rejected)}
+        </p>
+        {(!report.problems.is_empty()).then(|| view! {
+            <ul class="import-problems">
+                {report.problems.into_iter().map(|p| view! { <li>{format!("Row {}: {}", p.row, p.reason)}</li> }).collect_view()}
+            </ul>
+            {(more > 0).then(|| view! { <p class="hint">{format!("…and {more} more.")}</p> })}
+        })}
+    }
+}

@@ -1,0 +1,198 @@
+//! The subscriber list for admins: search by push-service host, topic and join date,
+//! newest first, a page at a time; delete one subscription.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// Rows per page.
+pub const PAGE_SIZE: i64 = 50;
+
+/// A search, parsed: only the filters given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubscriberQuery {
+    pub host: Option<String>,
+    pub topic: Option<i64>,
+    /// Joined at or after (Unix seconds).
+    pub joined_from: Option<i64>,
+    /// Joined before (Unix seconds).
+    pub joined_until: Option<i64>,
+    /// The page after the one that ended with this id.
+    pub before: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriberRow {
+    pub id: i64,
+    pub host: String,
+    pub endpoint: String,
+    pub topics: String,
+    /// In the admin's time zone.
+    pub joined: String,
+    pub last_success: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriberPage {
+    pub rows: Vec<SubscriberRow>,
+    /// How many match the search in all.
+    pub total: i64,
+    /// Pass as `before` for the next page; none on the last.
+    pub next_before: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostCount {
+    pub host: String,
+    pub subscribers: i64,
+}
+
+/// `host`: a push-service host; `topic`: a topic id; `joined_from`/`joined_to`: dates
+/// (YYYY-MM-DD, both included) in the admin's time zone; `before`: the page cursor.
+/// Empty means no filter.
+#[server(endpoint = "admin/subscribers")]
+pub async fn list_subscribers(
+    #[server(default)] host: String,
+    #[server(default)] topic: String,
+    #[server(default)] joined_from: String,
+    #[server(default)] joined_to: String,
+    #[server(default)] before: String,
+) -> Result<SubscriberPage, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let zone = crate::admin::auth::ssr::require_admin().await?.zone();
+        let query = ssr::parse_query(&zone, &host, &topic, &joined_from, &joined_to, &before)?;
+        let (rows, total) = state.store.subscriber_page(&query, PAGE_SIZE).await?;
+        let next_before = (rows.len() as i64 == PAGE_SIZE).then(|| rows.last().map(|r| r.id)).flatten();
+        let rows = rows
+            .into_iter()
+            .map(|r| SubscriberRow {
+                id: r.id,
+                host: r.host,
+                endpoint: r.endpoint,
+                topics: r.topics.unwrap_or_default(),
+                joined: zone.format(r.created_at),
+                last_success: r.last_success_at.map(|t| zone.format(t)),
+            })
+            .collect();
+        Ok(SubscriberPage { rows, total, next_before })
+    })
+    .await
+}
+
+/// Push-service hosts with their subscriber counts, for the host filter.
+#[server(endpoint = "admin/subscriber_hosts")]
+pub async fn subscriber_hosts() -> Result<Vec<HostCount>, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        crate::admin::auth::ssr::require_admin().await?;
+        let hosts = state.store.subscriber_hosts().await?;
+        Ok(hosts.into_iter().map(|(host, subscribers)| HostCount { host, subscribers }).collect())
+    })
+    .await
+}
+
+/// Deletes one subscription; its browser gets nothing more from us.
+#[server(endpoint = "admin/delete_subscriber")]
+pub async fn delete_subscriber(id: i64) -> Result<(), AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let admin = crate::admin::auth::ssr::require_admin().await?;
+        if !state.store.delete_subscription(id).await? {
+            return Err(AppError::NotFound);
+        }
+        tracing::info!(subscription = id, admin = %admin.username, "subscription deleted by an admin");
+        Ok(())
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use chrono::{Days, NaiveDate};
+
+    use super::SubscriberQuery;
+    use crate::campaign::AdminZone;
+    use crate::error::AppError;
+
+    pub fn parse_query(
+        zone: &AdminZone,
+        host: &str,
+        topic: &str,
+        joined_from: &str,
+        joined_to: &str,
+        before: &str,
+    ) -> Result<SubscriberQuery, AppError> {
+        let optional = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let number = |field: &str, raw: &str| -> Result<Option<i64>, AppError> {
+            optional(raw).map(|v| v.parse::<i64>().map_err(|_| AppError::field(field, "Expected a number."))).transpose()
+        };
+        let date = |field: &str, raw: &str| -> Result<Option<NaiveDate>, AppError> {
+            optional(raw)
+                .map(|v| NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| AppError::field(field, "Enter a date like 2026-11-23.")))
+                .transpose()
+        };
+        let host = optional(host);
+        if host.as_ref().is_some_and(|h| h.len() > 253) {
+            return Err(AppError::field("host", "That is not a host name."));
+        }
+        let (from, to) = (date("joined_from", joined_from)?, date("joined_to", joined_to)?);
+        if let (Some(from), Some(to)) = (from, to) {
+            if to < from {
+                return Err(AppError::field("joined_to", "The end date is before the start date."));
+            }
+        }
+        Ok(SubscriberQuery {
+            host,
+            topic: number("topic", topic)?,
+            joined_from: from.map(|d| zone.day_start(d)),
+            // Dates are inclusive: until the start of the next day.
+            joined_until: to.and_then(|d| d.checked_add_days(Days::new(1))).map(|d| zone.day_start(d)),
+            before: number("before", before)?,
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn dates_are_whole_days_in_the_admins_zone_and_empty_fields_filter_nothing() {
+            assert_eq!(parse_query(&AdminZone::UTC, "", " ", "", "", "").unwrap(), SubscriberQuery::default());
+            let berlin = AdminZone::named("Europe/Berlin").unwrap();
+            let q = parse_query(&berlin, "fcm.googleapis.com", "3", "2026-11-01", "2026-11-30", "900").unwrap();
+            assert_eq!(q.host.as_deref(), Some("fcm.googleapis.com"));
+            assert_eq!((q.topic, q.before), (Some(3), Some(900)));
+            // 1 Nov 00:00 CET = 31 Oct 23:00 UTC; the 30th is included, so until 1 Dec 00:00 CET.
+            assert_eq!(q.joined_from, Some(1_793_487_600));
+            assert_eq!(q.joined_until, Some(1_796_079_600));
+        }
+
+        #[test]
+        fn bad_filters_name_their_field() {
+            let bad = |r: Result<SubscriberQuery, AppError>| r.unwrap_err().field_name().map(str::to_owned);
+            assert_eq!(bad(parse_query(&AdminZone::UTC, "", "x", "", "", "")).as_deref(), Some("topic"));
+            assert_eq!(bad(parse_query(&AdminZone::UTC, "", "", "11/23/2026", "", "")).as_deref(), Some("joined_from"));
+            assert_eq!(bad(parse_query(&AdminZone::UTC, "", "", "2026-11-23", "2026-11-01", "")).as_deref(), Some("joined_to"));
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// New subscriptions.
+    pub added: usize,
+    /// Endpoints already known (or repeated in the file): their keys and topics updated.
+    pub merged: usize,
+    pub rejected: usize,
+    /// The first rejected rows and why (row 1 is the first subscription in the file).
+    pub problems: Vec<ImportProblem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportProblem {
+    pub row: usize,
+    pub reason: String,
+}
