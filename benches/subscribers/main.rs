@@ -7,7 +7,6 @@
 
 use std::time::{Duration, Instant};
 
-use tidings::campaign::AdminZone;
 use tidings::store::Store;
 use tidings::subscription::{SubscriberQuery, PAGE_SIZE};
 
@@ -23,7 +22,6 @@ async fn main() {
     fill(&store, size, now).await;
     println!("{size} subscriptions, 3 topics: built in {:.1} s\n", started.elapsed().as_secs_f64());
 
-    let zone = AdminZone::UTC;
     let week_ago = now - 7 * 86_400;
     let middle: i64 = size / 2;
     let cases: Vec<(&str, SubscriberQuery)> = vec![
@@ -77,7 +75,6 @@ async fn main() {
         exported += chunk.len();
     }
     println!("{:<32} {:>12.0} {exported:>14}", "export, all rows (ms)", t.elapsed().as_secs_f64() * 1000.0);
-    let _ = zone;
 }
 
 fn median(times: &mut [Duration]) -> f64 {

@@ -44,18 +44,13 @@ impl Store {
 
     /// Which of `ids` are not active topics (unknown or archived).
     pub async fn inactive_topics(&self, ids: &[TopicId]) -> Result<Vec<TopicId>, sqlx::Error> {
-        let mut missing = Vec::new();
-        for id in ids {
-            let active: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM topics WHERE id = ? AND archived_at IS NULL)")
-                    .bind(id.0)
-                    .fetch_one(&self.pool)
-                    .await?;
-            if !active {
-                missing.push(*id);
-            }
-        }
-        Ok(missing)
+        let inactive: Vec<i64> = sqlx::query_scalar(
+            "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM topics WHERE archived_at IS NULL)",
+        )
+        .bind(id_list(ids))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(inactive.into_iter().map(TopicId).collect())
     }
 
     /// The topics a subscription chose, by its endpoint; `None` if there is no such subscription.
@@ -90,12 +85,11 @@ impl Store {
         match audience {
             Audience::Everyone => self.subscription_count().await,
             Audience::Topics(topics) => {
-                let ids = serde_json::to_string(&topics.iter().map(|t| t.0).collect::<Vec<_>>()).expect("ids serialize");
                 sqlx::query_scalar(
                     "SELECT COUNT(DISTINCT subscription_id) FROM subscription_topics
                      WHERE topic_id IN (SELECT value FROM json_each(?))",
                 )
-                .bind(ids)
+                .bind(id_list(topics))
                 .fetch_one(&self.pool)
                 .await
             }
@@ -110,6 +104,11 @@ impl Store {
             .await?;
         Ok(ids.into_iter().map(TopicId).collect())
     }
+}
+
+/// Ids as a JSON array, for `json_each`: a list in one bound parameter.
+fn id_list(ids: &[TopicId]) -> String {
+    serde_json::to_string(&ids.iter().map(|t| t.0).collect::<Vec<_>>()).expect("numbers serialize")
 }
 
 /// Replaces the topic rows of one subscription or campaign (`table`, keyed by `owner_column`).
