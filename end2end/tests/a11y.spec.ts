@@ -1,9 +1,13 @@
 import { expect, test } from '@playwright/test';
-import { seriousViolations, signInAsAdmin } from './helpers';
+import { seriousViolations, signInAsAdmin, tooWideAt360 } from './helpers';
 
-test('the public page and every admin page have no serious accessibility problems (topics: see topics.spec.ts)', async ({ page }) => {
+test('the public page and every admin page have no serious accessibility problems and fit a 360 px screen', async ({ page }) => {
   const found: Record<string, string[]> = {};
-  const check = async (name: string) => { found[name] = await seriousViolations(page); };
+  const check = async (name: string) => {
+    const viewport = page.viewportSize()!;
+    found[name] = [...await seriousViolations(page), ...(await tooWideAt360(page)).map((e) => `wider than 360 px: ${e}`)];
+    await page.setViewportSize(viewport);
+  };
 
   await page.goto('/');
   await check('public page');
@@ -39,6 +43,8 @@ test('the public page and every admin page have no serious accessibility problem
   await check('admins');
   await page.goto('/admin/topics');
   await check('topics (none yet)');
+  await page.goto('/admin/subscribers');
+  await check('subscribers');
 
   expect(found).toEqual(Object.fromEntries(Object.keys(found).map((name) => [name, []])));
 });

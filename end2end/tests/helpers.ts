@@ -224,3 +224,12 @@ export async function seriousViolations(page: Page): Promise<string[]> {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
+
+/** Elements that stick out of a 360 px wide screen (none is the goal). Leaves the page at 360 px. */
+export async function tooWideAt360(page: Page): Promise<string[]> {
+  await page.setViewportSize({ width: 360, height: 780 });
+  return page.evaluate(() => [...document.querySelectorAll('body *')]
+    .filter((e) => e.getBoundingClientRect().right > 361)
+    .map((e) => `${e.tagName.toLowerCase()}.${e.className} “${(e.textContent || '').trim().slice(0, 30)}”`)
+    .slice(0, 5));
+}

@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
-import { clientHash, decryptedMessages, openAsVisitor, sendCampaign, seriousViolations, signInAsAdmin } from './helpers';
+import {
+  clientHash, decryptedMessages, openAsVisitor, sendCampaign, seriousViolations, signInAsAdmin, tooWideAt360,
+} from './helpers';
 
 test('visitors choose topics when subscribing and change them later; a campaign to one topic reaches only its subscribers', async ({ browser }) => {
   const adminContext = await browser.newContext();
@@ -15,6 +17,8 @@ test('visitors choose topics when subscribing and change them later; a campaign 
     await expect(admin.locator('.topic-list')).toContainText(name);
   }
   expect(await seriousViolations(admin)).toEqual([]);
+  expect(await tooWideAt360(admin)).toEqual([]);
+  await admin.setViewportSize({ width: 1280, height: 720 });
 
   // Ana wants releases only; Ben first takes both (the default), then drops releases.
   const subscribe = async (untick: string[]) => {
@@ -40,6 +44,7 @@ test('visitors choose topics when subscribing and change them later; a campaign 
   await expect(ben.page.getByLabel(releases)).not.toBeChecked();
   await expect(ben.page.getByLabel(offers)).toBeChecked();
   expect(await seriousViolations(ben.page)).toEqual([]);
+  expect(await tooWideAt360(ben.page)).toEqual([]);
 
   // A campaign to the releases topic: the live audience size, then only Ana gets it.
   await admin.goto('/admin/campaigns');
