@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use tidings::store::Store;
+use tidings::subscription::parse::EndpointPolicy;
 use tidings::subscription::{SubscriberQuery, PAGE_SIZE};
 
 const RUNS: usize = 7;
@@ -75,6 +76,61 @@ async fn main() {
         exported += chunk.len();
     }
     println!("{:<32} {:>12.0} {exported:>14}", "export, all rows (ms)", t.elapsed().as_secs_f64() * 1000.0);
+
+    // Import of the same number of rows into an empty database, through the code the
+    // import endpoint runs (parse, validate each key, store in chunks).
+    let file = import_file_of(size as usize);
+    let empty = Store::open(&format!("sqlite:{}", dir.path().join("import.db").display())).await.unwrap();
+    let peak_before = peak_rss_mb();
+    let t = Instant::now();
+    let report = tidings::subscription::transfer::import_file(&empty, &EndpointPolicy::default(), file.as_bytes())
+        .await
+        .unwrap_or_else(|_| panic!("import refused"));
+    let seconds = t.elapsed().as_secs_f64();
+    assert_eq!((report.added, report.rejected), (size as usize, 0));
+    println!(
+        "\nimport of {size} rows ({:.0} MB of JSON): {seconds:.1} s, {:.0} rows/s; peak RSS {:.0} MB (before the import: {:.0} MB)",
+        file.len() as f64 / 1e6,
+        size as f64 / seconds,
+        peak_rss_mb(),
+        peak_before
+    );
+}
+
+/// A JSON array of `n` browser subscriptions at FCM (a few real key pairs, reused).
+fn import_file_of(n: usize) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let keys: Vec<(String, String)> = (0..8)
+        .map(|_| {
+            let (keypair, auth) = ece::generate_keypair_and_auth_secret().unwrap();
+            (URL_SAFE_NO_PAD.encode(keypair.pub_as_raw().unwrap()), URL_SAFE_NO_PAD.encode(auth))
+        })
+        .collect();
+    let mut file = String::with_capacity(n * 260);
+    file.push('[');
+    for i in 0..n {
+        let (p256dh, auth) = &keys[i % keys.len()];
+        if i > 0 {
+            file.push(',');
+        }
+        file.push_str(&format!(
+            r#"{{"endpoint":"https://fcm.googleapis.com/fcm/send/import-{i:09}","expirationTime":null,"keys":{{"p256dh":"{p256dh}","auth":"{auth}"}}}}"#
+        ));
+    }
+    file.push(']');
+    file
+}
+
+/// The process's peak resident memory so far (VmHWM), in MB.
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
 }
 
 fn median(times: &mut [Duration]) -> f64 {

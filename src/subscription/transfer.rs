@@ -12,6 +12,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::stream::{self, StreamExt};
+use serde::Deserializer as _;
 use serde_json::{json, Value};
 use tower_sessions::Session;
 
@@ -112,15 +113,22 @@ pub async fn import(state: AppState, session: Session, body: Bytes) -> Response 
     if !is_admin(&state, &session).await {
         return (StatusCode::UNAUTHORIZED, "Sign in as an admin first.").into_response();
     }
-    let rows = match read_rows(&body) {
-        Ok(rows) => rows,
-        Err(message) => return (StatusCode::UNPROCESSABLE_ENTITY, message).into_response(),
-    };
-    let policy = state.endpoint_policy();
+    match import_file(&state.store, &state.endpoint_policy(), &body).await {
+        Ok(report) => {
+            tracing::info!(added = report.added, merged = report.merged, rejected = report.rejected, "subscriptions imported");
+            Json(report).into_response()
+        }
+        Err(refused) => refused,
+    }
+}
+
+/// Reads, validates and stores a file of subscriptions, a chunk at a time.
+pub async fn import_file(store: &Store, policy: &EndpointPolicy, file: &[u8]) -> Result<ImportReport, Response> {
+    let rows = read_rows(file).map_err(|message| (StatusCode::UNPROCESSABLE_ENTITY, message).into_response())?;
     let mut report = ImportReport::default();
     let mut batch = Vec::with_capacity(CHUNK as usize);
     for (i, row) in rows.into_iter().enumerate() {
-        match row.and_then(|row| validate(row, &policy)) {
+        match row.and_then(|row| validate(row, policy)) {
             Ok(valid) => batch.push(valid),
             Err(reason) => {
                 report.rejected += 1;
@@ -130,16 +138,11 @@ pub async fn import(state: AppState, session: Session, body: Bytes) -> Response 
             }
         }
         if batch.len() == CHUNK as usize {
-            if let Err(response) = save(&state.store, &mut batch, &mut report).await {
-                return response;
-            }
+            save(store, &mut batch, &mut report).await?;
         }
     }
-    if let Err(response) = save(&state.store, &mut batch, &mut report).await {
-        return response;
-    }
-    tracing::info!(added = report.added, merged = report.merged, rejected = report.rejected, "subscriptions imported");
-    Json(report).into_response()
+    save(store, &mut batch, &mut report).await?;
+    Ok(report)
 }
 
 async fn save(
@@ -188,9 +191,9 @@ fn read_rows(body: &[u8]) -> Result<Vec<Result<RawRow, String>>, String> {
         return Err("The file is empty.".into());
     }
     if trimmed.starts_with('[') {
-        let values: Vec<Value> =
-            serde_json::from_str(trimmed).map_err(|e| format!("The file looks like JSON but is not valid JSON: {e}"))?;
-        return Ok(values.iter().map(from_json).collect());
+        return serde_json::Deserializer::from_str(trimmed)
+            .deserialize_seq(RowsVisitor)
+            .map_err(|e| format!("The file looks like JSON but is not valid JSON: {e}"));
     }
     if trimmed.starts_with('{') {
         return Ok(trimmed
@@ -200,6 +203,26 @@ fn read_rows(body: &[u8]) -> Result<Vec<Result<RawRow, String>>, String> {
             .collect());
     }
     from_csv(trimmed)
+}
+
+/// Reads a JSON array one element at a time, keeping only the rows: a million-row file is
+/// never a million `Value`s in memory at once.
+struct RowsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for RowsVisitor {
+    type Value = Vec<Result<RawRow, String>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of subscriptions")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(value) = seq.next_element::<Value>()? {
+            rows.push(from_json(&value));
+        }
+        Ok(rows)
+    }
 }
 
 fn from_json(value: &Value) -> Result<RawRow, String> {
