@@ -10,7 +10,7 @@ use crate::campaign::{
     MAX_BODY_CHARS, MAX_PAYLOAD_BYTES, MAX_TITLE_CHARS,
 };
 use crate::error::AppError;
-use crate::topic::{admin_topics, Topic};
+use crate::topic::{admin_topics, parse_topic_ids, toggle_topic_id, Topic, TopicId};
 
 /// A draft or scheduled campaign opened for editing.
 #[derive(Debug, Clone)]
@@ -228,17 +228,8 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
 #[component]
 fn AudienceFields(form: RwSignal<ComposeForm>) -> impl IntoView {
     let topics = Resource::new(|| (), |_| admin_topics());
-    let chosen = move |id: i64| form.with(|f| f.audience.split(',').any(|t| t.trim() == id.to_string()));
-    let toggle = move |id: i64, on: bool| {
-        form.update(|f| {
-            let mut ids: Vec<i64> = f.audience.split(',').filter_map(|t| t.trim().parse().ok()).filter(|t| *t != id).collect();
-            if on {
-                ids.push(id);
-            }
-            ids.sort();
-            f.audience = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        })
-    };
+    let chosen = move |id: i64| form.with(|f| parse_topic_ids(&f.audience, "audience").is_ok_and(|ids| ids.contains(&TopicId(id))));
+    let toggle = move |id: i64, on: bool| form.update(|f| f.audience = toggle_topic_id(&f.audience, id, on));
     view! {
         <fieldset class="audience-choice">
             <legend>"Audience"</legend>

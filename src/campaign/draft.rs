@@ -174,7 +174,7 @@ impl ComposeForm {
             topic: row.topic.clone().unwrap_or_default(),
             ttl_secs: row.ttl_secs.to_string(),
             urgency: row.urgency.clone(),
-            audience: topics.iter().map(|t| t.0.to_string()).collect::<Vec<_>>().join(","),
+            audience: crate::topic::topic_ids_text(topics.iter().map(|t| t.0)),
         }
     }
 }

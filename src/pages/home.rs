@@ -185,7 +185,7 @@ mod client {
     use super::PushState;
     use crate::browser::{self, Permission, PERMISSION_REFUSED};
     use crate::subscription::{subscribe as save_subscription, unsubscribe as forget_subscription};
-    use crate::topic::{choose_topics, my_topics};
+    use crate::topic::{choose_topics, my_topics, topic_ids_text};
 
     /// Works out the true state on load. A browser that is subscribed re-sends its
     /// subscription, so the server heals if it lost the row (the call is idempotent).
@@ -223,7 +223,7 @@ mod client {
         let result = async {
             let sub = browser::subscribe(&key).await?;
             state.set(PushState::Working("Saving your subscription…"));
-            save_subscription(sub.endpoint, sub.keys.p256dh, sub.keys.auth, Some(topic_list(&topics)))
+            save_subscription(sub.endpoint, sub.keys.p256dh, sub.keys.auth, Some(topic_ids_text(topics)))
                 .await
                 .map_err(|e| e.to_string())
         }
@@ -242,15 +242,11 @@ mod client {
     /// Saves the ticked topics for this browser's subscription.
     pub async fn save_topics(topics: Vec<i64>, saved: RwSignal<Option<Result<(), String>>>) {
         let result = match browser::current_subscription().await {
-            Ok(Some(sub)) => choose_topics(sub.endpoint, topic_list(&topics)).await.map_err(|e| e.to_string()),
+            Ok(Some(sub)) => choose_topics(sub.endpoint, topic_ids_text(topics)).await.map_err(|e| e.to_string()),
             Ok(None) => Err("this browser is no longer subscribed; reload the page.".into()),
             Err(error) => Err(error),
         };
         saved.set(Some(result));
-    }
-
-    fn topic_list(topics: &[i64]) -> String {
-        topics.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
     }
 
     pub async fn unsubscribe(state: RwSignal<PushState>) {

@@ -25,7 +25,8 @@ use crate::topic::TopicName;
 
 /// The largest import accepted (about a million subscriptions as JSON).
 pub const MAX_IMPORT_BYTES: usize = 512 * 1024 * 1024;
-const CHUNK: i64 = 1000;
+/// Rows per export query and per import transaction.
+const CHUNK: usize = 1000;
 const MAX_PROBLEMS: usize = 100;
 
 #[derive(Debug, Clone, Copy)]
@@ -45,7 +46,7 @@ pub async fn export(state: AppState, session: Session, format: Format) -> Respon
     };
     let chunks = stream::unfold((state.store.clone(), Some(0i64), true), move |(store, after, first)| async move {
         let after = after?;
-        match store.export_chunk(after, CHUNK).await {
+        match store.export_chunk(after, CHUNK as i64).await {
             Ok(rows) if rows.is_empty() => None,
             Ok(rows) => {
                 let last = rows.last().map(|r| r.id);
@@ -126,7 +127,7 @@ pub async fn import(state: AppState, session: Session, body: Bytes) -> Response 
 pub async fn import_file(store: &Store, policy: &EndpointPolicy, file: &[u8]) -> Result<ImportReport, Response> {
     let rows = read_rows(file).map_err(|message| (StatusCode::UNPROCESSABLE_ENTITY, message).into_response())?;
     let mut report = ImportReport::default();
-    let mut batch = Vec::with_capacity(CHUNK as usize);
+    let mut batch = Vec::with_capacity(CHUNK);
     for (i, row) in rows.into_iter().enumerate() {
         match row.and_then(|row| validate(row, policy)) {
             Ok(valid) => batch.push(valid),
@@ -137,7 +138,7 @@ pub async fn import_file(store: &Store, policy: &EndpointPolicy, file: &[u8]) ->
                 }
             }
         }
-        if batch.len() == CHUNK as usize {
+        if batch.len() == CHUNK {
             save(store, &mut batch, &mut report).await?;
         }
     }

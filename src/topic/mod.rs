@@ -76,8 +76,23 @@ impl Audience {
 
     /// The form value: comma-separated ids, empty for everyone.
     pub fn to_form(&self) -> String {
-        self.topics().iter().map(|t| t.0.to_string()).collect::<Vec<_>>().join(",")
+        topic_ids_text(self.topics().iter().map(|t| t.0))
     }
+}
+
+/// Topic ids as forms and server functions carry them: "1,3".
+pub fn topic_ids_text(ids: impl IntoIterator<Item = i64>) -> String {
+    ids.into_iter().map(|id| id.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// `text` (as [`topic_ids_text`] writes it) with `id` added or removed.
+pub fn toggle_topic_id(text: &str, id: i64, on: bool) -> String {
+    let mut ids: Vec<i64> = parse_topic_ids(text, "").unwrap_or_default().into_iter().map(|t| t.0).filter(|t| *t != id).collect();
+    if on {
+        ids.push(id);
+    }
+    ids.sort();
+    topic_ids_text(ids)
 }
 
 /// "3,1,3" → [1, 3]: sorted, without repeats; anything else is refused, naming `field`.
@@ -219,8 +234,16 @@ mod tests {
         for bad in ["x", "1;2", "-4", "0", "1.5"] {
             assert_eq!(parse_topic_ids(bad, "audience").unwrap_err().field_name(), Some("audience"), "{bad}");
         }
-        let many = (1..=51).map(|n| n.to_string()).collect::<Vec<_>>().join(",");
+        let many = topic_ids_text(1..=51);
         assert!(parse_topic_ids(&many, "t").is_err());
+    }
+
+    #[test]
+    fn ticking_and_unticking_keeps_the_list_sorted_and_unique() {
+        assert_eq!(toggle_topic_id("", 3, true), "3");
+        assert_eq!(toggle_topic_id("3", 1, true), "1,3");
+        assert_eq!(toggle_topic_id("1,3", 3, true), "1,3");
+        assert_eq!(toggle_topic_id("1,3", 1, false), "3");
     }
 
     #[test]
