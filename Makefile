@@ -9,7 +9,7 @@ SHELL := /bin/bash
 # overwrite target/debug/tidings with a server asking for a file that does not exist).
 CARGO_LEPTOS_ENV := RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=tidings
 
-.PHONY: run test tools test-deps build test-rust test-e2e release bench bench-subscribers screenshots
+.PHONY: run test tools test-deps build test-rust test-e2e release bench bench-postgres bench-subscribers screenshots
 
 tools:
 	@scripts/install-tools.sh
@@ -38,8 +38,13 @@ test-deps:
 ## Every test: Rust unit + integration tests, then Playwright in headless Chromium.
 test: build test-deps test-rust test-e2e
 
+# Unit and integration tests on SQLite, then the integration tests again on a throwaway
+# PostgreSQL server (scripts/test-postgres.sh installs and starts it; stopped either way).
 test-rust:
 	$(CARGO_LEPTOS_ENV) cargo test --features ssr
+	@scripts/test-postgres.sh start
+	TIDINGS_TEST_POSTGRES=$$(scripts/test-postgres.sh url) $(CARGO_LEPTOS_ENV) cargo test --features ssr --test '*'; \
+	  status=$$?; scripts/test-postgres.sh stop; exit $$status
 
 test-e2e:
 	cd end2end && npx playwright test
@@ -53,6 +58,13 @@ screenshots: build test-deps
 # (LEPTOS_OUTPUT_NAME as for `make release`, which shares target/release/tidings.)
 bench:
 	LEPTOS_OUTPUT_NAME=tidings cargo bench --features ssr --bench dispatch
+
+## The dispatch benchmark on a throwaway PostgreSQL with 1, 2 and 3 instances (Tidings only).
+bench-postgres:
+	@scripts/test-postgres.sh start
+	BENCH_POSTGRES=$$(scripts/test-postgres.sh url) BENCH_INSTANCES=$${BENCH_INSTANCES:-1,2,3} BENCH_NODE=0 \
+	  LEPTOS_OUTPUT_NAME=tidings cargo bench --features ssr --bench dispatch; \
+	  status=$$?; scripts/test-postgres.sh stop; exit $$status
 
 ## Subscriber-list query times at 1,000,000 subscriptions (BENCH_SUBSCRIBERS to change).
 bench-subscribers:

@@ -23,6 +23,9 @@ pub struct Config {
     pub endpoint_policy: EndpointPolicy,
     /// How many push requests may be in flight at once.
     pub send_concurrency: usize,
+    /// How long an instance may stay silent before the others take over the deliveries it
+    /// claimed (it beats five times per lease).
+    pub lease: Duration,
     /// How long one push request may take, connecting included.
     pub push_timeout: Duration,
     /// Test-only: a PEM certificate to trust besides the system's roots, so a benchmark can
@@ -118,6 +121,7 @@ impl Config {
                 ),
             },
             send_concurrency: number("TIDINGS_SEND_CONCURRENCY", 1..=10_000, 64)? as usize,
+            lease: Duration::from_secs(number("TIDINGS_LEASE_SECS", 1..=3600, 30)?),
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             clock: Clock::System,
         })

@@ -19,7 +19,7 @@ async fn main() {
         }
     };
     let public_url = config.public_url.trim_end_matches('/').to_owned();
-    let server = match tidings::server::start(config).await {
+    let mut server = match tidings::server::start(config).await {
         Ok(server) => server,
         Err(error) => {
             eprintln!("tidings: could not start: {error}");
@@ -29,15 +29,20 @@ async fn main() {
     println!("Tidings is running on http://{}", server.addr);
     println!("  public page: {public_url}/");
     println!("  admin:       {public_url}/admin");
+    // SIGTERM is how service managers and orchestrators stop us; Ctrl-C in a terminal.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
     tokio::select! {
-        result = server.serve => {
+        result = &mut server.serve => {
             if let Ok(Err(error)) = result {
                 eprintln!("tidings: server error: {error}");
                 std::process::exit(1);
             }
         }
         _ = tokio::signal::ctrl_c() => println!("tidings: stopping"),
+        _ = terminate.recv() => println!("tidings: stopping"),
     }
+    server.stop().await;
 }
 
 #[cfg(not(feature = "ssr"))]

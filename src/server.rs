@@ -14,7 +14,6 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::sync::Notify;
 use tower_sessions::cookie::{time, SameSite};
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::app::{shell, App};
 use crate::config::{Config, DEFAULT_VAPID_SUBJECT};
@@ -23,13 +22,15 @@ use crate::push::client::PushClient;
 use crate::push::vapid::VapidKeys;
 use crate::security;
 use crate::state::AppState;
-use crate::store::Store;
+use crate::store::{InstanceId, SessionStore, Store};
 use crate::subscription::transfer;
 use crate::tracking::token::TrackingKey;
 
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub state: AppState,
+    /// This process among the instances sharing the database.
+    pub instance: InstanceId,
     pub serve: tokio::task::JoinHandle<std::io::Result<()>>,
     pub dispatcher: tokio::task::JoinHandle<()>,
 }
@@ -40,6 +41,15 @@ impl RunningServer {
     pub fn abort(&self) {
         self.serve.abort();
         self.dispatcher.abort();
+    }
+
+    /// Stops sending and hands what this instance had claimed to the others (or to the
+    /// next start) at once, rather than after its lease.
+    pub async fn stop(&self) {
+        self.abort();
+        if let Err(error) = self.state.store.retire_instance(&self.instance).await {
+            tracing::warn!(%error, "could not sign this instance off; its deliveries resume after the lease");
+        }
     }
 }
 
@@ -81,6 +91,8 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     };
     crate::admin::auth::ssr::ensure_initial_admin(&state).await?;
 
+    let instance = InstanceId::generate();
+    tracing::info!(instance = instance.as_str(), database = ?store.dialect(), "starting");
     let dispatcher = Dispatcher {
         store: state.store.clone(),
         client,
@@ -90,6 +102,8 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
         clock: config.clock.clone(),
         concurrency: config.send_concurrency,
         retry: config.retry,
+        instance: instance.clone(),
+        lease: config.lease,
     }
     .spawn();
 
@@ -101,7 +115,7 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     // Connection info lets sign-in throttling see the client's address.
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let serve = tokio::spawn(async move { axum::serve(listener, service).await });
-    Ok(RunningServer { addr, state, serve, dispatcher })
+    Ok(RunningServer { addr, state, instance, serve, dispatcher })
 }
 
 async fn router(state: AppState) -> Result<Router, String> {
@@ -146,18 +160,17 @@ async fn router(state: AppState) -> Result<Router, String> {
         // Outermost last: headers on everything, cross-site writes refused before any
         // session is loaded, then the admin-only default for server functions.
         .layer(middleware::from_fn(security::admin_only_server_fns))
-        .layer(session_layer(&state).await?)
+        .layer(session_layer(&state))
         .layer(middleware::from_fn_with_state(state.clone(), security::same_origin_writes))
         .layer(middleware::from_fn(security::security_headers))
         .with_state(leptos_options);
     Ok(app)
 }
 
-/// Sessions live in our database, so they survive restarts (and, later, work on every
-/// instance sharing it).
-async fn session_layer(state: &AppState) -> Result<SessionManagerLayer<SqliteStore>, String> {
-    let sessions = SqliteStore::new(state.store.pool().clone());
-    sessions.migrate().await.map_err(|e| format!("creating the session table: {e}"))?;
+/// Sessions live in our database, so they survive restarts and work on every instance
+/// sharing it.
+fn session_layer(state: &AppState) -> SessionManagerLayer<SessionStore> {
+    let sessions = state.store.sessions().clone();
     let cleaner = sessions.clone();
     tokio::spawn(async move {
         loop {
@@ -167,11 +180,11 @@ async fn session_layer(state: &AppState) -> Result<SessionManagerLayer<SqliteSto
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
     });
-    Ok(SessionManagerLayer::new(sessions)
+    SessionManagerLayer::new(sessions)
         .with_name("tidings_session")
         .with_http_only(true)
         // Strict: the admin cookie is never sent on a request started by another site.
         .with_same_site(SameSite::Strict)
         .with_secure(state.config.public_url.starts_with("https://"))
-        .with_expiry(Expiry::OnInactivity(time::Duration::days(7))))
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(7)))
 }

@@ -27,6 +27,8 @@ async fn start_tidings(database: &str) -> (Child, String) {
         ("TIDINGS_SEND_CONCURRENCY", CONCURRENCY.to_string()),
         ("TIDINGS_VAPID_SUBJECT", "mailto:crash@tidings.example".into()),
         ("RUST_LOG", "warn".into()),
+        // The restarted process takes over the killed one's deliveries after this.
+        ("TIDINGS_LEASE_SECS", "2".into()),
     ])
     .await
 }
@@ -38,7 +40,7 @@ async fn call(client: &reqwest::Client, base: &str, function: &str, form: &[(&st
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_campaign_interrupted_by_sigkill_resumes_and_reaches_everyone_once_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite:{}", dir.path().join("tidings.db").display());
+    let database = support::fresh_database_url(dir.path()).await;
     let push = PushService::start().await;
     let subscriptions: Vec<_> = (0..SUBSCRIBERS)
         .map(|_| push.scripted_subscription(vec![], Reply::slow(StatusCode::CREATED, Duration::from_millis(5))))

@@ -15,7 +15,7 @@ const CAMPAIGN: &[(&str, &str)] =
 
 async fn attempts_of(app: &TestApp, subscription: &TestSubscription) -> i64 {
     sqlx::query_scalar(
-        "SELECT d.attempts FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id WHERE s.endpoint = ?",
+        "SELECT d.attempts FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id WHERE s.endpoint = $1",
     )
     .bind(&subscription.endpoint)
     .fetch_one(app.state.store.pool())

@@ -1,4 +1,4 @@
-//! Upgrading an existing database keeps its data: the scheduling migration rebuilds the
+//! Upgrading an existing SQLite database keeps its data: the scheduling migration rebuilds the
 //! campaigns table and the two that refer to it.
 #![cfg(feature = "ssr")]
 
@@ -14,7 +14,7 @@ async fn upgrading_keeps_every_campaign_delivery_and_event_and_their_links() {
     let options = SqliteConnectOptions::from_str(&url).unwrap().create_if_missing(true).foreign_keys(true);
     let pool = SqlitePool::connect_with(options).await.unwrap();
     // The database as the release before scheduling left it.
-    let mut migrator = sqlx::migrate!("./migrations");
+    let mut migrator = sqlx::migrate!("./migrations/sqlite");
     let before_scheduling: Vec<_> =
         migrator.migrations.iter().filter(|m| m.version < 20261123000004).cloned().collect();
     migrator.migrations = Cow::Owned(before_scheduling);

@@ -43,8 +43,8 @@ async fn export(app: &TestApp, format: &str) -> String {
 /// (endpoint, p256dh, auth, topics) of every subscription in the database.
 async fn everything(app: &TestApp) -> BTreeSet<(String, String, String, Option<String>)> {
     sqlx::query_as(
-        "SELECT endpoint, p256dh, auth, (SELECT group_concat(t.name, '|') FROM (SELECT t.name FROM subscription_topics st
-            JOIN topics t ON t.id = st.topic_id WHERE st.subscription_id = s.id ORDER BY t.name) t) FROM subscriptions s",
+        "SELECT endpoint, p256dh, auth, (SELECT string_agg(t.name, '|' ORDER BY t.name) FROM subscription_topics st
+            JOIN topics t ON t.id = st.topic_id WHERE st.subscription_id = s.id) FROM subscriptions s",
     )
     .fetch_all(app.state.store.pool())
     .await

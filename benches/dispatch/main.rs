@@ -8,6 +8,9 @@
 //!
 //! Settings (environment): BENCH_SIZES (default "20000,200000"), BENCH_CONCURRENCY
 //! (in-flight requests for both senders, default 128), BENCH_NODE=0 to skip Node.
+//! BENCH_POSTGRES=postgres://… (a server; `make bench-postgres` starts a throwaway one) runs
+//! Tidings on a new PostgreSQL database there instead of SQLite, and BENCH_INSTANCES
+//! (default "1", e.g. "1,2,3") runs that many `tidings` processes sharing the campaign.
 
 #[path = "../../tests/support/process.rs"]
 mod process;
@@ -58,6 +61,13 @@ async fn main() {
         .collect();
     let concurrency: usize = std::env::var("BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(128);
     let with_node = std::env::var("BENCH_NODE").map(|v| v != "0").unwrap_or(true);
+    let postgres = std::env::var("BENCH_POSTGRES").ok().filter(|v| !v.is_empty());
+    let instance_counts: Vec<usize> = std::env::var("BENCH_INSTANCES")
+        .unwrap_or_else(|_| "1".into())
+        .split(',')
+        .map(|n| n.trim().parse().expect("BENCH_INSTANCES is a list of numbers"))
+        .collect();
+    sqlx::any::install_default_drivers();
 
     let work = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&work).unwrap();
@@ -66,12 +76,18 @@ async fn main() {
     std::fs::write(&cert, &sink.cert_pem).unwrap();
     let web_push = if with_node { Some(install_web_push(&work)) } else { None };
 
-    println!("dispatch benchmark: {} cores, concurrency {concurrency}, sink {}", num_cores(), sink.base);
+    let database = if postgres.is_some() { "PostgreSQL" } else { "SQLite" };
+    println!("dispatch benchmark: {} cores, concurrency {concurrency}, {database}, sink {}", num_cores(), sink.base);
     let mut rows = Vec::new();
     for &n in &sizes {
         let subscribers = generate(n, &sink.base);
-        let ours = run_tidings(&work, &cert, &subscribers, concurrency, &sink).await;
-        report(&format!("tidings  n={n}"), &ours);
+        let mut ours = None;
+        for &instances in &instance_counts {
+            let figures = run_tidings(&work, &cert, &subscribers, concurrency, &sink, postgres.as_deref(), instances).await;
+            report(&format!("tidings  n={n} instances={instances}"), &figures);
+            ours.get_or_insert(figures);
+        }
+        let ours = ours.expect("BENCH_INSTANCES names at least one count");
         let theirs = match &web_push {
             Some(module) => {
                 let figures = run_node(&work, &cert, module, &subscribers, concurrency, &sink).await;
@@ -137,16 +153,43 @@ fn generate(n: usize, base: &str) -> Vec<Subscriber> {
         .collect()
 }
 
-async fn run_tidings(work: &Path, cert: &Path, subscribers: &[Subscriber], concurrency: usize, sink: &sink::Sink) -> Figures {
-    let db = work.join(format!("tidings-{}.db", subscribers.len()));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+/// A fresh database for one run: an SQLite file under `work`, or a new database on the
+/// PostgreSQL server `postgres`.
+async fn fresh_database(work: &Path, n: usize, postgres: Option<&str>) -> String {
+    match postgres {
+        None => {
+            let db = work.join(format!("tidings-{n}.db"));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+            }
+            format!("sqlite:{}", db.display())
+        }
+        Some(server) => {
+            let name = format!("tidings_bench_{n}");
+            let pool = sqlx::AnyPool::connect(server).await.expect("the PostgreSQL server answers");
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
+            let mut url = url::Url::parse(server).unwrap();
+            url.set_path(&name);
+            url.to_string()
+        }
     }
-    let url = format!("sqlite:{}", db.display());
+}
+
+async fn run_tidings(
+    work: &Path,
+    cert: &Path,
+    subscribers: &[Subscriber],
+    concurrency: usize,
+    sink: &sink::Sink,
+    postgres: Option<&str>,
+    instances: usize,
+) -> Figures {
+    let url = fresh_database(work, subscribers.len(), postgres).await;
     let store = tidings::store::Store::open(&url).await.unwrap();
     let mut tx = store.pool().begin().await.unwrap();
     for s in subscribers {
-        sqlx::query("INSERT INTO subscriptions (endpoint, p256dh, auth, created_at) VALUES (?, ?, ?, 0)")
+        sqlx::query("INSERT INTO subscriptions (endpoint, p256dh, auth, created_at) VALUES ($1, $2, $3, 0)")
             .bind(&s.endpoint)
             .bind(&s.p256dh)
             .bind(&s.auth)
@@ -156,18 +199,22 @@ async fn run_tidings(work: &Path, cert: &Path, subscribers: &[Subscriber], concu
     }
     tx.commit().await.unwrap();
 
-    let (mut child, base) = start_tidings(&url, cert, concurrency).await;
-    let pid = child.id().unwrap();
+    let mut children = Vec::new();
+    for _ in 0..instances {
+        children.push(start_tidings(&url, cert, concurrency).await);
+    }
+    let pids: Vec<u32> = children.iter().map(|(child, _)| child.id().unwrap()).collect();
+    let base = children[0].1.clone();
     let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
     let api = |f: &str| format!("{base}/api/{f}");
     client.post(api("admin/login")).form(&[("username", ADMIN.0), ("password", ADMIN.1)]).send().await.unwrap();
     let before = sink.received.load(Ordering::Relaxed);
-    let cpu_before = cpu_ms(pid);
+    let cpu_before: f64 = pids.iter().map(|&pid| cpu_ms(pid)).sum();
     let started = Instant::now();
     let form = [("title", TITLE), ("body", BODY), ("url", "/"), ("icon", ""), ("ttl_secs", "86400"), ("urgency", "normal")];
     let id: i64 = client.post(api("admin/send_campaign")).form(&form).send().await.unwrap().json().await.unwrap();
     loop {
-        let status: String = sqlx::query_scalar("SELECT status FROM campaigns WHERE id = ?")
+        let status: String = sqlx::query_scalar("SELECT status FROM campaigns WHERE id = $1")
             .bind(id)
             .fetch_one(store.pool())
             .await
@@ -178,10 +225,13 @@ async fn run_tidings(work: &Path, cert: &Path, subscribers: &[Subscriber], concu
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let seconds = started.elapsed().as_secs_f64();
-    let cpu = cpu_ms(pid) - cpu_before;
-    let peak_rss_mb = peak_rss_mb(pid);
-    child.kill().await.unwrap();
-    let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE campaign_id = ? AND status = 'sent'")
+    // All instances together: CPU time adds up, memory is per process.
+    let cpu = pids.iter().map(|&pid| cpu_ms(pid)).sum::<f64>() - cpu_before;
+    let peak_rss_mb = pids.iter().map(|&pid| peak_rss_mb(pid)).fold(0.0, f64::max);
+    for (mut child, _) in children {
+        child.kill().await.unwrap();
+    }
+    let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE campaign_id = $1 AND status = 'sent'")
         .bind(id)
         .fetch_one(store.pool())
         .await

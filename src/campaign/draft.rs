@@ -170,7 +170,7 @@ impl ComposeForm {
             action1_url,
             action2_label,
             action2_url,
-            require_interaction: row.require_interaction,
+            require_interaction: row.require_interaction(),
             topic: row.topic.clone().unwrap_or_default(),
             ttl_secs: row.ttl_secs.to_string(),
             urgency: row.urgency.clone(),

@@ -1,8 +1,9 @@
 //! The background dispatcher: takes running campaigns and sends them to every recipient.
 //!
 //! All state is in the database (campaign and delivery status, attempts, next attempt
-//! time), so a restart simply resumes: deliveries that were in flight are put back in the
-//! queue on start.
+//! time), so a restart simply resumes, and several instances can share a campaign: each
+//! claims its own deliveries, and the deliveries of an instance that stops beating go back
+//! to the queue after its lease (see `store::instances`).
 
 mod outcome;
 
@@ -20,7 +21,7 @@ use crate::clock::Clock;
 use crate::push::client::{PushClient, PushMessage};
 use crate::push::vapid::VapidKeys;
 use crate::tracking::token::{DeliveryId, TrackingKey};
-use crate::store::{now_ms, CampaignRow, ClaimedDelivery, DeliveryOutcome, Store};
+use crate::store::{now_ms, CampaignRow, ClaimedDelivery, DeliveryOutcome, InstanceId, Store};
 
 /// The longest the dispatcher sleeps without looking for work (another process may have
 /// queued some, or a retry may have come due).
@@ -39,19 +40,47 @@ pub struct Dispatcher {
     /// The most push requests in flight at once.
     pub concurrency: usize,
     pub retry: RetryPolicy,
+    /// This process, as its claims name it.
+    pub instance: InstanceId,
+    /// How long this instance may stay silent before others take its claims over.
+    pub lease: Duration,
 }
 
 impl Dispatcher {
+    /// Sends and beats in one task, so that stopping it (as a crash would) also stops the
+    /// heartbeat.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(self.run())
+        tokio::spawn(async move {
+            // Announced before the first claim, so no other instance takes it for dead.
+            if let Err(error) = self.store.heartbeat(&self.instance, now_ms()).await {
+                tracing::error!(%error, "could not announce this instance");
+            }
+            tokio::join!(self.keep_alive(), self.run());
+        })
     }
 
-    async fn run(self) {
-        match self.store.requeue_interrupted_deliveries().await {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(deliveries = n, "resuming deliveries interrupted by the last stop"),
-            Err(error) => tracing::error!(%error, "could not requeue interrupted deliveries"),
+    /// Beats five times per lease, and puts the deliveries of instances that stopped
+    /// beating (this one's predecessor after a crash, say) back in the queue.
+    async fn keep_alive(&self) {
+        let mut beat = tokio::time::interval(self.lease / 5);
+        loop {
+            beat.tick().await;
+            if let Err(error) = self.store.heartbeat(&self.instance, now_ms()).await {
+                tracing::error!(%error, "heartbeat failed; other instances may take over this one's deliveries");
+            }
+            let silent_since = now_ms() - i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
+            match self.store.reclaim_orphaned_deliveries(silent_since).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::warn!(deliveries = n, "taking over deliveries claimed by an instance that stopped");
+                    self.wake.notify_one();
+                }
+                Err(error) => tracing::error!(%error, "could not reclaim deliveries of stopped instances"),
+            }
         }
+    }
+
+    async fn run(&self) {
         loop {
             let idle = match self.work_once().await {
                 Ok(true) => continue,
@@ -121,7 +150,7 @@ impl Dispatcher {
                         decide(delivery.recipient.id, result, delivery.attempts, &retry, now_ms(), rand::random())
                     });
                     // A panicking send (a bug) loses only its own outcome: the delivery
-                    // stays claimed and is requeued on the next start.
+                    // stays claimed until this instance stops.
                     sent.await.map_err(|error| tracing::error!(%error, "a send task failed")).ok()
                 }
             })
@@ -167,16 +196,17 @@ impl Dispatcher {
         // rows in memory.
         let batch_size = (self.concurrency * 4).max(64);
         let (sender, claimed) = mpsc::channel(batch_size);
-        let store = self.store.clone();
+        let (store, instance) = (self.store.clone(), self.instance.clone());
         let claimer = tokio::spawn(async move {
             while !cancelled.load(Ordering::Relaxed) {
-                let batch = store.claim_deliveries(campaign_id, batch_size as i64, now_ms()).await?;
+                let batch = store.claim_deliveries(&instance, campaign_id, batch_size as i64, now_ms()).await?;
                 if batch.is_empty() {
                     break;
                 }
                 for delivery in batch {
                     if sender.send(delivery).await.is_err() {
-                        // The senders stopped; what is still claimed is requeued on restart.
+                        // The senders stopped; what is still claimed goes back to the queue
+                        // when this instance stops.
                         return Ok(());
                     }
                 }
@@ -235,7 +265,7 @@ fn payload_for(campaign: &CampaignRow) -> NotificationPayload {
         badge: campaign.badge.clone(),
         // Written by save_campaign from validated actions; unreadable means none.
         actions: serde_json::from_str(&campaign.actions).unwrap_or_default(),
-        require_interaction: campaign.require_interaction,
+        require_interaction: campaign.require_interaction(),
         topic: campaign.topic.clone(),
         track: None,
     }

@@ -12,18 +12,19 @@ pub struct AdminRow {
 
 impl Store {
     pub async fn admin_exists(&self) -> Result<bool, sqlx::Error> {
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM admins)").fetch_one(&self.pool).await
+        let any: Option<i64> = sqlx::query_scalar("SELECT id FROM admins LIMIT 1").fetch_optional(&self.pool).await?;
+        Ok(any.is_some())
     }
 
     pub async fn admin_by_username(&self, username: &str) -> Result<Option<AdminRow>, sqlx::Error> {
-        sqlx::query_as("SELECT id, username, password_hash, time_zone FROM admins WHERE username = ?")
+        sqlx::query_as("SELECT id, username, password_hash, time_zone FROM admins WHERE username = $1")
             .bind(username)
             .fetch_optional(&self.pool)
             .await
     }
 
     pub async fn admin_by_id(&self, id: i64) -> Result<Option<AdminRow>, sqlx::Error> {
-        sqlx::query_as("SELECT id, username, password_hash, time_zone FROM admins WHERE id = ?")
+        sqlx::query_as("SELECT id, username, password_hash, time_zone FROM admins WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -37,7 +38,7 @@ impl Store {
     /// Adds an admin; returns `None` if the user name is taken.
     pub async fn create_admin(&self, username: &str, password_hash: &str) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar(
-            "INSERT INTO admins (username, password_hash, created_at) VALUES (?, ?, ?)
+            "INSERT INTO admins (username, password_hash, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (username) DO NOTHING RETURNING id",
         )
         .bind(username)
@@ -56,7 +57,7 @@ impl Store {
     ) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar(
             "INSERT INTO admins (username, password_hash, created_at)
-             SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM admins)
+             SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM admins)
              RETURNING id",
         )
         .bind(username)
@@ -67,7 +68,7 @@ impl Store {
     }
 
     pub async fn set_admin_time_zone(&self, id: i64, time_zone: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE admins SET time_zone = ? WHERE id = ?").bind(time_zone).bind(id).execute(&self.pool).await?;
+        sqlx::query("UPDATE admins SET time_zone = $1 WHERE id = $2").bind(time_zone).bind(id).execute(&self.pool).await?;
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
 use super::{now, Store};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::campaign::{CampaignDraft, CampaignSummary, FailureReason, Plan};
 
@@ -15,26 +15,35 @@ pub struct CampaignRow {
     pub badge: Option<String>,
     /// JSON, as stored by `enqueue_campaign`.
     pub actions: String,
-    pub require_interaction: bool,
+    /// 1 or 0, whichever the database's boolean is (SQLite has none): see the method.
+    require_interaction: i64,
     pub topic: Option<String>,
     pub ttl_secs: i64,
     pub urgency: String,
     pub status: String,
 }
 
-const CAMPAIGN_ROW: &str = "SELECT id, title, body, url, icon, image, badge, actions, require_interaction, topic,
+impl CampaignRow {
+    /// Whether the notification stays on screen until the user acts on it.
+    pub fn require_interaction(&self) -> bool {
+        self.require_interaction != 0
+    }
+}
+
+const CAMPAIGN_ROW: &str = "SELECT id, title, body, url, icon, image, badge, actions,
+        CASE WHEN require_interaction THEN 1 ELSE 0 END AS require_interaction, topic,
         ttl_secs, urgency, status FROM campaigns";
 
 /// One pending delivery per current subscriber in the campaign's audience: everyone when
 /// it names no topics, else subscribers of any of them.
-async fn create_deliveries(tx: &mut SqliteConnection, campaign_id: i64) -> Result<(), sqlx::Error> {
+async fn create_deliveries(tx: &mut AnyConnection, campaign_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO deliveries (campaign_id, subscription_id, status)
-         SELECT ?1, s.id, 'pending' FROM subscriptions s
-         WHERE NOT EXISTS (SELECT 1 FROM campaign_topics WHERE campaign_id = ?1)
+         SELECT $1, s.id, 'pending' FROM subscriptions s
+         WHERE NOT EXISTS (SELECT 1 FROM campaign_topics WHERE campaign_id = $1)
             OR EXISTS (SELECT 1 FROM campaign_topics ct
                        JOIN subscription_topics st ON st.topic_id = ct.topic_id AND st.subscription_id = s.id
-                       WHERE ct.campaign_id = ?1)",
+                       WHERE ct.campaign_id = $1)",
     )
     .bind(campaign_id)
         .execute(tx)
@@ -44,10 +53,10 @@ async fn create_deliveries(tx: &mut SqliteConnection, campaign_id: i64) -> Resul
 
 /// A campaign row with its delivery and event counts (`CampaignSummary`'s columns).
 const SUMMARY: &str = "SELECT c.id, c.title, c.status, c.error, c.created_at, c.started_at, c.finished_at, c.scheduled_at,
-        COUNT(d.subscription_id)                  AS targeted,
-        COALESCE(SUM(d.status = 'sent'), 0)       AS sent,
-        COALESCE(SUM(d.status = 'failed'), 0)     AS failed,
-        COALESCE(SUM(d.status = 'expired'), 0)    AS expired,
+        COUNT(d.subscription_id)                         AS targeted,
+        COUNT(*) FILTER (WHERE d.status = 'sent')        AS sent,
+        COUNT(*) FILTER (WHERE d.status = 'failed')      AS failed,
+        COUNT(*) FILTER (WHERE d.status = 'expired')     AS expired,
         (SELECT COUNT(*) FROM notification_events e
          WHERE e.campaign_id = c.id AND e.kind = 'click') AS clicked,
         (SELECT COUNT(*) FROM notification_events e
@@ -77,14 +86,14 @@ impl Store {
             None => sqlx::query_scalar(
                 "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
                                         ttl_secs, urgency, status, scheduled_at, created_by, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
                  RETURNING id",
             ),
             Some(_) => sqlx::query_scalar(
-                "UPDATE campaigns SET title = ?1, body = ?2, url = ?3, icon = ?4, image = ?5, badge = ?6, actions = ?7,
-                        require_interaction = ?8, topic = ?9, ttl_secs = ?10, urgency = ?11, status = ?12,
-                        scheduled_at = ?13
-                 WHERE id = ?16 AND status IN ('draft', 'scheduled')
+                "UPDATE campaigns SET title = $1, body = $2, url = $3, icon = $4, image = $5, badge = $6, actions = $7,
+                        require_interaction = $8, topic = $9, ttl_secs = $10, urgency = $11, status = $12,
+                        scheduled_at = $13
+                 WHERE id = $16 AND status IN ('draft', 'scheduled')
                  RETURNING id",
             ),
         };
@@ -121,14 +130,14 @@ impl Store {
     /// still scheduled, so a campaign starts once even with several dispatchers.
     pub async fn start_due_campaigns(&self, now: i64) -> Result<Vec<i64>, sqlx::Error> {
         let due: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= ? ORDER BY scheduled_at, id")
+            sqlx::query_scalar("SELECT id FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= $1 ORDER BY scheduled_at, id")
                 .bind(now)
                 .fetch_all(&self.pool)
                 .await?;
         let mut started = Vec::with_capacity(due.len());
         for id in due {
             let mut tx = self.pool.begin().await?;
-            let claimed = sqlx::query("UPDATE campaigns SET status = 'queued' WHERE id = ? AND status = 'scheduled'")
+            let claimed = sqlx::query("UPDATE campaigns SET status = 'queued' WHERE id = $1 AND status = 'scheduled'")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -148,7 +157,7 @@ impl Store {
 
     /// A campaign's content, e.g. to edit it.
     pub async fn campaign_row(&self, id: i64) -> Result<Option<CampaignRow>, sqlx::Error> {
-        sqlx::query_as(&format!("{CAMPAIGN_ROW} WHERE id = ?")).bind(id).fetch_optional(&self.pool).await
+        sqlx::query_as(&format!("{CAMPAIGN_ROW} WHERE id = $1")).bind(id).fetch_optional(&self.pool).await
     }
 
     /// Copies a campaign's content and audience into a new draft. Returns the draft's id.
@@ -158,8 +167,8 @@ impl Store {
             "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
                                     ttl_secs, urgency, status, created_by, created_at)
              SELECT title, body, url, icon, image, badge, actions, require_interaction, topic,
-                    ttl_secs, urgency, 'draft', ?, ?
-             FROM campaigns WHERE id = ?
+                    ttl_secs, urgency, 'draft', $1, $2
+             FROM campaigns WHERE id = $3
              RETURNING id",
         )
         .bind(admin_id)
@@ -168,7 +177,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(copy) = copy {
-            sqlx::query("INSERT INTO campaign_topics (campaign_id, topic_id) SELECT ?, topic_id FROM campaign_topics WHERE campaign_id = ?")
+            sqlx::query("INSERT INTO campaign_topics (campaign_id, topic_id) SELECT $1, topic_id FROM campaign_topics WHERE campaign_id = $2")
                 .bind(copy)
                 .bind(id)
                 .execute(&mut *tx)
@@ -180,7 +189,7 @@ impl Store {
 
     /// Deletes a draft (nothing else: sent campaigns keep their history). Returns whether it did.
     pub async fn delete_draft(&self, id: i64) -> Result<bool, sqlx::Error> {
-        let result = sqlx::query("DELETE FROM campaigns WHERE id = ? AND status = 'draft'").bind(id).execute(&self.pool).await?;
+        let result = sqlx::query("DELETE FROM campaigns WHERE id = $1 AND status = 'draft'").bind(id).execute(&self.pool).await?;
         Ok(result.rows_affected() == 1)
     }
 
@@ -191,7 +200,7 @@ impl Store {
             "{CAMPAIGN_ROW} c
              WHERE status IN ('queued', 'sending') AND EXISTS (
                 SELECT 1 FROM deliveries d
-                WHERE d.campaign_id = c.id AND d.status = 'pending' AND d.next_attempt_at <= ?)
+                WHERE d.campaign_id = c.id AND d.status = 'pending' AND d.next_attempt_at <= $1)
              ORDER BY id LIMIT 1"
         ))
         .bind(now_ms)
@@ -200,14 +209,14 @@ impl Store {
     }
 
     pub async fn campaign_status(&self, id: i64) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT status FROM campaigns WHERE id = ?").bind(id).fetch_optional(&self.pool).await
+        sqlx::query_scalar("SELECT status FROM campaigns WHERE id = $1").bind(id).fetch_optional(&self.pool).await
     }
 
     /// Stops a scheduled, queued or sending campaign. Returns whether it was one.
     pub async fn cancel_campaign(&self, id: i64) -> Result<bool, sqlx::Error> {
         let result = sqlx::query(
-            "UPDATE campaigns SET status = 'cancelled', finished_at = ?
-             WHERE id = ? AND status IN ('scheduled', 'queued', 'sending')",
+            "UPDATE campaigns SET status = 'cancelled', finished_at = $1
+             WHERE id = $2 AND status IN ('scheduled', 'queued', 'sending')",
         )
         .bind(now())
         .bind(id)
@@ -222,9 +231,9 @@ impl Store {
         sqlx::query(
             "UPDATE campaigns SET error = 'Push services rejected our VAPID signature (HTTP 401/403). \
                 Check TIDINGS_VAPID_SUBJECT, and that the VAPID key in the database is the one browsers subscribed with.'
-             WHERE id = ? AND error IS NULL AND (
+             WHERE id = $1 AND error IS NULL AND (
                 SELECT COUNT(*) FROM deliveries
-                WHERE campaign_id = ? AND last_status_code IN (401, 403) AND status = 'failed') >= 3",
+                WHERE campaign_id = $2 AND last_status_code IN (401, 403) AND status = 'failed') >= 3",
         )
         .bind(id)
         .bind(id)
@@ -234,7 +243,7 @@ impl Store {
     }
 
     pub async fn mark_campaign_sending(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE campaigns SET status = 'sending', started_at = ? WHERE id = ? AND status = 'queued'")
+        sqlx::query("UPDATE campaigns SET status = 'sending', started_at = $1 WHERE id = $2 AND status = 'queued'")
             .bind(now())
             .bind(id)
             .execute(&self.pool)
@@ -247,7 +256,7 @@ impl Store {
     pub async fn finish_done_campaigns(&self) -> Result<Vec<i64>, sqlx::Error> {
         let at = now();
         sqlx::query_scalar(
-            "UPDATE campaigns SET status = 'sent', finished_at = ?, started_at = COALESCE(started_at, ?)
+            "UPDATE campaigns SET status = 'sent', finished_at = $1, started_at = COALESCE(started_at, $2)
              WHERE status IN ('queued', 'sending') AND NOT EXISTS (
                 SELECT 1 FROM deliveries d
                 WHERE d.campaign_id = campaigns.id AND d.status IN ('pending', 'sending'))
@@ -268,7 +277,7 @@ impl Store {
     }
 
     pub async fn campaign_summary(&self, id: i64) -> Result<Option<CampaignSummary>, sqlx::Error> {
-        sqlx::query_as(&format!("{SUMMARY} WHERE c.id = ? GROUP BY c.id"))
+        sqlx::query_as(&format!("{SUMMARY} WHERE c.id = $1 GROUP BY c.id"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -279,7 +288,7 @@ impl Store {
     pub async fn failure_reasons(&self, campaign_id: i64) -> Result<Vec<FailureReason>, sqlx::Error> {
         sqlx::query_as(
             "SELECT status AS outcome, last_status_code AS status_code, MAX(last_error) AS example, COUNT(*) AS count
-             FROM deliveries WHERE campaign_id = ? AND status IN ('failed', 'expired')
+             FROM deliveries WHERE campaign_id = $1 AND status IN ('failed', 'expired')
              GROUP BY status, last_status_code ORDER BY count DESC, status_code",
         )
         .bind(campaign_id)
@@ -291,8 +300,8 @@ impl Store {
     pub async fn last_activity_at(&self, campaign_id: i64) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar(
             "SELECT MAX(at) FROM (
-                SELECT MAX(sent_at) AS at FROM deliveries WHERE campaign_id = ?1
-                UNION ALL SELECT MAX(at) FROM notification_events WHERE campaign_id = ?1)",
+                SELECT MAX(sent_at) AS at FROM deliveries WHERE campaign_id = $1
+                UNION ALL SELECT MAX(at) FROM notification_events WHERE campaign_id = $1) AS activity",
         )
         .bind(campaign_id)
         .fetch_one(&self.pool)
@@ -303,11 +312,12 @@ impl Store {
     /// (bucket index, sent, clicked), only buckets with something in them.
     pub async fn activity(&self, campaign_id: i64, since: i64, bucket_secs: i64) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT bucket, SUM(sent), SUM(clicked) FROM (
-                SELECT (sent_at - ?2) / ?3 AS bucket, 1 AS sent, 0 AS clicked
-                FROM deliveries WHERE campaign_id = ?1 AND status = 'sent' AND sent_at IS NOT NULL
+            // CAST: PostgreSQL sums BIGINTs into NUMERIC, which the Any driver cannot read.
+            "SELECT bucket, CAST(SUM(sent) AS BIGINT), CAST(SUM(clicked) AS BIGINT) FROM (
+                SELECT (sent_at - $2) / $3 AS bucket, 1 AS sent, 0 AS clicked
+                FROM deliveries WHERE campaign_id = $1 AND status = 'sent' AND sent_at IS NOT NULL
                 UNION ALL
-                SELECT (at - ?2) / ?3, 0, 1 FROM notification_events WHERE campaign_id = ?1 AND kind = 'click')
+                SELECT (at - $2) / $3, 0, 1 FROM notification_events WHERE campaign_id = $1 AND kind = 'click') AS events
              GROUP BY bucket ORDER BY bucket",
         )
         .bind(campaign_id)
@@ -328,9 +338,9 @@ impl Store {
     ) -> Result<bool, sqlx::Error> {
         let result = sqlx::query(
             "INSERT INTO notification_events (campaign_id, subscription_id, kind, action, at)
-             SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (
+             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (
                 SELECT 1 FROM deliveries
-                WHERE campaign_id = ?1 AND subscription_id = ?2 AND status = 'sent')
+                WHERE campaign_id = $1 AND subscription_id = $2 AND status = 'sent')
              ON CONFLICT DO NOTHING",
         )
         .bind(campaign_id)

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use super::{now, Store, SubscriptionRow};
+use super::{id_list, now, InstanceId, Store, SubscriptionRow};
 
 /// What becomes of one claimed delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,58 +31,58 @@ pub struct ClaimedDelivery {
 }
 
 impl Store {
-    /// Puts deliveries that were in flight when the process stopped back in the queue.
-    /// Their push may have gone out already; the campaign's Topic header and notification
-    /// tag make a second copy replace the first rather than stack.
-    pub async fn requeue_interrupted_deliveries(&self) -> Result<u64, sqlx::Error> {
-        let result = sqlx::query("UPDATE deliveries SET status = 'pending' WHERE status = 'sending'")
-            .execute(&self.pool)
-            .await?;
-        Ok(result.rows_affected())
-    }
-
-    /// Claims up to `limit` deliveries of a campaign that are due, and returns them with
-    /// their recipients. The claim is a single UPDATE, so it is atomic without holding a
-    /// transaction open.
+    /// Claims up to `limit` deliveries of a campaign that are due for instance `me`, and
+    /// returns them with their recipients. The claim is a single UPDATE, so it is atomic
+    /// without holding a transaction open. On PostgreSQL, where several instances claim
+    /// from the same campaign at once, `FOR UPDATE SKIP LOCKED` lets each take rows the
+    /// others are not taking, instead of queueing behind their locks.
     pub async fn claim_deliveries(
         &self,
+        me: &InstanceId,
         campaign_id: i64,
         limit: i64,
         now_ms: i64,
     ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
-        let claimed: Vec<(i64, i64)> = sqlx::query_as(
-            "UPDATE deliveries SET status = 'sending'
-             WHERE campaign_id = ?1 AND subscription_id IN (
+        let claimed: Vec<(i64, i64)> = sqlx::query_as(self.sql(
+            "UPDATE deliveries SET status = 'sending', claimed_by = $4
+             WHERE campaign_id = $1 AND subscription_id IN (
                 SELECT subscription_id FROM deliveries
-                WHERE campaign_id = ?1 AND status = 'pending' AND next_attempt_at <= ?2
-                LIMIT ?3)
+                WHERE campaign_id = $1 AND status = 'pending' AND next_attempt_at <= $2
+                LIMIT $3)
              RETURNING subscription_id, attempts",
-        )
+            "UPDATE deliveries SET status = 'sending', claimed_by = $4
+             WHERE campaign_id = $1 AND subscription_id IN (
+                SELECT subscription_id FROM deliveries
+                WHERE campaign_id = $1 AND status = 'pending' AND next_attempt_at <= $2
+                LIMIT $3 FOR UPDATE SKIP LOCKED)
+             RETURNING subscription_id, attempts",
+        ))
         .bind(campaign_id)
         .bind(now_ms)
         .bind(limit)
+        .bind(me.as_str())
         .fetch_all(&self.pool)
         .await?;
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = serde_json::to_string(&claimed.iter().map(|(id, _)| id).collect::<Vec<_>>())
-            .expect("a list of integers serializes");
-        let recipients: Vec<SubscriptionRow> = sqlx::query_as(
-            "SELECT id, endpoint, p256dh, auth FROM subscriptions
-             WHERE id IN (SELECT value FROM json_each(?))",
-        )
+        let ids = id_list(claimed.iter().map(|(id, _)| *id));
+        let recipients: Vec<SubscriptionRow> = sqlx::query_as(&format!(
+            "SELECT id, endpoint, p256dh, auth FROM subscriptions WHERE id IN ({})",
+            self.ids_in(1)
+        ))
         .bind(&ids)
         .fetch_all(&self.pool)
         .await?;
         if recipients.len() < claimed.len() {
             // Unsubscribed between enqueue and claim: nobody is left to send to.
-            sqlx::query(
+            sqlx::query(&format!(
                 "UPDATE deliveries SET status = 'expired', last_error = 'unsubscribed before sending'
-                 WHERE campaign_id = ? AND status = 'sending'
-                   AND subscription_id IN (SELECT value FROM json_each(?))
+                 WHERE campaign_id = $1 AND status = 'sending'
+                   AND subscription_id IN ({})
                    AND subscription_id NOT IN (SELECT id FROM subscriptions)",
-            )
+                self.ids_in(2)
+            ))
             .bind(campaign_id)
             .bind(&ids)
             .execute(&self.pool)
@@ -117,9 +117,9 @@ impl Store {
             };
             sqlx::query(
                 "UPDATE deliveries
-                 SET status = ?, next_attempt_at = ?, attempts = attempts + ?,
-                     last_status_code = COALESCE(?, last_status_code), last_error = COALESCE(?, last_error)
-                 WHERE campaign_id = ? AND subscription_id = ?",
+                 SET status = $1, next_attempt_at = $2, attempts = attempts + $3,
+                     last_status_code = COALESCE($4, last_status_code), last_error = COALESCE($5, last_error)
+                 WHERE campaign_id = $6 AND subscription_id = $7",
             )
             .bind(status)
             .bind(next_attempt_at)
@@ -131,31 +131,32 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             if outcome.kind == OutcomeKind::Expired {
-                sqlx::query("DELETE FROM subscriptions WHERE id = ?")
+                sqlx::query("DELETE FROM subscriptions WHERE id = $1")
                     .bind(outcome.subscription_id)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("DELETE FROM deliveries WHERE subscription_id = ? AND status = 'pending'")
+                sqlx::query("DELETE FROM deliveries WHERE subscription_id = $1 AND status = 'pending'")
                     .bind(outcome.subscription_id)
                     .execute(&mut *tx)
                     .await?;
             }
         }
         for (status_code, ids) in sent_by_code {
-            let ids = serde_json::to_string(&ids).expect("a list of integers serializes");
-            sqlx::query(
+            let ids = id_list(ids);
+            sqlx::query(&format!(
                 "UPDATE deliveries
                  SET status = 'sent', next_attempt_at = 0, attempts = attempts + 1,
-                     last_status_code = COALESCE(?, last_status_code), sent_at = ?
-                 WHERE campaign_id = ? AND subscription_id IN (SELECT value FROM json_each(?))",
-            )
+                     last_status_code = COALESCE($1, last_status_code), sent_at = $2
+                 WHERE campaign_id = $3 AND subscription_id IN ({})",
+                self.ids_in(4)
+            ))
             .bind(status_code.map(i64::from))
             .bind(at)
             .bind(campaign_id)
             .bind(&ids)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE subscriptions SET last_success_at = ? WHERE id IN (SELECT value FROM json_each(?))")
+            sqlx::query(&format!("UPDATE subscriptions SET last_success_at = $1 WHERE id IN ({})", self.ids_in(2)))
                 .bind(at)
                 .bind(&ids)
                 .execute(&mut *tx)

@@ -1,9 +1,18 @@
-//! The data layer: every SQL statement Tidings runs lives under this folder, so a second
-//! dialect (PostgreSQL) is one more folder of queries and one of migrations.
+//! The data layer: every SQL statement Tidings runs lives under this folder.
+//!
+//! Two databases, one set of queries: SQLite (embedded, the default) and PostgreSQL (one
+//! database shared by several instances). Both are reached through sqlx's `Any` driver,
+//! so each function below is written once. Statements use `$1`-style parameters, which
+//! both dialects read, and standard SQL both understand; where the dialects differ, the
+//! function says so with [`Store::dialect`] right beside the other variant. Each dialect
+//! has its own migrations (`migrations/sqlite`, `migrations/postgres`) ending at the same
+//! tables and types: integers are 64-bit, timestamps Unix seconds.
 
 mod admins;
 mod campaigns;
 mod deliveries;
+mod instances;
+mod sessions;
 mod settings;
 mod subscribers;
 mod subscriptions;
@@ -12,50 +21,134 @@ mod topics;
 pub use admins::AdminRow;
 pub use campaigns::CampaignRow;
 pub use deliveries::{ClaimedDelivery, DeliveryOutcome, OutcomeKind};
+pub use instances::InstanceId;
+pub use sessions::SessionStore;
 pub use subscribers::{ExportRow, Imported, SubscriberListRow};
 pub use subscriptions::SubscriptionRow;
 
 use std::str::FromStr;
-use std::time::Duration;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{AnyPool, ConnectOptions, Executor};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    pub fn of(database_url: &str) -> Option<Self> {
+        if database_url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    dialect: Dialect,
+    sessions: SessionStore,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database and brings its schema up to date.
+    /// Opens (creating an SQLite file if needed) the database and brings its schema up to date.
     pub async fn open(database_url: &str) -> Result<Self, sqlx::Error> {
-        let options = SqliteConnectOptions::from_str(database_url)?
-            .create_if_missing(true)
-            // WAL lets page renders read while the dispatcher writes outcomes.
-            .journal_mode(SqliteJournalMode::Wal)
-            // NORMAL is durable across process crashes in WAL mode; only a power cut may
-            // lose the last commits, which the delivery state machine tolerates.
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        sqlx::any::install_default_drivers();
+        let dialect = Dialect::of(database_url).ok_or_else(|| {
+            sqlx::Error::Configuration("DATABASE_URL must start with sqlite: or postgres://".into())
+        })?;
+        let options = match dialect {
+            // The Any driver rebuilds SQLite options from a URL, which can say "create the
+            // file" but not the pragmas: those follow on every new connection below.
+            Dialect::Sqlite => AnyConnectOptions::from_url(
+                &SqliteConnectOptions::from_str(database_url)?.create_if_missing(true).to_url_lossy(),
+            )?,
+            Dialect::Postgres => AnyConnectOptions::from_str(database_url)?,
+        };
+        let pool = AnyPoolOptions::new()
+            // SQLite writes one at a time anyway; PostgreSQL serves every instance, and
+            // its default limit is 100 connections in all.
+            .max_connections(match dialect { Dialect::Sqlite => 8, Dialect::Postgres => 16 })
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        // WAL lets page renders read while the dispatcher writes outcomes.
+                        // synchronous = NORMAL is durable across process crashes in WAL
+                        // mode; only a power cut may lose the last commits, which the
+                        // delivery state machine tolerates.
+                        connection
+                            .execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                            )
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        match dialect {
+            Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            // Several instances may start at once: the migrator takes an advisory lock,
+            // so one applies the migrations and the others wait for it.
+            Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
+        let sessions = SessionStore::open(database_url, dialect).await?;
+        Ok(Self { pool, dialect, sessions })
     }
 
-    /// The pool, for the session store (tower-sessions keeps its own table in our database).
-    pub fn pool(&self) -> &SqlitePool {
+    /// The pool itself, for tests and benchmarks that look into the tables.
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Where admin sessions live: in this database, so any instance can serve any admin.
+    pub fn sessions(&self) -> &SessionStore {
+        &self.sessions
+    }
+
+    /// `sqlite` when the database is SQLite, else `postgres`: for the few statements the
+    /// two dialects spell differently.
+    fn sql<'a>(&self, sqlite: &'a str, postgres: &'a str) -> &'a str {
+        match self.dialect {
+            Dialect::Sqlite => sqlite,
+            Dialect::Postgres => postgres,
+        }
+    }
+
+    /// A subquery yielding the integers of a JSON array bound as parameter `$n`: a list of
+    /// ids in one parameter (the Any driver binds no arrays).
+    fn ids_in(&self, n: u8) -> String {
+        match self.dialect {
+            Dialect::Sqlite => format!("SELECT value FROM json_each(${n})"),
+            Dialect::Postgres => format!("SELECT jsonb_array_elements_text(${n}::jsonb)::bigint"),
+        }
     }
 }
 
-/// Current time as Unix seconds, the unit of every `…_at` column but one.
+/// Ids as a JSON array, for [`Store::ids_in`].
+fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    serde_json::to_string(&ids.into_iter().collect::<Vec<_>>()).expect("a list of integers serializes")
+}
+
+/// Current time as Unix seconds, the unit of every `…_at` column but two.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
 /// Current time as Unix milliseconds: `deliveries.next_attempt_at`, where retries and
-/// rate-limit pauses need finer steps than seconds.
+/// rate-limit pauses need finer steps than seconds, and `instances.heartbeat_at`.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }

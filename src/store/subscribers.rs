@@ -1,6 +1,7 @@
 //! The admin's view of subscriptions: search, pages, export and import.
 
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::any::AnyArguments;
+use sqlx::{Any, Arguments, Encode, Type};
 
 use super::{now, Store};
 use crate::subscription::parse::NewSubscription;
@@ -44,28 +45,29 @@ impl Store {
     /// a topic search starts from the topic's members (by subscriber id), the others
     /// from the subscriptions by id (or by host).
     pub async fn subscriber_page(&self, query: &SubscriberQuery, page_size: i64) -> Result<(Vec<SubscriberListRow>, i64), sqlx::Error> {
-        let mut list = QueryBuilder::<Sqlite>::new(
-            "SELECT s.id, s.host, s.endpoint, s.created_at, s.last_success_at,
-                (SELECT group_concat(t.name, ', ') FROM subscription_topics st JOIN topics t ON t.id = st.topic_id
-                 WHERE st.subscription_id = s.id) AS topics",
-        );
-        push_from_and_filters(&mut list, query, true);
-        list.push(if query.topic.is_some() { " ORDER BY m.subscription_id DESC" } else { " ORDER BY s.id DESC" });
-        list.push(" LIMIT ").push_bind(page_size);
         // Counted first: with no match the page is skipped, where walking every row by id
         // looking for one would take longest.
         let total: i64 = if let (Some(topic), SubscriberQuery { host: None, joined_from: None, joined_until: None, .. }) = (query.topic, query) {
             // Members only: every member row has its subscription (foreign key, cascade).
-            sqlx::query_scalar("SELECT COUNT(*) FROM subscription_topics WHERE topic_id = ?").bind(topic).fetch_one(&self.pool).await?
+            sqlx::query_scalar("SELECT COUNT(*) FROM subscription_topics WHERE topic_id = $1").bind(topic).fetch_one(&self.pool).await?
         } else {
-            let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
-            push_from_and_filters(&mut count, query, false);
-            count.build_query_scalar().fetch_one(&self.pool).await?
+            let count = self.filtered("SELECT COUNT(*)", query, false);
+            sqlx::query_scalar_with(&count.sql, count.args).fetch_one(&self.pool).await?
         };
         if total == 0 {
             return Ok((Vec::new(), 0));
         }
-        let rows = list.build_query_as().fetch_all(&self.pool).await?;
+        let mut list = self.filtered(
+            "SELECT s.id, s.host, s.endpoint, s.created_at, s.last_success_at,
+                (SELECT string_agg(t.name, ', ') FROM subscription_topics st JOIN topics t ON t.id = st.topic_id
+                 WHERE st.subscription_id = s.id) AS topics",
+            query,
+            true,
+        );
+        list.sql.push_str(if query.topic.is_some() { " ORDER BY m.subscription_id DESC" } else { " ORDER BY s.id DESC" });
+        let limit = list.bind(page_size);
+        list.sql.push_str(&format!(" LIMIT {limit}"));
+        let rows = sqlx::query_as_with(&list.sql, list.args).fetch_all(&self.pool).await?;
         Ok((rows, total))
     }
 
@@ -77,7 +79,7 @@ impl Store {
     /// Deletes one subscription (and deliveries still waiting for it). Returns whether it existed.
     pub async fn delete_subscription(&self, id: i64) -> Result<bool, sqlx::Error> {
         let endpoint: Option<String> =
-            sqlx::query_scalar("SELECT endpoint FROM subscriptions WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+            sqlx::query_scalar("SELECT endpoint FROM subscriptions WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
         match endpoint {
             Some(endpoint) => self.delete_subscription_by_endpoint(&endpoint).await,
             None => Ok(false),
@@ -89,9 +91,9 @@ impl Store {
     pub async fn export_chunk(&self, after: i64, limit: i64) -> Result<Vec<ExportRow>, sqlx::Error> {
         sqlx::query_as(
             "SELECT s.id, s.endpoint, s.p256dh, s.auth, s.created_at,
-                (SELECT group_concat(t.name, '|') FROM subscription_topics st JOIN topics t ON t.id = st.topic_id
+                (SELECT string_agg(t.name, '|') FROM subscription_topics st JOIN topics t ON t.id = st.topic_id
                  WHERE st.subscription_id = s.id) AS topics
-             FROM subscriptions s WHERE s.id > ? ORDER BY s.id LIMIT ?",
+             FROM subscriptions s WHERE s.id > $1 ORDER BY s.id LIMIT $2",
         )
         .bind(after)
         .bind(limit)
@@ -109,12 +111,12 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut results = Vec::with_capacity(batch.len());
         for (subscription, topics) in batch {
-            let existed: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM subscriptions WHERE endpoint = ?)")
+            let existed: Option<i64> = sqlx::query_scalar("SELECT id FROM subscriptions WHERE endpoint = $1")
                 .bind(subscription.endpoint.as_str())
-                .fetch_one(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO subscriptions (endpoint, host, p256dh, auth, created_at) VALUES (?, ?, ?, ?, ?)
+                "INSERT INTO subscriptions (endpoint, host, p256dh, auth, created_at) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth
                  RETURNING id",
             )
@@ -126,16 +128,16 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             if let Some(names) = topics {
-                sqlx::query("DELETE FROM subscription_topics WHERE subscription_id = ?").bind(id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM subscription_topics WHERE subscription_id = $1").bind(id).execute(&mut *tx).await?;
                 for name in names {
-                    sqlx::query("INSERT INTO topics (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+                    sqlx::query("INSERT INTO topics (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
                         .bind(name)
                         .bind(now())
                         .execute(&mut *tx)
                         .await?;
                     sqlx::query(
                         "INSERT INTO subscription_topics (subscription_id, topic_id)
-                         SELECT ?, id FROM topics WHERE name = ? ON CONFLICT DO NOTHING",
+                         SELECT $1, id FROM topics WHERE name = $2 ON CONFLICT DO NOTHING",
                     )
                     .bind(id)
                     .bind(name)
@@ -143,50 +145,69 @@ impl Store {
                     .await?;
                 }
             }
-            results.push(if existed { Imported::Merged } else { Imported::New });
+            results.push(if existed.is_some() { Imported::Merged } else { Imported::New });
         }
         tx.commit().await?;
         Ok(results)
     }
 }
 
-/// FROM and WHERE for the filters present in `query`; `paged` adds the page's cursor.
-fn push_from_and_filters(sql: &mut QueryBuilder<'_, Sqlite>, query: &SubscriberQuery, paged: bool) {
-    // The column the pages run on: the topic members' when searching a topic.
-    let id = match query.topic {
-        Some(_) => {
-            // CROSS JOIN keeps SQLite from starting at subscriptions and sorting all members.
-            sql.push(" FROM subscription_topics m CROSS JOIN subscriptions s ON s.id = m.subscription_id");
-            "m.subscription_id"
+/// A statement being built with its parameters, numbered `$1`, `$2`, … as they are bound.
+/// (sqlx's `QueryBuilder` writes `?` for the Any driver, which PostgreSQL does not read.)
+struct Filtered {
+    sql: String,
+    args: AnyArguments<'static>,
+}
+
+impl Filtered {
+    /// Binds `value` and returns its placeholder.
+    fn bind<T: Encode<'static, Any> + Type<Any> + 'static>(&mut self, value: T) -> String {
+        self.args.add(value).expect("integers and strings always encode");
+        format!("${}", self.args.len())
+    }
+}
+
+impl Store {
+    /// `select` with the FROM and WHERE for the filters present in `query`; `paged` adds
+    /// the page's cursor.
+    fn filtered(&self, select: &str, query: &SubscriberQuery, paged: bool) -> Filtered {
+        let mut sql = Filtered { sql: select.to_owned(), args: AnyArguments::default() };
+        // The column the pages run on: the topic members' when searching a topic.
+        let id = match query.topic {
+            Some(_) => {
+                // CROSS JOIN keeps SQLite from starting at subscriptions and sorting all
+                // members; PostgreSQL plans that by itself (and has no CROSS JOIN … ON).
+                sql.sql.push_str(self.sql(
+                    " FROM subscription_topics m CROSS JOIN subscriptions s ON s.id = m.subscription_id",
+                    " FROM subscription_topics m JOIN subscriptions s ON s.id = m.subscription_id",
+                ));
+                "m.subscription_id"
+            }
+            None => {
+                sql.sql.push_str(" FROM subscriptions s");
+                "s.id"
+            }
+        };
+        let mut conditions = Vec::new();
+        if let Some(topic) = query.topic {
+            conditions.push(format!("m.topic_id = {}", sql.bind(topic)));
         }
-        None => {
-            sql.push(" FROM subscriptions s");
-            "s.id"
+        if let Some(host) = &query.host {
+            conditions.push(format!("s.host = {}", sql.bind(host.clone())));
         }
-    };
-    let mut clause = " WHERE ";
-    let mut and = |sql: &mut QueryBuilder<'_, Sqlite>| {
-        sql.push(clause);
-        clause = " AND ";
-    };
-    if let Some(topic) = query.topic {
-        and(sql);
-        sql.push("m.topic_id = ").push_bind(topic);
-    }
-    if let Some(host) = &query.host {
-        and(sql);
-        sql.push("s.host = ").push_bind(host.clone());
-    }
-    if let Some(from) = query.joined_from {
-        and(sql);
-        sql.push("s.created_at >= ").push_bind(from);
-    }
-    if let Some(until) = query.joined_until {
-        and(sql);
-        sql.push("s.created_at < ").push_bind(until);
-    }
-    if let (true, Some(before)) = (paged, query.before) {
-        and(sql);
-        sql.push(format!("{id} < ")).push_bind(before);
+        if let Some(from) = query.joined_from {
+            conditions.push(format!("s.created_at >= {}", sql.bind(from)));
+        }
+        if let Some(until) = query.joined_until {
+            conditions.push(format!("s.created_at < {}", sql.bind(until)));
+        }
+        if let (true, Some(before)) = (paged, query.before) {
+            conditions.push(format!("{id} < {}", sql.bind(before)));
+        }
+        if !conditions.is_empty() {
+            sql.sql.push_str(" WHERE ");
+            sql.sql.push_str(&conditions.join(" AND "));
+        }
+        sql
     }
 }

@@ -19,7 +19,7 @@ impl Store {
     ) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar(
             "INSERT INTO subscriptions (endpoint, host, p256dh, auth, user_agent, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (endpoint) DO UPDATE
                 SET p256dh = excluded.p256dh, auth = excluded.auth, user_agent = excluded.user_agent
              RETURNING id",
@@ -37,12 +37,12 @@ impl Store {
     /// Deletes a subscription and the deliveries still waiting for it. Returns whether it existed.
     pub async fn delete_subscription_by_endpoint(&self, endpoint: &str) -> Result<bool, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar("DELETE FROM subscriptions WHERE endpoint = ? RETURNING id")
+        let id: Option<i64> = sqlx::query_scalar("DELETE FROM subscriptions WHERE endpoint = $1 RETURNING id")
             .bind(endpoint)
             .fetch_optional(&mut *tx)
             .await?;
         if let Some(id) = id {
-            sqlx::query("DELETE FROM deliveries WHERE subscription_id = ? AND status = 'pending'")
+            sqlx::query("DELETE FROM deliveries WHERE subscription_id = $1 AND status = 'pending'")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -52,7 +52,7 @@ impl Store {
     }
 
     pub async fn subscription_by_endpoint(&self, endpoint: &str) -> Result<Option<SubscriptionRow>, sqlx::Error> {
-        sqlx::query_as("SELECT id, endpoint, p256dh, auth FROM subscriptions WHERE endpoint = ?")
+        sqlx::query_as("SELECT id, endpoint, p256dh, auth FROM subscriptions WHERE endpoint = $1")
             .bind(endpoint)
             .fetch_optional(&self.pool)
             .await
@@ -65,7 +65,7 @@ impl Store {
     /// Subscribers gained and lost per hour since `since_hour` (Unix seconds / 3600):
     /// (hour, joined, lost), only hours with a change.
     pub async fn subscriber_hours(&self, since_hour: i64) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
-        sqlx::query_as("SELECT hour, joined, lost FROM subscriber_hours WHERE hour >= ? ORDER BY hour")
+        sqlx::query_as("SELECT hour, joined, lost FROM subscriber_hours WHERE hour >= $1 ORDER BY hour")
             .bind(since_hour)
             .fetch_all(&self.pool)
             .await

@@ -15,7 +15,6 @@ pub struct TopicId(pub i64);
 
 /// A topic as admins see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Topic {
     pub id: i64,
     pub name: String,

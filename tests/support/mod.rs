@@ -1,5 +1,8 @@
-//! Test harness: Tidings on port 0 with a fresh SQLite file, and a push-service stand-in
-//! that really verifies VAPID and decrypts every message.
+//! Test harness: Tidings on port 0 with a fresh database, and a push-service stand-in that
+//! really verifies VAPID and decrypts every message.
+//!
+//! The database is an SQLite file, or a new PostgreSQL database when
+//! `TIDINGS_TEST_POSTGRES` names a server (`make test` runs every test both ways).
 #![allow(dead_code, unused_imports)]
 
 pub mod process;
@@ -39,7 +42,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: format!("sqlite:{}", dir.path().join("tidings.db").display()),
+        database_url: fresh_database_url(dir.path()).await,
         public_url: "http://127.0.0.1".into(),
         vapid_subject: VapidSubject::parse(VAPID_SUBJECT).unwrap(),
         initial_admin: Some((ADMIN_USER.into(), ADMIN_PASSWORD.into())),
@@ -55,9 +58,30 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         },
         site_root: "target/site".into(),
         clock: tidings::clock::Clock::System,
+        // Short, so a restart after a simulated crash resumes quickly.
+        lease: std::time::Duration::from_secs(2),
     };
     configure(&mut config);
     start(config, dir).await
+}
+
+/// A database of its own for one test: an SQLite file in `dir`, or a new database on the
+/// PostgreSQL server `TIDINGS_TEST_POSTGRES` names.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    match std::env::var("TIDINGS_TEST_POSTGRES") {
+        Ok(server) if !server.is_empty() => {
+            use sqlx::Connection;
+            let name = format!("tidings_test_{:016x}", rand::random::<u64>());
+            let mut admin = sqlx::postgres::PgConnection::connect(&server)
+                .await
+                .unwrap_or_else(|e| panic!("the test PostgreSQL server at {server} answers: {e}"));
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("a new database");
+            let mut url = url::Url::parse(&server).expect("TIDINGS_TEST_POSTGRES is a URL");
+            url.set_path(&name);
+            url.to_string()
+        }
+        _ => format!("sqlite:{}", dir.join("tidings.db").display()),
+    }
 }
 
 async fn start(config: Config, dir: tempfile::TempDir) -> TestApp {
