@@ -42,8 +42,15 @@ async fn call(client: &reqwest::Client, base: &str, function: &str, form: &[(&st
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_instances_share_a_campaign_and_survive_one_being_killed() {
+    let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let database = support::fresh_database_url(dir.path()).await;
+    if !database.starts_with("postgres") {
+        // Several instances are a PostgreSQL deployment; `make test` runs this test in its
+        // PostgreSQL pass.
+        eprintln!("skipped: needs TIDINGS_TEST_POSTGRES (the PostgreSQL pass of `make test`)");
+        return;
+    }
     // Slow enough replies that the campaign takes several seconds, so the kill lands midway.
     let push = PushService::start().await;
     let subscriptions: Vec<_> = (0..SUBSCRIBERS)
@@ -59,10 +66,13 @@ async fn three_instances_share_a_campaign_and_survive_one_being_killed() {
     let base = instances[0].1.clone();
     call(&client, &base, "admin/login", &[("username", ADMIN_USER), ("password", ADMIN_PASSWORD)]).await;
     let rows: Vec<_> =
-        subscriptions.iter().map(|s| json!({"endpoint": s.endpoint, "p256dh": s.p256dh, "auth": s.auth})).collect();
+        subscriptions.iter().map(|s| json!({"endpoint": s.endpoint, "keys": {"p256dh": s.p256dh, "auth": s.auth}})).collect();
     let imported = client.post(format!("{base}/admin/subscribers/import")).body(json!(rows).to_string()).send().await.unwrap();
-    assert_eq!(imported.status(), StatusCode::OK, "{}", imported.text().await.unwrap());
+    assert_eq!(imported.status(), StatusCode::OK);
+    let report: serde_json::Value = imported.json().await.unwrap();
+    assert_eq!(report["added"], SUBSCRIBERS, "{report}");
 
+    let imported_at = started.elapsed();
     // Signed in on the first instance, sending from the second: sessions live in the database.
     let second = instances[1].1.clone();
     let form = [("title", "Cluster"), ("body", "test"), ("url", ""), ("icon", ""), ("ttl_secs", "60"), ("urgency", "normal")];
@@ -70,7 +80,12 @@ async fn three_instances_share_a_campaign_and_survive_one_being_killed() {
     assert_eq!(response.status(), StatusCode::OK, "a session made on one instance works on another");
     let campaign_id: i64 = response.json().await.unwrap();
 
+    let deadline = Instant::now() + Duration::from_secs(120);
     while push.received().len() < SUBSCRIBERS / 3 {
+        if Instant::now() > deadline {
+            let list = call(&client, &base, "admin/list_campaigns", &[]).await.text().await.unwrap();
+            panic!("only {} pushes after 120 s: {list}", push.received().len());
+        }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let (mut victim, _) = instances.remove(2);
@@ -78,6 +93,7 @@ async fn three_instances_share_a_campaign_and_survive_one_being_killed() {
     let at_kill = push.received().len();
     assert!(at_kill < SUBSCRIBERS, "killed mid-campaign");
 
+    let sending = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(240);
     let summary = loop {
         let response = call(&client, &base, "admin/list_campaigns", &[]).await;
@@ -89,6 +105,7 @@ async fn three_instances_share_a_campaign_and_survive_one_being_killed() {
         assert!(Instant::now() < deadline, "campaign still {} after the kill", campaign.status);
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
+    let sent_in = sending.elapsed();
     assert_eq!(
         (summary.targeted, summary.sent, summary.failed, summary.expired),
         (SUBSCRIBERS as i64, SUBSCRIBERS as i64, 0, 0),
@@ -118,6 +135,6 @@ async fn three_instances_share_a_campaign_and_survive_one_being_killed() {
     assert_eq!(senders, INSTANCES as i64, "every instance sent part of the campaign");
     eprintln!(
         "killed one of {INSTANCES} instances after {at_kill} of {SUBSCRIBERS} pushes; {duplicates} sent twice; \
-         the others finished the campaign"
+         the others finished the campaign {sent_in:.1?} after the kill (set-up and import {imported_at:.1?})"
     );
 }

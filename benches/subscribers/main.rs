@@ -142,7 +142,7 @@ fn median(times: &mut [Duration]) -> f64 {
 async fn fill(store: &Store, size: i64, now: i64) {
     let pool = store.pool();
     for name in ["Releases", "Offers", "Events"] {
-        sqlx::query("INSERT INTO topics (name, created_at) VALUES (?, ?)").bind(name).bind(now).execute(pool).await.unwrap();
+        sqlx::query("INSERT INTO topics (name, created_at) VALUES ($1, $2)").bind(name).bind(now).execute(pool).await.unwrap();
     }
     sqlx::query(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)

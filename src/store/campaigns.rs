@@ -81,7 +81,7 @@ impl Store {
             Plan::At(at) => ("scheduled", Some(at)),
             Plan::Now => ("queued", None),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let query = match existing {
             None => sqlx::query_scalar(
                 "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
@@ -136,7 +136,7 @@ impl Store {
                 .await?;
         let mut started = Vec::with_capacity(due.len());
         for id in due {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin().await?;
             let claimed = sqlx::query("UPDATE campaigns SET status = 'queued' WHERE id = $1 AND status = 'scheduled'")
                 .bind(id)
                 .execute(&mut *tx)
@@ -162,7 +162,7 @@ impl Store {
 
     /// Copies a campaign's content and audience into a new draft. Returns the draft's id.
     pub async fn duplicate_campaign(&self, id: i64, admin_id: i64) -> Result<Option<i64>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let copy: Option<i64> = sqlx::query_scalar(
             "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
                                     ttl_secs, urgency, status, created_by, created_at)
@@ -270,7 +270,7 @@ impl Store {
 
     /// The newest campaigns with their delivery counts.
     pub async fn campaign_summaries(&self, limit: i64) -> Result<Vec<CampaignSummary>, sqlx::Error> {
-        sqlx::query_as(&format!("{SUMMARY} GROUP BY c.id ORDER BY c.id DESC LIMIT ?"))
+        sqlx::query_as(&format!("{SUMMARY} GROUP BY c.id ORDER BY c.id DESC LIMIT $1"))
             .bind(limit)
             .fetch_all(&self.pool)
             .await

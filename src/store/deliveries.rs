@@ -103,7 +103,7 @@ impl Store {
     /// per message: this runs for every push.
     pub async fn record_outcomes(&self, campaign_id: i64, outcomes: &[DeliveryOutcome]) -> Result<(), sqlx::Error> {
         let at = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let mut sent_by_code: BTreeMap<Option<u16>, Vec<i64>> = BTreeMap::new();
         for outcome in outcomes {
             let (status, next_attempt_at) = match outcome.kind {

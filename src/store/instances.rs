@@ -47,7 +47,7 @@ impl Store {
     /// Forgets instances silent since before `stale_before_ms` and puts the deliveries
     /// claimed by any instance no longer known back in the queue. Returns how many.
     pub async fn reclaim_orphaned_deliveries(&self, stale_before_ms: i64) -> Result<u64, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM instances WHERE heartbeat_at < $1").bind(stale_before_ms).execute(&mut *tx).await?;
         let reclaimed = sqlx::query(
             "UPDATE deliveries SET status = 'pending', claimed_by = NULL

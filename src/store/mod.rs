@@ -118,6 +118,17 @@ impl Store {
         &self.sessions
     }
 
+    /// A transaction that may write. SQLite's default (deferred) transaction starts as a
+    /// reader, and one that then writes while another connection writes fails at once with
+    /// "database is locked" instead of waiting; `BEGIN IMMEDIATE` takes the write lock
+    /// first, waiting for it up to the busy timeout.
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// `sqlite` when the database is SQLite, else `postgres`: for the few statements the
     /// two dialects spell differently.
     fn sql<'a>(&self, sqlite: &'a str, postgres: &'a str) -> &'a str {

@@ -108,7 +108,7 @@ impl Store {
         &self,
         batch: &[(NewSubscription, Option<Vec<String>>)],
     ) -> Result<Vec<Imported>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let mut results = Vec::with_capacity(batch.len());
         for (subscription, topics) in batch {
             let existed: Option<i64> = sqlx::query_scalar("SELECT id FROM subscriptions WHERE endpoint = $1")

@@ -36,7 +36,7 @@ impl Store {
 
     /// Deletes a subscription and the deliveries still waiting for it. Returns whether it existed.
     pub async fn delete_subscription_by_endpoint(&self, endpoint: &str) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let id: Option<i64> = sqlx::query_scalar("DELETE FROM subscriptions WHERE endpoint = $1 RETURNING id")
             .bind(endpoint)
             .fetch_optional(&mut *tx)

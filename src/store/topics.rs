@@ -74,7 +74,7 @@ impl Store {
 
     /// Replaces a subscription's topics (by endpoint). Returns whether the subscription exists.
     pub async fn set_subscription_topics(&self, endpoint: &str, topics: &[TopicId]) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let Some(id): Option<i64> =
             sqlx::query_scalar("SELECT id FROM subscriptions WHERE endpoint = $1").bind(endpoint).fetch_optional(&mut *tx).await?
         else {

@@ -39,6 +39,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with the test's own changes to the configuration.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    // Server errors (a 500's cause) in the failing test's output; RUST_LOG to see more.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_test_writer()
+        .try_init();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),

@@ -18,6 +18,7 @@ pub async fn start_tidings(env: &[(&str, String)]) -> (Child, String) {
         .spawn()
         .expect("the tidings binary starts");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let pid = child.id().unwrap_or_default();
     let base = loop {
         let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
             .await
@@ -28,7 +29,14 @@ pub async fn start_tidings(env: &[(&str, String)]) -> (Child, String) {
             break address.trim().to_owned();
         }
     };
-    // Keep reading, or the child blocks once the pipe is full.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    // Keep reading, or the child blocks once the pipe is full. Its warnings and errors go to
+    // the test's output, shown when the test fails.
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains("WARN") || line.contains("ERROR") {
+                eprintln!("[tidings pid {pid}] {line}");
+            }
+        }
+    });
     (child, base)
 }
