@@ -84,7 +84,6 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
         config: config.clone(),
         vapid,
         dispatcher_wake: Arc::new(Notify::new()),
-        login_throttle: Arc::default(),
         tracking_key: Arc::new(TrackingKey::load_or_generate(&store).await?),
         track_limiter: Arc::default(),
         push: client.clone(),

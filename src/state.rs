@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use crate::admin::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::push::client::PushClient;
@@ -20,7 +19,6 @@ pub struct AppState {
     pub vapid: Arc<VapidKeys>,
     /// Wakes the dispatcher when a campaign is queued, instead of waiting for its next poll.
     pub dispatcher_wake: Arc<Notify>,
-    pub login_throttle: Arc<LoginThrottle>,
     /// Signs the delivery tokens inside push messages and checks them when reported back.
     pub tracking_key: Arc<TrackingKey>,
     pub track_limiter: Arc<TrackLimiter>,

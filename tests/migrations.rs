@@ -1,6 +1,9 @@
-//! Upgrading an existing SQLite database keeps its data: the scheduling migration rebuilds the
-//! campaigns table and the two that refer to it.
+//! Upgrading an existing SQLite database keeps its data (the scheduling migration rebuilds
+//! the campaigns table and the two that refer to it), and both dialects' migrations end at
+//! the same schema.
 #![cfg(feature = "ssr")]
+
+mod support;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -46,4 +49,37 @@ async fn upgrading_keeps_every_campaign_delivery_and_event_and_their_links() {
     assert_eq!(count("SELECT COUNT(*) FROM notification_events").await, 0);
     let problems: Vec<(String, i64, String, i64)> = sqlx::query_as("PRAGMA foreign_key_check").fetch_all(pool).await.unwrap();
     assert!(problems.is_empty(), "{problems:?}");
+}
+
+/// The two migration sets must end at the same tables and columns: the queries are shared.
+#[tokio::test]
+async fn sqlite_and_postgresql_migrations_end_at_the_same_tables_and_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let postgres = support::fresh_database_url(dir.path()).await;
+    if !postgres.starts_with("postgres") {
+        eprintln!("skipped: needs TIDINGS_TEST_POSTGRES (the PostgreSQL pass of `make test`)");
+        return;
+    }
+    let sqlite = tidings::store::Store::open(&format!("sqlite:{}", dir.path().join("t.db").display())).await.unwrap();
+    let postgres = tidings::store::Store::open(&postgres).await.unwrap();
+    let sqlite_columns: std::collections::BTreeSet<(String, String)> = sqlx::query_as(
+        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name NOT LIKE '\\_sqlx%' ESCAPE '\\'
+           AND m.name <> 'tower_sessions'",
+    )
+    .fetch_all(sqlite.pool())
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    let postgres_columns: std::collections::BTreeSet<(String, String)> = sqlx::query_as(
+        "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns
+         WHERE table_schema = 'public' AND table_name NOT LIKE '\\_sqlx%'",
+    )
+    .fetch_all(postgres.pool())
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    assert_eq!(sqlite_columns, postgres_columns);
 }

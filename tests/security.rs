@@ -80,6 +80,23 @@ async fn repeated_wrong_passwords_are_throttled_even_for_the_right_one() {
 }
 
 #[tokio::test]
+async fn sessions_and_the_sign_in_limit_hold_across_instances_sharing_the_database() {
+    let first = spawn_app().await;
+    let second = first.another_instance().await;
+    // Signed in through the second instance, the same cookie works on the first (cookies
+    // ignore the port, as they would behind one load-balanced address).
+    second.login().await;
+    let elsewhere = second.client.post(format!("{}/api/admin/list_campaigns", first.base)).send().await.unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::OK, "a session made on one instance works on another");
+
+    for _ in 0..tidings::admin::throttle::MAX_FAILURES {
+        first.call("admin/login", &[("username", ADMIN_USER), ("password", "wrong password!")]).await;
+    }
+    let throttled = second.call("admin/login", &[("username", ADMIN_USER), ("password", ADMIN_PASSWORD)]).await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS, "failures on one instance count on the other");
+}
+
+#[tokio::test]
 async fn pages_carry_a_nonce_csp_and_every_response_the_security_headers() {
     let app = spawn_app().await;
     let page = app.client.get(format!("{}/admin/login", app.base)).send().await.unwrap();

@@ -118,6 +118,15 @@ CREATE TABLE campaign_topics (
     PRIMARY KEY (campaign_id, topic_id)
 );
 
+-- Failed sign-ins per user name and per address, shared by every instance, so the limit on
+-- password guessing holds however many instances a load balancer spreads attempts over.
+CREATE TABLE sign_in_failures (
+    key        TEXT   PRIMARY KEY,   -- "user:<name>" or "ip:<address>"
+    failures   BIGINT NOT NULL,
+    started_at BIGINT NOT NULL       -- Unix milliseconds: the window's start
+);
+CREATE INDEX sign_in_failures_by_start ON sign_in_failures (started_at);
+
 -- Subscribers gained and lost per hour (Unix seconds / 3600), kept by triggers so the
 -- dashboard's growth chart never scans the subscriptions.
 CREATE TABLE subscriber_hours (

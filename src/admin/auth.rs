@@ -76,17 +76,17 @@ pub async fn login(
             Some(address) => vec![user_key.clone(), format!("ip:{address}")],
             None => vec![user_key.clone()],
         };
-        let now = std::time::Instant::now();
-        state.login_throttle.check(&keys, now)?;
+        let now = crate::store::now_ms();
+        crate::admin::throttle::check(&state.store, &keys, now).await?;
         let admin = state.store.admin_by_username(username).await?;
         let id = match ssr::verify_login(admin, password).await {
             Ok(id) => id,
             Err(error) => {
-                state.login_throttle.record_failure(&keys, now);
+                crate::admin::throttle::record_failure(&state.store, &keys, now).await?;
                 return Err(error);
             }
         };
-        state.login_throttle.record_success(&user_key);
+        crate::admin::throttle::record_success(&state.store, &user_key).await?;
         ssr::remember_time_zone(id, &time_zone).await?;
         ssr::start_session(id).await?;
         leptos_axum::redirect("/admin");

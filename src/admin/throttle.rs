@@ -2,62 +2,46 @@
 //! from one address, further attempts are refused for a while.
 //!
 //! Hand-written rather than a rate-limit crate: those count every attempt, and we must
-//! count only failures (an admin signing in all day is never limited).
+//! count only failures (an admin signing in all day is never limited). The counts are in
+//! the database, so the limit holds across every instance sharing it.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::AppError;
+use crate::store::Store;
 
 /// Failed sign-ins allowed per key within [`WINDOW`].
-pub const MAX_FAILURES: u32 = 10;
+pub const MAX_FAILURES: i64 = 10;
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Beyond this many keys, expired ones are dropped (bounds memory under a spray).
-const PRUNE_ABOVE: usize = 10_000;
 
-#[derive(Default)]
-pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+fn window_ms() -> i64 {
+    WINDOW.as_millis() as i64
 }
 
-impl LoginThrottle {
-    /// Refuses (429) if any key has used up its failures.
-    pub fn check(&self, keys: &[String], now: Instant) -> Result<(), AppError> {
-        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let wait = keys
-            .iter()
-            .filter_map(|key| failures.get(key))
-            .filter(|(count, started)| *count >= MAX_FAILURES && now < *started + WINDOW)
-            .map(|(_, started)| *started + WINDOW - now)
-            .max();
-        match wait {
-            Some(wait) => Err(AppError::TooManyRequests(format!(
-                "Too many failed sign-ins. Try again in {} minutes.",
-                wait.as_secs().div_ceil(60).max(1)
-            ))),
-            None => Ok(()),
-        }
+/// Refuses (429) if any of `keys` has used up its failures.
+pub async fn check(store: &Store, keys: &[String], now_ms: i64) -> Result<(), AppError> {
+    match store.locked_since(keys, MAX_FAILURES, now_ms - window_ms()).await? {
+        Some(started) => Err(AppError::TooManyRequests(format!(
+            "Too many failed sign-ins. Try again in {} minutes.",
+            minutes_left(started, now_ms)
+        ))),
+        None => Ok(()),
     }
+}
 
-    pub fn record_failure(&self, keys: &[String], now: Instant) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if failures.len() > PRUNE_ABOVE {
-            failures.retain(|_, (_, started)| now < *started + WINDOW);
-        }
-        for key in keys {
-            let entry = failures.entry(key.clone()).or_insert((0, now));
-            if now >= entry.1 + WINDOW {
-                *entry = (0, now);
-            }
-            entry.0 += 1;
-        }
-    }
+pub async fn record_failure(store: &Store, keys: &[String], now_ms: i64) -> Result<(), AppError> {
+    Ok(store.count_sign_in_failure(keys, now_ms, window_ms()).await?)
+}
 
-    /// A successful sign-in clears the user name's count (not the address's).
-    pub fn record_success(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
-    }
+/// A successful sign-in clears the user name's count (not the address's).
+pub async fn record_success(store: &Store, user_key: &str) -> Result<(), AppError> {
+    Ok(store.clear_sign_in_failures(user_key).await?)
+}
+
+/// Whole minutes until a window begun at `started_ms` ends, at least one.
+fn minutes_left(started_ms: i64, now_ms: i64) -> i64 {
+    let left_ms = (started_ms + window_ms() - now_ms).max(0);
+    ((left_ms + 59_999) / 60_000).max(1)
 }
 
 #[cfg(test)]
@@ -65,32 +49,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn refuses_after_the_limit_until_the_window_passes() {
-        let throttle = LoginThrottle::default();
-        let keys = vec!["user:ada".to_owned(), "ip:192.0.2.1".to_owned()];
-        let start = Instant::now();
-        for _ in 0..MAX_FAILURES {
-            throttle.check(&keys, start).unwrap();
-            throttle.record_failure(&keys, start);
-        }
-        let refused = throttle.check(&keys, start + Duration::from_secs(60)).unwrap_err();
-        assert_eq!(refused.status_code(), 429);
-        assert!(refused.to_string().contains("14 minutes"), "{refused}");
-        // Another user name from the same address is refused too; another address is not.
-        assert!(throttle.check(&["user:bob".to_owned(), "ip:192.0.2.1".to_owned()], start).is_err());
-        assert!(throttle.check(&["user:bob".to_owned(), "ip:192.0.2.9".to_owned()], start).is_ok());
-        assert!(throttle.check(&keys, start + WINDOW).is_ok());
-    }
-
-    #[test]
-    fn success_clears_the_user_name() {
-        let throttle = LoginThrottle::default();
-        let now = Instant::now();
-        let keys = vec!["user:ada".to_owned()];
-        for _ in 0..MAX_FAILURES {
-            throttle.record_failure(&keys, now);
-        }
-        throttle.record_success("user:ada");
-        assert!(throttle.check(&keys, now).is_ok());
+    fn the_wait_is_rounded_up_to_whole_minutes() {
+        assert_eq!(minutes_left(0, 60_000), 14);
+        assert_eq!(minutes_left(0, 60_001), 14);
+        assert_eq!(minutes_left(0, window_ms() - 1), 1);
+        assert_eq!(minutes_left(0, window_ms() + 5), 1);
     }
 }

@@ -14,6 +14,7 @@ mod deliveries;
 mod instances;
 mod sessions;
 mod settings;
+mod sign_ins;
 mod subscribers;
 mod subscriptions;
 mod topics;

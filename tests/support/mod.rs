@@ -112,6 +112,12 @@ impl TestApp {
         start(config, dir).await
     }
 
+    /// A second instance on this one's database, as a load balancer's other backend would
+    /// be, with a client of its own.
+    pub async fn another_instance(&self) -> TestApp {
+        start(self.config.clone(), tempfile::tempdir().expect("a temporary folder")).await
+    }
+
     /// Calls a server function the way a browser form would (form-urlencoded POST).
     pub async fn call(&self, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client.post(format!("{}/api/{function}", self.base)).form(form).send().await.expect("request sent")
