@@ -40,6 +40,9 @@ struct Figures {
     seconds: f64,
     cpu_ms: f64,
     peak_rss_mb: f64,
+    /// CPU the other parts on the same cores used meanwhile: the benchmark process (the
+    /// sink, mostly) and, on PostgreSQL, the database server.
+    others_cpu_ms: Option<(f64, f64)>,
 }
 
 impl Figures {
@@ -125,8 +128,16 @@ async fn main() {
 }
 
 fn report(label: &str, f: &Figures) {
+    let others = match f.others_cpu_ms {
+        Some((sink, database)) => format!(
+            " (meanwhile sink {:.3}, database {:.3} CPU ms/msg)",
+            sink / f.messages as f64,
+            database / f.messages as f64
+        ),
+        None => String::new(),
+    };
     println!(
-        "{label}: {} messages in {:.2} s = {:.0} msg/s, {:.3} CPU ms/msg, peak RSS {:.1} MB",
+        "{label}: {} messages in {:.2} s = {:.0} msg/s, {:.3} CPU ms/msg, peak RSS {:.1} MB{others}",
         f.messages,
         f.seconds,
         f.rate(),
@@ -210,6 +221,7 @@ async fn run_tidings(
     client.post(api("admin/login")).form(&[("username", ADMIN.0), ("password", ADMIN.1)]).send().await.unwrap();
     let before = sink.received.load(Ordering::Relaxed);
     let cpu_before: f64 = pids.iter().map(|&pid| cpu_ms(pid)).sum();
+    let others_before = (cpu_ms(std::process::id()), postgres_cpu_ms());
     let started = Instant::now();
     let form = [("title", TITLE), ("body", BODY), ("url", "/"), ("icon", ""), ("ttl_secs", "86400"), ("urgency", "normal")];
     let id: i64 = client.post(api("admin/send_campaign")).form(&form).send().await.unwrap().json().await.unwrap();
@@ -227,6 +239,7 @@ async fn run_tidings(
     let seconds = started.elapsed().as_secs_f64();
     // All instances together: CPU time adds up, memory is per process.
     let cpu = pids.iter().map(|&pid| cpu_ms(pid)).sum::<f64>() - cpu_before;
+    let others = (cpu_ms(std::process::id()) - others_before.0, postgres_cpu_ms() - others_before.1);
     let peak_rss_mb = pids.iter().map(|&pid| peak_rss_mb(pid)).fold(0.0, f64::max);
     for (mut child, _) in children {
         child.kill().await.unwrap();
@@ -238,7 +251,7 @@ async fn run_tidings(
         .unwrap();
     assert_eq!(sent as usize, subscribers.len(), "every message was accepted by the sink");
     assert!(sink.received.load(Ordering::Relaxed) - before >= subscribers.len() as u64);
-    Figures { messages: sent as u64, seconds, cpu_ms: cpu, peak_rss_mb }
+    Figures { messages: sent as u64, seconds, cpu_ms: cpu, peak_rss_mb, others_cpu_ms: Some(others) }
 }
 
 async fn start_tidings(database: &str, cert: &Path, concurrency: usize) -> (Child, String) {
@@ -257,10 +270,28 @@ async fn start_tidings(database: &str, cert: &Path, concurrency: usize) -> (Chil
 
 /// User + system CPU time of a process so far (/proc/PID/stat, in clock ticks of 10 ms).
 fn cpu_ms(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split_whitespace().collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks * 1000.0 / 100.0
+    try_cpu_ms(pid).expect("the process is running")
+}
+
+/// Like [`cpu_ms`], `None` if the process is gone.
+fn try_cpu_ms(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks * 1000.0 / 100.0)
+}
+
+/// CPU time so far of every process named `postgres`: the server, its background workers
+/// and the connections' backends (0 on SQLite).
+fn postgres_cpu_ms() -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return 0.0 };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "postgres")
+        })
+        .filter_map(try_cpu_ms)
+        .sum()
 }
 
 /// The process's peak resident set (VmHWM), in MB.
@@ -316,5 +347,6 @@ async fn run_node(work: &Path, cert: &Path, module: &Path, subscribers: &[Subscr
         seconds: result["seconds"].as_f64().unwrap(),
         cpu_ms: result["cpu_ms"].as_f64().unwrap(),
         peak_rss_mb: result["peak_rss_mb"].as_f64().unwrap(),
+        others_cpu_ms: None,
     }
 }

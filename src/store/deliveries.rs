@@ -43,19 +43,15 @@ impl Store {
         limit: i64,
         now_ms: i64,
     ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
-        let claimed: Vec<(i64, i64)> = sqlx::query_as(self.sql(
+        let claimed: Vec<(i64, i64)> = sqlx::query_as(&format!(
             "UPDATE deliveries SET status = 'sending', claimed_by = $4
              WHERE campaign_id = $1 AND subscription_id IN (
                 SELECT subscription_id FROM deliveries
                 WHERE campaign_id = $1 AND status = 'pending' AND next_attempt_at <= $2
-                LIMIT $3)
+                LIMIT $3{})
              RETURNING subscription_id, attempts",
-            "UPDATE deliveries SET status = 'sending', claimed_by = $4
-             WHERE campaign_id = $1 AND subscription_id IN (
-                SELECT subscription_id FROM deliveries
-                WHERE campaign_id = $1 AND status = 'pending' AND next_attempt_at <= $2
-                LIMIT $3 FOR UPDATE SKIP LOCKED)
-             RETURNING subscription_id, attempts",
+            // SQLite has one writer at a time, and no row locks to skip.
+            self.sql("", " FOR UPDATE SKIP LOCKED")
         ))
         .bind(campaign_id)
         .bind(now_ms)

@@ -59,12 +59,4 @@ impl Store {
         tx.commit().await?;
         Ok(reclaimed.rows_affected())
     }
-
-    /// How many instances beat since `since_ms`.
-    pub async fn live_instances(&self, since_ms: i64) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM instances WHERE heartbeat_at >= $1")
-            .bind(since_ms)
-            .fetch_one(&self.pool)
-            .await
-    }
 }
