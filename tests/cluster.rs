@@ -13,7 +13,6 @@ use reqwest::StatusCode;
 use serde_json::json;
 use support::push_service::Reply;
 use support::{PushService, ADMIN_PASSWORD, ADMIN_USER};
-use tokio::process::Child;
 
 const SUBSCRIBERS: usize = 20_000;
 const INSTANCES: usize = 3;
@@ -22,19 +21,8 @@ const CONCURRENCY: usize = 8;
 /// outcomes queued for and being written by its recorder (half the concurrency each).
 const IN_FLIGHT_WINDOW: usize = CONCURRENCY * 2;
 
-async fn start_instance(database: &str) -> (Child, String) {
-    support::process::start_tidings(&[
-        ("DATABASE_URL", database.to_owned()),
-        ("TIDINGS_ALLOW_LOOPBACK_ENDPOINTS", "1".into()),
-        ("TIDINGS_ADMIN_USERNAME", ADMIN_USER.into()),
-        ("TIDINGS_ADMIN_PASSWORD", ADMIN_PASSWORD.into()),
-        ("TIDINGS_SEND_CONCURRENCY", CONCURRENCY.to_string()),
-        ("TIDINGS_VAPID_SUBJECT", "mailto:cluster@tidings.example".into()),
-        ("TIDINGS_LEASE_SECS", "3".into()),
-        ("RUST_LOG", "warn".into()),
-    ])
-    .await
-}
+/// How soon the survivors take over the killed instance's deliveries.
+const LEASE_SECS: u64 = 3;
 
 async fn call(client: &reqwest::Client, base: &str, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
     client.post(format!("{base}/api/{function}")).form(form).send().await.unwrap()
@@ -58,9 +46,9 @@ async fn three_instances_share_a_campaign_and_survive_one_being_killed() {
         .collect();
 
     // The first applies the migrations; the others then start on an up-to-date schema.
-    let mut instances = vec![start_instance(&database).await];
+    let mut instances = vec![support::start_instance(&database, CONCURRENCY, LEASE_SECS).await];
     for _ in 1..INSTANCES {
-        instances.push(start_instance(&database).await);
+        instances.push(support::start_instance(&database, CONCURRENCY, LEASE_SECS).await);
     }
     let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
     let base = instances[0].1.clone();

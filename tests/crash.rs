@@ -10,7 +10,6 @@ use futures::StreamExt;
 use reqwest::StatusCode;
 use support::push_service::Reply;
 use support::{PushService, ADMIN_PASSWORD, ADMIN_USER};
-use tokio::process::Child;
 
 const SUBSCRIBERS: usize = 2000;
 const CONCURRENCY: usize = 16;
@@ -18,20 +17,8 @@ const CONCURRENCY: usize = 16;
 /// those in flight plus one chunk of outcomes being written. Only these can be sent twice.
 const IN_FLIGHT_WINDOW: usize = CONCURRENCY * 2;
 
-async fn start_tidings(database: &str) -> (Child, String) {
-    support::process::start_tidings(&[
-        ("DATABASE_URL", database.to_owned()),
-        ("TIDINGS_ALLOW_LOOPBACK_ENDPOINTS", "1".into()),
-        ("TIDINGS_ADMIN_USERNAME", ADMIN_USER.into()),
-        ("TIDINGS_ADMIN_PASSWORD", ADMIN_PASSWORD.into()),
-        ("TIDINGS_SEND_CONCURRENCY", CONCURRENCY.to_string()),
-        ("TIDINGS_VAPID_SUBJECT", "mailto:crash@tidings.example".into()),
-        ("RUST_LOG", "warn".into()),
-        // The restarted process takes over the killed one's deliveries after this.
-        ("TIDINGS_LEASE_SECS", "2".into()),
-    ])
-    .await
-}
+/// The restarted process takes over the killed one's deliveries after this.
+const LEASE_SECS: u64 = 2;
 
 async fn call(client: &reqwest::Client, base: &str, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
     client.post(format!("{base}/api/{function}")).form(form).send().await.unwrap()
@@ -47,7 +34,7 @@ async fn a_campaign_interrupted_by_sigkill_resumes_and_reaches_everyone_once_rec
         .collect();
     let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
 
-    let (mut first, base) = start_tidings(&database).await;
+    let (mut first, base) = support::start_instance(&database, CONCURRENCY, LEASE_SECS).await;
     futures::stream::iter(&subscriptions)
         .for_each_concurrent(32, |s| {
             let (client, base) = (&client, &base);
@@ -70,7 +57,7 @@ async fn a_campaign_interrupted_by_sigkill_resumes_and_reaches_everyone_once_rec
     let at_kill = push.received().len();
     assert!(at_kill < SUBSCRIBERS, "killed mid-campaign");
 
-    let (_second, base) = start_tidings(&database).await;
+    let (_second, base) = support::start_instance(&database, CONCURRENCY, LEASE_SECS).await;
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         // The session cookie from before the crash still works: sessions live in the database.

@@ -70,6 +70,23 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     start(config, dir).await
 }
 
+/// The real `tidings` binary on `database`, set up as the tests' in-process instances
+/// are (loopback endpoints allowed, the test admin), with `concurrency` requests in flight
+/// and a lease of `lease_secs`. Killed when the handle is dropped.
+pub async fn start_instance(database: &str, concurrency: usize, lease_secs: u64) -> (tokio::process::Child, String) {
+    process::start_tidings(&[
+        ("DATABASE_URL", database.to_owned()),
+        ("TIDINGS_ALLOW_LOOPBACK_ENDPOINTS", "1".into()),
+        ("TIDINGS_ADMIN_USERNAME", ADMIN_USER.into()),
+        ("TIDINGS_ADMIN_PASSWORD", ADMIN_PASSWORD.into()),
+        ("TIDINGS_SEND_CONCURRENCY", concurrency.to_string()),
+        ("TIDINGS_VAPID_SUBJECT", VAPID_SUBJECT.into()),
+        ("TIDINGS_LEASE_SECS", lease_secs.to_string()),
+        ("RUST_LOG", "warn".into()),
+    ])
+    .await
+}
+
 /// A database of its own for one test: an SQLite file in `dir`, or a new database on the
 /// PostgreSQL server `TIDINGS_TEST_POSTGRES` names.
 pub async fn fresh_database_url(dir: &std::path::Path) -> String {
