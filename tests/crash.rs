@@ -24,8 +24,19 @@ async fn call(client: &reqwest::Client, base: &str, function: &str, form: &[(&st
     client.post(format!("{base}/api/{function}")).form(form).send().await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_campaign_interrupted_by_sigkill_resumes_and_reaches_everyone_once_recorded() {
+/// How the first process is stopped mid-campaign.
+#[derive(Clone, Copy, PartialEq)]
+enum Stop {
+    /// SIGKILL: no shutdown code runs.
+    Kill,
+    /// SIGTERM: Tidings signs its instance off before exiting.
+    Terminate,
+}
+
+/// Subscribes everyone, sends a campaign, stops the process a quarter of the way in, starts
+/// another on the same database with `lease_secs`, and waits until the campaign is sent.
+/// Returns the push service, the campaign and how many pushes had arrived at the stop.
+async fn interrupted_campaign(stop: Stop, lease_secs: u64) -> (PushService, i64, usize) {
     let dir = tempfile::tempdir().unwrap();
     let database = support::fresh_database_url(dir.path()).await;
     let push = PushService::start().await;
@@ -34,7 +45,7 @@ async fn a_campaign_interrupted_by_sigkill_resumes_and_reaches_everyone_once_rec
         .collect();
     let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
 
-    let (mut first, base) = support::start_instance(&database, CONCURRENCY, LEASE_SECS).await;
+    let (mut first, base) = support::start_instance(&database, CONCURRENCY, lease_secs).await;
     futures::stream::iter(&subscriptions)
         .for_each_concurrent(32, |s| {
             let (client, base) = (&client, &base);
@@ -53,11 +64,18 @@ async fn a_campaign_interrupted_by_sigkill_resumes_and_reaches_everyone_once_rec
     while push.received().len() < SUBSCRIBERS / 4 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    first.kill().await.unwrap(); // SIGKILL: no shutdown code runs
-    let at_kill = push.received().len();
-    assert!(at_kill < SUBSCRIBERS, "killed mid-campaign");
+    match stop {
+        Stop::Kill => first.kill().await.unwrap(),
+        Stop::Terminate => {
+            let pid = first.id().unwrap().to_string();
+            assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+            first.wait().await.unwrap();
+        }
+    }
+    let at_stop = push.received().len();
+    assert!(at_stop < SUBSCRIBERS, "stopped mid-campaign");
 
-    let (_second, base) = support::start_instance(&database, CONCURRENCY, LEASE_SECS).await;
+    let (_second, base) = support::start_instance(&database, CONCURRENCY, lease_secs).await;
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         // The session cookie from before the crash still works: sessions live in the database.
@@ -67,12 +85,16 @@ async fn a_campaign_interrupted_by_sigkill_resumes_and_reaches_everyone_once_rec
         let campaign = list.into_iter().find(|c| c.id == campaign_id).unwrap();
         if campaign.status == "sent" {
             assert_eq!((campaign.targeted, campaign.sent), (SUBSCRIBERS as i64, SUBSCRIBERS as i64));
-            break;
+            return (push, campaign_id, at_stop);
         }
         assert!(Instant::now() < deadline, "campaign still {} after restart", campaign.status);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_interrupted_by_sigkill_resumes_and_reaches_everyone_once_recorded() {
+    let (push, campaign_id, at_kill) = interrupted_campaign(Stop::Kill, LEASE_SECS).await;
     let received = push.received();
     let mut clients: Vec<&str> = received.iter().map(|r| r.client.as_str()).collect();
     clients.sort_unstable();
@@ -83,4 +105,15 @@ async fn a_campaign_interrupted_by_sigkill_resumes_and_reaches_everyone_once_rec
     let topic = format!("campaign{campaign_id}");
     assert!(received.iter().all(|r| r.topic.as_deref() == Some(topic.as_str())), "copies share a Topic, so a resend replaces");
     eprintln!("killed after {at_kill} of {SUBSCRIBERS} pushes; {duplicates} sent twice after the restart");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_stopped_with_sigterm_is_taken_over_at_once_not_after_the_lease() {
+    // An hour's lease: the next start resumes within the test's two minutes only because
+    // the stopped process signed off.
+    let (push, _, _) = interrupted_campaign(Stop::Terminate, 3600).await;
+    let mut clients: Vec<String> = push.received().into_iter().map(|r| r.client).collect();
+    clients.sort_unstable();
+    clients.dedup();
+    assert_eq!(clients.len(), SUBSCRIBERS, "every subscriber received the campaign");
 }

@@ -80,6 +80,33 @@ async fn repeated_wrong_passwords_are_throttled_even_for_the_right_one() {
 }
 
 #[tokio::test]
+async fn the_sign_in_limit_counts_per_key_lasts_one_window_and_a_success_clears_the_user_name() {
+    use tidings::admin::throttle::{check, record_failure, record_success, MAX_FAILURES, WINDOW};
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    let keys = ["user:ada".to_owned(), "ip:192.0.2.1".to_owned()];
+    let start = 1_000_000_000_000;
+    for _ in 0..MAX_FAILURES {
+        check(store, &keys, start).await.unwrap();
+        record_failure(store, &keys, start).await.unwrap();
+    }
+    let refused = check(store, &keys, start + 60_000).await.unwrap_err();
+    assert!(refused.to_string().contains("14 minutes"), "{refused}");
+    // Another user name from the same address is refused too; another address is not.
+    assert!(check(store, &["user:bob".to_owned(), "ip:192.0.2.1".to_owned()], start).await.is_err());
+    assert!(check(store, &["user:bob".to_owned(), "ip:192.0.2.9".to_owned()], start).await.is_ok());
+    let window = WINDOW.as_millis() as i64;
+    assert!(check(store, &keys, start + window).await.is_ok(), "the lock ends with its window");
+
+    let user = ["user:grace".to_owned()];
+    for _ in 0..MAX_FAILURES {
+        record_failure(store, &user, start).await.unwrap();
+    }
+    record_success(store, "user:grace").await.unwrap();
+    assert!(check(store, &user, start).await.is_ok(), "a success clears the user name");
+}
+
+#[tokio::test]
 async fn sessions_and_the_sign_in_limit_hold_across_instances_sharing_the_database() {
     let first = spawn_app().await;
     let second = first.another_instance().await;

@@ -312,8 +312,7 @@ impl Store {
     /// (bucket index, sent, clicked), only buckets with something in them.
     pub async fn activity(&self, campaign_id: i64, since: i64, bucket_secs: i64) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
         sqlx::query_as(
-            // CAST: PostgreSQL sums BIGINTs into NUMERIC, which the Any driver cannot read.
-            "SELECT bucket, CAST(SUM(sent) AS BIGINT), CAST(SUM(clicked) AS BIGINT) FROM (
+            "SELECT bucket, SUM(sent), SUM(clicked) FROM (
                 SELECT (sent_at - $2) / $3 AS bucket, 1 AS sent, 0 AS clicked
                 FROM deliveries WHERE campaign_id = $1 AND status = 'sent' AND sent_at IS NOT NULL
                 UNION ALL

@@ -2,8 +2,8 @@
 //! heartbeat; each delivery it claims names it (`deliveries.claimed_by`). When an instance
 //! stops beating for longer than the lease, it is taken for dead and its claimed deliveries
 //! go back to the queue for the others. An instance that was only stalled (a frozen VM,
-//! say) beats again and carries on; the deliveries it had may then be sent twice, which the campaign's Topic header and the
-//! notification tag collapse into one notification.
+//! say) beats again and carries on; the deliveries it had may then be sent twice, which
+//! the campaign's Topic header and the notification tag collapse into one notification.
 
 use super::Store;
 
