@@ -36,6 +36,28 @@ pub struct Config {
     pub site_root: PathBuf,
     /// What scheduling takes as "now": the system clock, or a manual one in tests.
     pub clock: Clock,
+    /// How long clients may take, and how many may be connected at once.
+    pub http: HttpLimits,
+}
+
+/// Bounds on what one HTTP client may hold: without them, idle or slow connections
+/// (sent half a header, or half a body) stay open forever and use up the process's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// From connecting (or the end of the previous request) to the last header line: an
+    /// idle keep-alive connection is closed after this too.
+    pub header_timeout: Duration,
+    /// The longest pause between two pieces of a request body.
+    pub body_timeout: Duration,
+    /// Connections kept open at once; a new one beyond this closes the oldest (after its
+    /// current answer, if it is in the middle of one).
+    pub max_connections: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self { header_timeout: Duration::from_secs(20), body_timeout: Duration::from_secs(30), max_connections: 1024 }
+    }
 }
 
 /// A `mailto:` or `https:` URL, as RFC 8292 §2.1 asks. Apple rejects `@localhost` contacts.
@@ -124,6 +146,11 @@ impl Config {
             lease: Duration::from_secs(number("TIDINGS_LEASE_SECS", 1..=3600, 30)?),
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             clock: Clock::System,
+            http: HttpLimits {
+                header_timeout: Duration::from_secs(number("TIDINGS_HEADER_TIMEOUT_SECS", 1..=600, 20)?),
+                body_timeout: Duration::from_secs(number("TIDINGS_BODY_TIMEOUT_SECS", 1..=600, 30)?),
+                max_connections: number("TIDINGS_MAX_CONNECTIONS", 16..=1_000_000, 1024)? as usize,
+            },
         })
     }
 }

@@ -25,6 +25,9 @@ pub enum AppError {
     TooManyRequests(String),
     #[error("{0}")]
     Conflict(String),
+    /// A request body over the limit for its route.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("Not found.")]
     NotFound,
     #[error("Something went wrong on our side; it has been logged.")]
@@ -58,6 +61,7 @@ impl AppError {
             Self::Forbidden(_) => 403,
             Self::TooManyRequests(_) => 429,
             Self::Conflict(_) => 409,
+            Self::TooLarge(_) => 413,
             Self::NotFound => 404,
             Self::Internal => 500,
             Self::Transport(_) => 400,

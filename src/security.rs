@@ -1,11 +1,17 @@
 //! What every HTTP request passes through before any page or server function sees it:
-//! cross-site write protection, the admin-only default for server functions, and the
-//! security headers. One place, so a new endpoint cannot forget them.
+//! cross-site write protection, the admin-only default for server functions and for
+//! every request that carries a body, body limits, and the security and caching headers.
+//! One place, so a new endpoint cannot forget them.
 
+use std::time::Duration;
+
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use http_body_util::Limited;
+use tower_http::timeout::TimeoutBody;
 use tower_sessions::Session;
 
 use crate::admin::auth::ssr::SESSION_KEY;
@@ -30,6 +36,11 @@ pub const PUBLIC_SERVER_FNS: &[&str] = &[
     "/api/choose_topics",
 ];
 
+/// The one route whose body may be large: a whole file of subscriptions, streamed.
+pub const IMPORT_PATH: &str = "/admin/subscribers/import";
+/// Any other request body: server-function arguments, at most a few kilobytes in use.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
 /// Refuses state-changing requests started by another site (CSRF), using what browsers
 /// tell us: `Sec-Fetch-Site`, or `Origin` where that is missing (older Safari). Requests
 /// with neither come from non-browser clients, which cannot carry a victim's cookies.
@@ -38,7 +49,33 @@ pub async fn same_origin_writes(State(state): State<AppState>, request: Request,
     if !safe && !is_same_origin(request.headers(), &state.config.public_url) {
         return error_response(AppError::Forbidden("Cross-site requests are refused.".into()));
     }
+    // DNS rebinding: a page on evil.example whose name now points at 127.0.0.1 is "same
+    // origin" with itself, and could complete a fresh install's set-up. Its requests name
+    // its own host, never ours.
+    if !safe && !is_known_host(request.headers(), &state.config.public_url) {
+        return error_response(AppError::Forbidden(
+            "This address is not where Tidings is served (set TIDINGS_PUBLIC_URL to the address you use).".into(),
+        ));
+    }
     next.run(request).await
+}
+
+/// Whether the request's `Host` is ours: the public URL's host, `localhost`, or any IP
+/// address (a rebinding attack needs a host name of the attacker's; addresses cannot be
+/// rebound). Ports are not compared: a proxy may stand in front on another one.
+fn is_known_host(headers: &HeaderMap, public_url: &str) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        // HTTP/1.0 clients without a Host header are not browsers.
+        return true;
+    };
+    let Ok(authority) = host.parse::<http::uri::Authority>() else {
+        return false;
+    };
+    let name = authority.host().trim_start_matches('[').trim_end_matches(']');
+    if name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    url::Url::parse(public_url).ok().and_then(|u| u.host_str().map(str::to_owned)).is_some_and(|ours| ours.eq_ignore_ascii_case(name))
 }
 
 fn is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
@@ -54,11 +91,13 @@ fn is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     origin_host == host || public_url.trim_end_matches('/') == origin
 }
 
-/// Server functions not in [`PUBLIC_SERVER_FNS`] answer 401 without an admin session,
-/// before their arguments are even decoded. (Each also calls `require_admin` itself.)
-pub async fn admin_only_server_fns(session: Session, request: Request, next: Next) -> Response {
+/// Server functions not in [`PUBLIC_SERVER_FNS`], and every other request that may carry
+/// a body (the import), answer 401 without an admin session, before a byte of the body
+/// is read. (Each handler also checks the admin itself.)
+pub async fn admin_only(session: Session, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if path.starts_with("/api/") && !PUBLIC_SERVER_FNS.contains(&path) {
+    let may_have_body = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if (path.starts_with("/api/") || may_have_body) && !PUBLIC_SERVER_FNS.contains(&path) {
         match session.get::<i64>(SESSION_KEY).await {
             Ok(Some(_)) => {}
             Ok(None) => return error_response(AppError::Unauthorized),
@@ -68,11 +107,44 @@ pub async fn admin_only_server_fns(session: Session, request: Request, next: Nex
     next.run(request).await
 }
 
+/// Bounds every request body: the import may be large, anything else is a few
+/// kilobytes, and no body may pause longer than `body_timeout` between two pieces (a
+/// client trickling a body would otherwise hold its connection forever). A declared
+/// length over the limit is refused before reading.
+pub async fn limit_bodies(State(body_timeout): State<Duration>, request: Request, next: Next) -> Response {
+    let limit = if request.uri().path() == IMPORT_PATH { crate::subscription::transfer::MAX_IMPORT_BYTES } else { MAX_BODY_BYTES };
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return error_response(AppError::TooLarge(format!("The request is larger than the {} KiB this address accepts.", limit / 1024)));
+    }
+    let request = request.map(|body| Body::new(TimeoutBody::new(body_timeout, Limited::new(body, limit))));
+    next.run(request).await
+}
+
+/// `/admin/campaigns/` and the like: the same page without the slash, which is where
+/// the router (and every link) has it.
+pub async fn no_trailing_slash(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        // "//evil.example" would be another host to the browser.
+        let target = format!("/{}", trimmed.trim_start_matches('/'));
+        let target = match request.uri().query() {
+            Some(query) => format!("{target}?{query}"),
+            None => target,
+        };
+        return Redirect::permanent(&target).into_response();
+    }
+    next.run(request).await
+}
+
 /// Headers for every response. Pages replace the fallback CSP with one carrying their
 /// script nonce (see [`page_csp`]).
 pub async fn security_headers(request: Request, next: Next) -> Response {
+    let cache = cache_control(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static(cache));
     let set = |headers: &mut HeaderMap, name, value: &'static str| {
         headers.entry(name).or_insert(HeaderValue::from_static(value));
     };
@@ -96,6 +168,16 @@ pub fn page_csp(nonce: &str) -> String {
          manifest-src 'self'; base-uri 'self'; form-action 'self'; object-src 'none'; \
          frame-ancestors 'none'"
     )
+}
+
+/// Pages carry a per-response nonce and admin data, server functions and exports carry
+/// data (the exports every subscriber's keys): none may be stored by a browser or proxy.
+/// Static files (script, styles, icons) have no content hash in their names, so they
+/// may be kept but must be revalidated.
+fn cache_control(path: &str) -> &'static str {
+    let is_static = path.starts_with("/pkg/")
+        || (!path.starts_with("/admin") && !path.starts_with("/api/") && path.rsplit('/').next().is_some_and(|file| file.contains('.')));
+    if is_static { "no-cache" } else { "no-store" }
 }
 
 /// An [`AppError`] as a server function would answer it: its status and JSON body.
@@ -125,5 +207,26 @@ mod tests {
         assert!(!is_same_origin(&headers(&[("origin", "null"), ("host", "push.example.org")]), public));
         // curl, scripts: no cookies of a victim to abuse.
         assert!(is_same_origin(&headers(&[]), public));
+    }
+
+    #[test]
+    fn only_our_host_names_and_addresses_may_write() {
+        let public = "https://push.example.org";
+        for ok in ["push.example.org", "PUSH.example.org:8443", "127.0.0.1:3000", "[::1]:3000", "localhost:3000", "10.0.0.5"] {
+            assert!(is_known_host(&headers(&[("host", ok)]), public), "{ok}");
+        }
+        for rebound in ["evil.example:3000", "push.example.org.evil.example", "localhost.evil.example"] {
+            assert!(!is_known_host(&headers(&[("host", rebound)]), public), "{rebound}");
+        }
+    }
+
+    #[test]
+    fn only_static_files_may_be_cached() {
+        for path in ["/", "/admin", "/admin/campaigns/3", "/api/subscribe", "/admin/subscribers/export.json", "/admin/subscribers/export.csv"] {
+            assert_eq!(cache_control(path), "no-store", "{path}");
+        }
+        for path in ["/pkg/tidings.wasm", "/pkg/tidings.css", "/sw.js", "/icon-192.png", "/manifest.webmanifest"] {
+            assert_eq!(cache_control(path), "no-cache", "{path}");
+        }
     }
 }

@@ -2,10 +2,16 @@
 //! `main` and the integration tests both start Tidings through [`start`].
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower::ServiceExt as _;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 use leptos::config::LeptosOptions;
@@ -16,7 +22,7 @@ use tower_sessions::cookie::{time, SameSite};
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
 
 use crate::app::{shell, App};
-use crate::config::{Config, DEFAULT_VAPID_SUBJECT};
+use crate::config::{Config, HttpLimits, DEFAULT_VAPID_SUBJECT};
 use crate::delivery::Dispatcher;
 use crate::push::client::PushClient;
 use crate::push::vapid::VapidKeys;
@@ -56,6 +62,12 @@ impl RunningServer {
 /// Opens the database (applying migrations), loads or creates the VAPID keys, starts the
 /// dispatcher and begins serving. `config.listen` may use port 0; `addr` is the real one.
 pub async fn start(config: Config) -> Result<RunningServer, String> {
+    // The port first: "address in use" is then the first thing an operator learns, before
+    // any migration runs or any delivery is claimed.
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("listening on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     if config.endpoint_policy.allow_loopback {
         tracing::warn!(
             "TIDINGS_ALLOW_LOOPBACK_ENDPOINTS is on: http://localhost push endpoints are accepted. \
@@ -64,6 +76,9 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     }
     if config.vapid_subject.as_str() == DEFAULT_VAPID_SUBJECT {
         tracing::warn!("TIDINGS_VAPID_SUBJECT is not set; push services may reject {DEFAULT_VAPID_SUBJECT}");
+    }
+    if let Some(problem) = site_problem(&config.site_root) {
+        tracing::warn!("{problem}");
     }
     let store = Store::open(&config.database_url)
         .await
@@ -107,14 +122,124 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     .spawn();
 
     let router = router(state.clone()).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| format!("listening on {}: {e}", config.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    // Connection info lets sign-in throttling see the client's address.
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    let serve = tokio::spawn(async move { axum::serve(listener, service).await });
+    let serve = tokio::spawn(serve(listener, router, config.http));
     Ok(RunningServer { addr, state, instance, serve, dispatcher })
+}
+
+/// Why the pages will not work from `site_root`, if they will not: the server runs, but
+/// every page would load without its script and styles.
+pub fn site_problem(site_root: &Path) -> Option<String> {
+    let script = site_root.join("pkg").join("tidings.js");
+    (!script.is_file()).then(|| {
+        format!(
+            "{} has no built site (pkg/tidings.js is missing): pages will not work. \
+             Build with `cargo leptos build` or set LEPTOS_SITE_ROOT.",
+            site_root.display()
+        )
+    })
+}
+
+/// Serves HTTP/1.1 on `listener` within `limits`. Our own loop rather than `axum::serve`,
+/// which can neither time out a client that never finishes its headers nor cap the
+/// connections: idle clients would hold connections (and open files) forever.
+async fn serve(listener: TcpListener, router: Router, limits: HttpLimits) -> std::io::Result<()> {
+    let max_connections = connection_limit(limits.max_connections);
+    let open = Arc::new(OpenConnections::default());
+    loop {
+        let (stream, remote) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Out of files or memory for a moment: wait instead of spinning.
+                tracing::warn!(%error, "could not accept a connection");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        // At the limit the oldest connection is asked to close: at once if it is idle,
+        // after its current answer if not. New clients are always served, and a crowd of
+        // idle ones cannot hold every slot.
+        let (id, close) = open.add(max_connections);
+        // Sign-in throttling reads the client's address from this extension.
+        let service = router.clone().map_request(move |mut request: axum::extract::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(remote));
+            request
+        });
+        let open = open.clone();
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+            tokio::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                _ = close.notified() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = result {
+                tracing::debug!(%error, %remote, "connection ended with an error");
+            }
+            open.remove(id);
+        });
+    }
+}
+
+/// The connections being served, oldest first, each with the signal that closes it.
+#[derive(Default)]
+struct OpenConnections {
+    inner: std::sync::Mutex<(u64, std::collections::BTreeMap<u64, Arc<Notify>>)>,
+}
+
+impl OpenConnections {
+    /// Registers a new connection; if that makes more than `max`, signals the oldest to close.
+    fn add(&self, max: usize) -> (u64, Arc<Notify>) {
+        let mut inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (next_id, open) = &mut *inner;
+        while open.len() >= max {
+            let Some((_, oldest)) = open.pop_first() else { break };
+            // notify_one keeps the signal if the connection is not waiting for it yet.
+            oldest.notify_one();
+        }
+        *next_id += 1;
+        let close = Arc::new(Notify::new());
+        open.insert(*next_id, close.clone());
+        (*next_id, close)
+    }
+
+    fn remove(&self, id: u64) {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).1.remove(&id);
+    }
+}
+
+/// `wanted`, or fewer if the open-file limit would not leave room for the database,
+/// the push client and the site's files. Raises the soft limit to the hard one first.
+fn connection_limit(wanted: usize) -> usize {
+    // Files kept for everything that is not a client connection.
+    const RESERVED: u64 = 256;
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    let files = unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return wanted;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit.rlim_cur = limit.rlim_max;
+            }
+        }
+        limit.rlim_cur
+    };
+    let room = files.saturating_sub(RESERVED).max(16) as usize;
+    if wanted > room {
+        tracing::warn!(wanted, files, "TIDINGS_MAX_CONNECTIONS is above what the open-file limit allows; serving {room} at once");
+        room
+    } else {
+        wanted
+    }
 }
 
 async fn router(state: AppState) -> Result<Router, String> {
@@ -148,19 +273,21 @@ async fn router(state: AppState) -> Result<Router, String> {
             move |session| transfer::export(state, session, transfer::Format::Csv)
         }))
         .route(
-            "/admin/subscribers/import",
+            security::IMPORT_PATH,
             post({
                 let state = state.clone();
                 move |session, body| transfer::import(state, session, body)
-            })
-            .layer(DefaultBodyLimit::max(transfer::MAX_IMPORT_BYTES)),
+            }),
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
-        // Outermost last: headers on everything, cross-site writes refused before any
-        // session is loaded, then the admin-only default for server functions.
-        .layer(middleware::from_fn(security::admin_only_server_fns))
+        // Outermost last: headers on everything; trailing slashes redirected; cross-site
+        // and foreign-host writes refused before any session is loaded; then the
+        // admin-only default, checked before any body is read; then the body limits.
+        .layer(middleware::from_fn_with_state(state.config.http.body_timeout, security::limit_bodies))
+        .layer(middleware::from_fn(security::admin_only))
         .layer(session_layer(&state))
         .layer(middleware::from_fn_with_state(state.clone(), security::same_origin_writes))
+        .layer(middleware::from_fn(security::no_trailing_slash))
         .layer(middleware::from_fn(security::security_headers))
         .with_state(leptos_options);
     Ok(app)

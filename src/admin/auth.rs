@@ -72,21 +72,13 @@ pub async fn login(
         // Failures count per user name and per address, so neither guessing one account's
         // password nor trying one password on many accounts gets far.
         let user_key = format!("user:{}", username.to_lowercase());
-        let keys = match ssr::peer_address().await {
-            Some(address) => vec![user_key.clone(), format!("ip:{address}")],
-            None => vec![user_key.clone()],
-        };
+        let address_key = ssr::peer_address().await.map(|address| format!("ip:{address}"));
         let now = crate::store::now_ms();
-        crate::admin::throttle::check(&state.store, &keys, now).await?;
+        crate::admin::throttle::reserve(&state.store, &user_key, address_key.as_deref(), now).await?;
         let admin = state.store.admin_by_username(username).await?;
-        let id = match ssr::verify_login(admin, password).await {
-            Ok(id) => id,
-            Err(error) => {
-                crate::admin::throttle::record_failure(&state.store, &keys, now).await?;
-                return Err(error);
-            }
-        };
-        crate::admin::throttle::record_success(&state.store, &user_key).await?;
+        // A wrong password needs nothing more: the attempt was counted as failed above.
+        let id = ssr::verify_login(admin, password).await?;
+        crate::admin::throttle::succeeded(&state.store, &user_key, address_key.as_deref()).await?;
         ssr::remember_time_zone(id, &time_zone).await?;
         ssr::start_session(id).await?;
         leptos_axum::redirect("/admin");

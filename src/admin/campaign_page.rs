@@ -145,7 +145,7 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
     };
     if c.is_editable() {
         return view! {
-            <h1>{c.title.clone()}</h1>
+            <h1>{crate::campaign::visible_controls(&c.title)}</h1>
             <p class="campaign-meta"><span class=format!("badge {}", c.status)>{c.status.clone()}</span> " " {when}</p>
             <p class="campaign-audience">{audience}</p>
             {toolbar}
@@ -158,7 +158,7 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
         .into_any();
     }
     view! {
-        <h1>{c.title.clone()}</h1>
+        <h1>{crate::campaign::visible_controls(&c.title)}</h1>
         <p class="campaign-meta"><span class=format!("badge {}", c.status)>{c.status.clone()}</span> " " {when}</p>
         <p class="campaign-audience">{audience.clone()}</p>
         {toolbar}
@@ -221,7 +221,7 @@ fn EditCampaign() -> impl IntoView {
                 }
                 Ok(report) => view! {
                     <p class="status error" role="alert">
-                        {format!("“{}” is {} and can no longer be changed. ", report.summary.title, report.summary.status)}
+                        {format!("“{}” is {} and can no longer be changed. ", crate::campaign::visible_controls(&report.summary.title), report.summary.status)}
                         <a href=format!("/admin/campaigns/{}", report.summary.id)>"Open it"</a>
                         " to duplicate it as a new draft."
                     </p>

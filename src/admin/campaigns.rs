@@ -61,7 +61,7 @@ fn CampaignTable(list: Vec<CampaignSummary>, cancel: ServerAction<CancelCampaign
                         <td data-label="When">{c.local.scheduled.clone().filter(|_| c.status == "scheduled").unwrap_or_else(|| c.local.created.clone())}</td>
                         <td data-label="Title" class="title">
                             <div>
-                                <a href=format!("/admin/campaigns/{}", c.id)>{c.title.clone()}</a>
+                                <a href=format!("/admin/campaigns/{}", c.id)>{crate::campaign::visible_controls(&c.title)}</a>
                                 {c.error.clone().map(|error| view! { <p class="campaign-error" role="alert">{error}</p> })}
                             </div>
                         </td>

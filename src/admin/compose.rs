@@ -97,7 +97,7 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
                 </Field>
                 <Field id="body" label="Body" error>
                     <textarea id="body" name="body" rows=3 maxlength=MAX_BODY_CHARS
-                        placeholder="Everything 20% off until Sunday." on:input=text(|f, v| f.body = v)>{initial_body}</textarea>
+                        placeholder="Everything 20% off until Sunday." on:input=text(|f, v| f.body = v)>{textarea_text(initial_body)}</textarea>
                 </Field>
                 <Field id="url" label="Link URL" error>
                     <input id="url" name="url" inputmode="url" value=initial_url placeholder="https://example.org/sale — opens on click"
@@ -378,5 +378,20 @@ pub fn Preview(payload: Signal<NotificationPayload>) -> impl IntoView {
                 {move || payload.with(|p| p.require_interaction).then(|| view! { <p class="preview-note">"Stays until dismissed"</p> })}
             </div>
         </aside>
+    }
+}
+
+/// Text to put inside a `<textarea>`. Leptos writes a textarea's children into server-rendered
+/// HTML unescaped (as for `<script>`), so a body containing `</textarea><b>` would become
+/// real elements; escaped, the browser decodes it back to the exact text. In the browser
+/// the text becomes a DOM text node, which needs no escaping.
+fn textarea_text(text: String) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        text
     }
 }

@@ -204,7 +204,7 @@ fn RecentCampaigns(list: Vec<CampaignSummary>) -> impl IntoView {
             <tbody>
                 {list.into_iter().take(RECENT_CAMPAIGNS).map(|c| view! {
                     <tr data-campaign=c.id>
-                        <td data-label="Title" class="title"><div><a href=format!("/admin/campaigns/{}", c.id)>{c.title.clone()}</a></div></td>
+                        <td data-label="Title" class="title"><div><a href=format!("/admin/campaigns/{}", c.id)>{crate::campaign::visible_controls(&c.title)}</a></div></td>
                         <td data-label="Status"><div><StatusBadge campaign=c.clone()/></div></td>
                         <td data-label="Sent" class="num sent">{c.sent}</td>
                         <td data-label="Click-through" class="num ctr">

@@ -1,5 +1,7 @@
-//! Slows down password guessing: after too many failed sign-ins for one user name, or
-//! from one address, further attempts are refused for a while.
+//! Slows down password guessing: after too many failed sign-ins from one address, or for
+//! one user name from an address that has failed too, further attempts are refused for
+//! a while. An attempt counts as failed before its password is checked ([`reserve`]) and
+//! is taken back if it succeeds, so concurrent guesses cannot slip past the limit.
 //!
 //! Hand-written rather than a rate-limit crate: those count every attempt, and we must
 //! count only failures (an admin signing in all day is never limited). The counts are in
@@ -27,6 +29,30 @@ pub async fn check(store: &Store, keys: &[String], now_ms: i64) -> Result<(), Ap
         ))),
         None => Ok(()),
     }
+}
+
+/// Counts this attempt against the address and the user name before the password is
+/// checked, or refuses it (429). The user name's lock applies only to addresses that
+/// have failed before: anyone can fail ten times for "admin", and must not thereby
+/// lock the real admin out.
+pub async fn reserve(store: &Store, user_key: &str, address_key: Option<&str>, now_ms: i64) -> Result<(), AppError> {
+    match store.reserve_sign_in(user_key, address_key, MAX_FAILURES, now_ms, window_ms()).await? {
+        Some(started) => Err(AppError::TooManyRequests(format!(
+            "Too many failed sign-ins. Try again in {} minutes.",
+            minutes_left(started, now_ms)
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The reserved attempt succeeded: the user name starts afresh, and the address gets
+/// its attempt back (an admin signing in all day is never limited).
+pub async fn succeeded(store: &Store, user_key: &str, address_key: Option<&str>) -> Result<(), AppError> {
+    record_success(store, user_key).await?;
+    if let Some(address) = address_key {
+        store.release_sign_in(address).await?;
+    }
+    Ok(())
 }
 
 pub async fn record_failure(store: &Store, keys: &[String], now_ms: i64) -> Result<(), AppError> {

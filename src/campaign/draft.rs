@@ -73,6 +73,18 @@ impl Ttl {
     }
 }
 
+/// `text` with its bidirectional controls (U+202E RIGHT-TO-LEFT OVERRIDE and kin) written
+/// out as `[U+202E]`: in the admin they would silently reorder what an admin reads, so a
+/// campaign could say one thing in the list and another on screen. Subscribers' browsers
+/// get the text as written (a right-to-left language needs them).
+pub fn visible_controls(text: &str) -> String {
+    let is_bidi = |c: char| matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if !text.contains(is_bidi) {
+        return text.to_owned();
+    }
+    text.chars().map(|c| if is_bidi(c) { format!("[U+{:04X}]", c as u32) } else { c.to_string() }).collect()
+}
+
 /// A link or image address: absolute http(s) or a path on this site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkUrl(String);
@@ -87,6 +99,11 @@ impl LinkUrl {
         let bad = || AppError::field(field, format!("{name} must be an http(s):// address or a path starting with /."));
         if raw.len() > MAX_URL_CHARS {
             return Err(AppError::field(field, format!("{name} is longer than {MAX_URL_CHARS} characters.")));
+        }
+        // Browsers read "\\" as "/" and drop tabs and newlines, so "/\\evil.example" or
+        // "/\t/evil.example" would open another site; a real link never has either.
+        if raw.contains('\\') || raw.chars().any(char::is_control) {
+            return Err(AppError::field(field, format!("{name} must not contain backslashes or control characters.")));
         }
         if raw.starts_with('/') && !raw.starts_with("//") {
             return Ok(Some(Self(raw.to_owned())));
@@ -231,6 +248,11 @@ pub struct CampaignDraft {
 impl CampaignDraft {
     /// Validates every field; an error names the field it is about.
     pub fn parse(form: &ComposeForm) -> Result<Self, AppError> {
+        for (field, name, text) in [("title", "Title", &form.title), ("body", "Body", &form.body)] {
+            if text.contains('\0') {
+                return Err(AppError::field(field, format!("{name} must not contain NUL characters.")));
+            }
+        }
         let title = form.title.trim();
         if title.is_empty() {
             return Err(AppError::field("title", "Title is required."));
@@ -349,6 +371,27 @@ mod tests {
         }
         let image = ComposeForm { image: "data:image/png;base64,AAAA".into(), ..form("t", "", "") };
         assert_eq!(field_of(CampaignDraft::parse(&image).unwrap_err()), "image");
+    }
+
+    #[test]
+    fn links_that_browsers_would_read_as_another_host_are_refused() {
+        for sneaky in ["/\\evil.example/", "/\\/evil.example", "https://ok.example\\@evil.example/", "/\t/evil.example", "/a\nb"] {
+            let error = parse("Hi", "", sneaky).unwrap_err();
+            assert_eq!(error.field_name(), Some("url"), "{sneaky:?}");
+            assert!(error.to_string().contains("backslashes or control characters"), "{sneaky:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn bidi_controls_are_shown_as_code_points() {
+        assert_eq!(visible_controls("Sale \u{202E}gnp.exe"), "Sale [U+202E]gnp.exe");
+        assert_eq!(visible_controls("plain"), "plain");
+    }
+
+    #[test]
+    fn nul_characters_are_refused_in_title_and_body() {
+        assert_eq!(field_of(parse("Hi\0there", "", "").unwrap_err()), "title");
+        assert_eq!(field_of(parse("Hi", "a\0b", "").unwrap_err()), "body");
     }
 
     #[test]

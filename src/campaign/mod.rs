@@ -7,7 +7,7 @@ mod schedule;
 
 pub use draft::{
     CampaignDraft, CollapseTopic, ComposeForm, LinkUrl, Ttl, Urgency, MAX_ACTION_LABEL_CHARS, MAX_BODY_CHARS,
-    MAX_TITLE_CHARS,
+    MAX_TITLE_CHARS, visible_controls,
 };
 pub use report::{get_campaign_report, ActivityBucket, CampaignReport, FailureReason};
 pub use schedule::{LocalTimes, MAX_SCHEDULE_AHEAD_SECS};

@@ -58,6 +58,9 @@ impl PushClient {
             builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem)?);
         }
         let http = builder
+            // HTTPS_PROXY and friends would send pushes through a proxy, which connects to
+            // whatever the endpoint names: the address guard below would never see it.
+            .no_proxy()
             .dns_resolver(Arc::new(resolver))
             // A push service never redirects; following one would let an endpoint point us
             // at an internal address.

@@ -30,7 +30,7 @@ pub use subscriptions::SubscriptionRow;
 use std::str::FromStr;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -49,6 +49,12 @@ impl Dialect {
         }
     }
 }
+
+/// Set on every SQLite connection. WAL lets page renders read while the dispatcher writes
+/// outcomes. synchronous = NORMAL is durable across process crashes in WAL mode; only a
+/// power cut may lose the last commits, which the delivery state machine tolerates.
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
 
 #[derive(Clone)]
 pub struct Store {
@@ -72,6 +78,15 @@ impl Store {
             )?,
             Dialect::Postgres => AnyConnectOptions::from_str(database_url)?,
         };
+        // One connection first, outside the pool: the pool retries a failing connection
+        // until its timeout and then reports only "pool timed out", where this reports the
+        // cause ("file is not a database", "readonly database", a refused password) at once.
+        let mut probe = sqlx::AnyConnection::connect_with(&options).await?;
+        if dialect == Dialect::Sqlite {
+            probe.execute(SQLITE_PRAGMAS).await?;
+            probe.execute("SELECT count(*) FROM sqlite_master").await?;
+        }
+        probe.close().await?;
         let pool = AnyPoolOptions::new()
             // SQLite writes one at a time anyway; PostgreSQL serves every instance, and
             // its default limit is 100 connections in all.
@@ -79,16 +94,7 @@ impl Store {
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
-                        // WAL lets page renders read while the dispatcher writes outcomes.
-                        // synchronous = NORMAL is durable across process crashes in WAL
-                        // mode; only a power cut may lose the last commits, which the
-                        // delivery state machine tolerates.
-                        connection
-                            .execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
-                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                            )
-                            .await?;
+                        connection.execute(SQLITE_PRAGMAS).await?;
                     }
                     Ok(())
                 })

@@ -57,7 +57,7 @@ impl Default for EndpointPolicy {
     }
 }
 
-/// An absolute `https` push-service URL of at most 2048 characters.
+/// An absolute `https` push-service URL with a path, of at most 2048 bytes as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushEndpoint(url::Url);
 
@@ -67,10 +67,20 @@ impl PushEndpoint {
         if raw.is_empty() {
             return Err(bad("is missing"));
         }
+        let too_long = || bad(&format!("is longer than {MAX_ENDPOINT_LEN} bytes"));
         if raw.len() > MAX_ENDPOINT_LEN {
-            return Err(bad(&format!("is longer than {MAX_ENDPOINT_LEN} characters")));
+            return Err(too_long());
+        }
+        // The URL parser forgives "https:/host" (one slash); a browser never sends it.
+        if !raw.split_once(':').is_some_and(|(_, rest)| rest.starts_with("//")) {
+            return Err(bad("is not an absolute URL"));
         }
         let url = url::Url::parse(raw).map_err(|_| bad("is not an absolute URL"))?;
+        // Parsing percent-encodes what the raw text had unencoded (é is 2 bytes, %C3%A9
+        // is 6): the stored form is what must fit.
+        if url.as_str().len() > MAX_ENDPOINT_LEN {
+            return Err(too_long());
+        }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(bad("must not contain a user name or password"));
         }
@@ -81,6 +91,10 @@ impl PushEndpoint {
         if policy.allow_loopback && is_loopback(&host) && matches!(url.scheme(), "http" | "https") {
             return Ok(Self(url));
         }
+        // Push services identify the subscription in the path.
+        if url.path() == "/" && url.query().is_none() {
+            return Err(bad("has no path"));
+        }
         if url.scheme() != "https" {
             return Err(bad("must be an https:// URL"));
         }
@@ -89,6 +103,8 @@ impl PushEndpoint {
             return Err(bad("must use the standard HTTPS port"));
         }
         match host {
+            // "*" and other odd characters are legal in a URL's host, never in a push service's.
+            url::Host::Domain(name) if !is_host_name(name) => Err(bad(&format!("host {name} is not a host name"))),
             url::Host::Domain(name) if policy.allowed_hosts.iter().any(|p| p.matches(name)) => Ok(Self(url)),
             url::Host::Domain(name) => Err(bad(&format!("host {name} is not a known push service"))),
             _ => Err(bad("must name a push service, not an IP address")),
@@ -109,6 +125,12 @@ impl PushEndpoint {
     pub fn origin(&self) -> String {
         self.0.origin().ascii_serialization()
     }
+}
+
+/// Letters, digits and hyphens in dot-separated labels (after IDNA, which the URL parser
+/// has applied).
+fn is_host_name(name: &str) -> bool {
+    name.split('.').all(|label| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 fn is_loopback(host: &url::Host<&str>) -> bool {
@@ -231,6 +253,21 @@ mod tests {
         ] {
             assert!(PushEndpoint::parse(bad, &strict()).is_err(), "{bad} must be refused");
         }
+    }
+
+    #[test]
+    fn malformed_endpoints_the_url_parser_would_forgive_are_refused() {
+        let message = |raw: &str| PushEndpoint::parse(raw, &strict()).unwrap_err().to_string();
+        assert!(message("https:/fcm.googleapis.com/fcm/send/x").contains("not an absolute URL"));
+        assert!(message("https://fcm.googleapis.com").contains("no path"));
+        assert!(message("https://fcm.googleapis.com/").contains("no path"));
+        assert!(message("https://*.push.apple.com/x").contains("not a host name"));
+        // 2,041 bytes as sent, 5,051 once percent-encoded for storage.
+        let grows = format!("https://fcm.googleapis.com/fcm/send/{}", "é".repeat(1005));
+        assert!(grows.len() <= MAX_ENDPOINT_LEN);
+        assert!(message(&grows).contains("longer than 2048 bytes"), "{}", message(&grows));
+        let fits = format!("https://fcm.googleapis.com/fcm/send/{}", "a".repeat(MAX_ENDPOINT_LEN - 36));
+        assert_eq!(PushEndpoint::parse(&fits, &strict()).unwrap().as_str().len(), MAX_ENDPOINT_LEN);
     }
 
     #[test]

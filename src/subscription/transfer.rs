@@ -7,6 +7,8 @@
 //! `"topics": ["name", …]`), the same objects one per line, or CSV with a header naming
 //! `endpoint`, `p256dh`, `auth` and optionally `topics` (names separated by `|`).
 
+use std::io::{BufRead, BufReader, Read};
+
 use axum::body::{Body, Bytes};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,6 +16,7 @@ use axum::Json;
 use futures::stream::{self, StreamExt};
 use serde::Deserializer as _;
 use serde_json::{json, Value};
+use tokio_util::io::{StreamReader, SyncIoBridge};
 use tower_sessions::Session;
 
 use super::list::{ImportProblem, ImportReport};
@@ -23,8 +26,9 @@ use crate::state::AppState;
 use crate::store::{ExportRow, Imported, Store};
 use crate::topic::TopicName;
 
-/// The largest import accepted (about a million subscriptions as JSON).
-pub const MAX_IMPORT_BYTES: usize = 512 * 1024 * 1024;
+/// The largest import accepted: about nine million subscriptions as JSON. The file is
+/// read as it arrives, so this bounds the upload, not memory.
+pub const MAX_IMPORT_BYTES: usize = 2 * 1024 * 1024 * 1024;
 /// Rows per export query and per import transaction.
 const CHUNK: usize = 1000;
 const MAX_PROBLEMS: usize = 100;
@@ -99,22 +103,40 @@ fn render(rows: &[ExportRow], format: Format, first_chunk: bool) -> Bytes {
     Bytes::from(out)
 }
 
-/// RFC 4180 quoting, only where needed.
+/// What a spreadsheet reads as a formula when a cell starts with it.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// RFC 4180 quoting, only where needed, and no formulas: a cell a spreadsheet would run
+/// (`=HYPERLINK(…)`) gets a leading `'`, which spreadsheets show as text and our import
+/// takes off again (see [`unquote_cell`]).
 fn csv_cell(value: &str) -> String {
+    let value = if value.starts_with(FORMULA_STARTS) { format!("'{value}") } else { value.to_owned() };
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
-        value.to_owned()
+        value
+    }
+}
+
+/// A cell as [`csv_cell`] wrote it, without the `'` that kept it from being a formula.
+fn unquote_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
     }
 }
 
 /// `POST /admin/subscribers/import`: the file as the body. Each row is validated like a
 /// browser's subscription; known endpoints are merged; the answer reports what was done.
-pub async fn import(state: AppState, session: Session, body: Bytes) -> Response {
+/// The body is read as it arrives: a file of any size holds only a few chunks of rows in
+/// memory. (The session was checked before the body, by `security::admin_only`.)
+pub async fn import(state: AppState, session: Session, body: Body) -> Response {
     if !is_admin(&state, &session).await {
         return (StatusCode::UNAUTHORIZED, "Sign in as an admin first.").into_response();
     }
-    match import_file(&state.store, &state.endpoint_policy(), &body).await {
+    let stream = body.into_data_stream().map(|chunk| chunk.map_err(read_error));
+    let file = SyncIoBridge::new(StreamReader::new(stream));
+    match import_file(&state.store, &state.endpoint_policy(), file).await {
         Ok(report) => {
             tracing::info!(added = report.added, merged = report.merged, rejected = report.rejected, "subscriptions imported");
             Json(report).into_response()
@@ -123,27 +145,70 @@ pub async fn import(state: AppState, session: Session, body: Bytes) -> Response 
     }
 }
 
-/// Reads, validates and stores a file of subscriptions, a chunk at a time.
-pub async fn import_file(store: &Store, policy: &EndpointPolicy, file: &[u8]) -> Result<ImportReport, Response> {
-    let rows = read_rows(file).map_err(|message| (StatusCode::UNPROCESSABLE_ENTITY, message).into_response())?;
+/// Why the body could not be read (over the size limit, too slow, the client left), in
+/// words for the report.
+fn read_error(error: axum::Error) -> std::io::Error {
+    let cause = error.into_inner();
+    let message = if cause.is::<http_body_util::LengthLimitError>() {
+        format!("The file is larger than {} MiB.", MAX_IMPORT_BYTES / (1024 * 1024))
+    } else if cause.is::<tower_http::timeout::TimeoutError>() {
+        "The upload paused for too long.".to_owned()
+    } else {
+        format!("The upload was interrupted: {cause}")
+    };
+    std::io::Error::other(message)
+}
+
+/// Reads, validates and stores a file of subscriptions, a chunk at a time. The file is
+/// parsed on a blocking thread (serde_json and csv read from `std::io::Read`) that hands
+/// rows over through a short queue, so parsing waits while the database catches up.
+pub async fn import_file(
+    store: &Store,
+    policy: &EndpointPolicy,
+    file: impl Read + Send + 'static,
+) -> Result<ImportReport, Response> {
+    let (rows_tx, mut rows_rx) = tokio::sync::mpsc::channel::<Vec<Result<RawRow, String>>>(2);
+    let parser = tokio::task::spawn_blocking(move || {
+        parse_rows(BufReader::with_capacity(64 * 1024, file), |rows| rows_tx.blocking_send(rows).is_ok())
+    });
     let mut report = ImportReport::default();
     let mut batch = Vec::with_capacity(CHUNK);
-    for (i, row) in rows.into_iter().enumerate() {
-        match row.and_then(|row| validate(row, policy)) {
-            Ok(valid) => batch.push(valid),
-            Err(reason) => {
-                report.rejected += 1;
-                if report.problems.len() < MAX_PROBLEMS {
-                    report.problems.push(ImportProblem { row: i + 1, reason });
+    let mut row_number = 0;
+    while let Some(rows) = rows_rx.recv().await {
+        for row in rows {
+            row_number += 1;
+            match row.and_then(|row| validate(row, policy)) {
+                Ok(valid) => batch.push(valid),
+                Err(reason) => {
+                    report.rejected += 1;
+                    if report.problems.len() < MAX_PROBLEMS {
+                        report.problems.push(ImportProblem { row: row_number, reason });
+                    }
                 }
             }
-        }
-        if batch.len() == CHUNK {
-            save(store, &mut batch, &mut report).await?;
+            if batch.len() == CHUNK {
+                // On an error the queue is dropped, which stops the parser.
+                save(store, &mut batch, &mut report).await?;
+            }
         }
     }
     save(store, &mut batch, &mut report).await?;
-    Ok(report)
+    match parser.await {
+        Ok(Ok(())) => Ok(report),
+        Ok(Err(message)) if row_number == 0 => Err((StatusCode::UNPROCESSABLE_ENTITY, message).into_response()),
+        Ok(Err(message)) => Err((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "{message} The import stopped after row {row_number}: {} added, {} merged and {} rejected before it.",
+                report.added, report.merged, report.rejected
+            ),
+        )
+            .into_response()),
+        Err(error) => {
+            tracing::error!(%error, "the import's parser failed");
+            Err((StatusCode::INTERNAL_SERVER_ERROR, "The import stopped: an error on our side (logged).").into_response())
+        }
+    }
 }
 
 async fn save(
@@ -184,45 +249,121 @@ fn validate(row: RawRow, policy: &EndpointPolicy) -> Result<(NewSubscription, Op
     Ok((subscription, topics))
 }
 
-/// Splits the file into rows; a file that is none of the accepted shapes is refused whole.
-fn read_rows(body: &[u8]) -> Result<Vec<Result<RawRow, String>>, String> {
-    let text = std::str::from_utf8(body).map_err(|_| "The file is not UTF-8 text.".to_owned())?;
-    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-    if trimmed.is_empty() {
-        return Err("The file is empty.".into());
+/// Rows handed on at once by the parser.
+type Rows = Vec<Result<RawRow, String>>;
+
+/// Splits the file into rows and hands them to `emit` a chunk at a time (it answers
+/// `false` to stop); a file that is none of the accepted shapes is refused whole, one
+/// that breaks part way is refused from there on.
+fn parse_rows(mut file: impl BufRead, mut emit: impl FnMut(Rows) -> bool) -> Result<(), String> {
+    let first = first_byte(&mut file)?.ok_or_else(|| "The file is empty.".to_owned())?;
+    match first {
+        b'[' => {
+            let mut json = serde_json::Deserializer::from_reader(file);
+            json.deserialize_seq(RowsVisitor { emit: &mut emit }).map_err(|e| match e.io_error_kind() {
+                // Reading the upload failed (too large, too slow): that, not JSON, is why.
+                Some(_) => e.to_string(),
+                None => format!("The file looks like JSON but is not valid JSON: {e}"),
+            })
+        }
+        b'{' => {
+            let mut rows = Vec::with_capacity(CHUNK);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match file.read_until(b'\n', &mut line) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(error) => {
+                        emit(rows);
+                        return Err(error.to_string());
+                    }
+                }
+                if line.trim_ascii().is_empty() {
+                    continue;
+                }
+                rows.push(
+                    serde_json::from_slice::<Value>(&line).map_err(|e| format!("not valid JSON: {e}")).and_then(|v| from_json(&v)),
+                );
+                if rows.len() == CHUNK && !emit(std::mem::replace(&mut rows, Vec::with_capacity(CHUNK))) {
+                    return Ok(());
+                }
+            }
+            emit(rows);
+            Ok(())
+        }
+        _ => from_csv(file, emit),
     }
-    if trimmed.starts_with('[') {
-        return serde_json::Deserializer::from_str(trimmed)
-            .deserialize_seq(RowsVisitor)
-            .map_err(|e| format!("The file looks like JSON but is not valid JSON: {e}"));
-    }
-    if trimmed.starts_with('{') {
-        return Ok(trimmed
-            .lines()
-            .filter(|line| !line.trim().is_empty())
-            .map(|line| serde_json::from_str::<Value>(line).map_err(|e| format!("not valid JSON: {e}")).and_then(|v| from_json(&v)))
-            .collect());
-    }
-    from_csv(trimmed)
 }
 
-/// Reads a JSON array one element at a time, keeping only the rows: a million-row file is
-/// never a million `Value`s in memory at once.
-struct RowsVisitor;
+/// The first byte after a byte-order mark and white space, left unread; `None` for a file
+/// of only white space. Refuses a start that is not UTF-8 text.
+fn first_byte(file: &mut impl BufRead) -> Result<Option<u8>, String> {
+    let mut at_start = true;
+    loop {
+        let buffer = file.fill_buf().map_err(|e| e.to_string())?;
+        if buffer.is_empty() {
+            return Ok(None);
+        }
+        if at_start {
+            at_start = false;
+            if let Err(error) = std::str::from_utf8(buffer) {
+                // A character cut at the buffer's end is fine; anything else is not text.
+                if error.error_len().is_some() {
+                    return Err("The file is not UTF-8 text.".to_owned());
+                }
+            }
+            if buffer.starts_with(b"\xef\xbb\xbf") {
+                file.consume(3);
+                continue;
+            }
+        }
+        match buffer.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(at) => {
+                let first = buffer[at];
+                file.consume(at);
+                return Ok(Some(first));
+            }
+            None => {
+                let all = buffer.len();
+                file.consume(all);
+            }
+        }
+    }
+}
 
-impl<'de> serde::de::Visitor<'de> for RowsVisitor {
-    type Value = Vec<Result<RawRow, String>>;
+/// Reads a JSON array one element at a time, handing rows on a chunk at a time: a
+/// million-row file is never a million of anything in memory.
+struct RowsVisitor<'a, F> {
+    emit: &'a mut F,
+}
+
+impl<'de, F: FnMut(Rows) -> bool> serde::de::Visitor<'de> for RowsVisitor<'_, F> {
+    type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a list of subscriptions")
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(value) = seq.next_element::<Value>()? {
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut rows = Vec::with_capacity(CHUNK);
+        loop {
+            let value = match seq.next_element::<Value>() {
+                Ok(Some(value)) => value,
+                Ok(None) => break,
+                Err(error) => {
+                    // The rows before the break still count.
+                    (self.emit)(rows);
+                    return Err(error);
+                }
+            };
             rows.push(from_json(&value));
+            if rows.len() == CHUNK && !(self.emit)(std::mem::replace(&mut rows, Vec::with_capacity(CHUNK))) {
+                return Ok(());
+            }
         }
-        Ok(rows)
+        (self.emit)(rows);
+        Ok(())
     }
 }
 
@@ -245,27 +386,31 @@ fn from_json(value: &Value) -> Result<RawRow, String> {
     })
 }
 
-fn from_csv(text: &str) -> Result<Vec<Result<RawRow, String>>, String> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+fn from_csv(file: impl Read, mut emit: impl FnMut(Rows) -> bool) -> Result<(), String> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(file);
     let headers = reader.headers().map_err(|e| format!("The CSV header cannot be read: {e}"))?.clone();
     let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(endpoint), Some(p256dh), Some(auth)) = (column("endpoint"), column("p256dh"), column("auth")) else {
         return Err("The file is neither JSON nor CSV with the columns endpoint, p256dh and auth.".into());
     };
     let topics = column("topics");
-    Ok(reader
-        .records()
-        .map(|record| {
-            let record = record.map_err(|e| format!("unreadable CSV: {e}"))?;
-            let cell = |i: usize| record.get(i).unwrap_or_default().to_owned();
-            Ok(RawRow {
+    let mut rows = Vec::with_capacity(CHUNK);
+    for record in reader.records() {
+        rows.push(record.map_err(|e| format!("unreadable CSV: {e}")).map(|record| {
+            let cell = |i: usize| unquote_cell(record.get(i).unwrap_or_default()).to_owned();
+            RawRow {
                 endpoint: cell(endpoint),
                 p256dh: cell(p256dh),
                 auth: cell(auth),
                 topics: topics.map(|i| cell(i).split('|').map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned).collect()),
-            })
-        })
-        .collect())
+            }
+        }));
+        if rows.len() == CHUNK && !emit(std::mem::replace(&mut rows, Vec::with_capacity(CHUNK))) {
+            return Ok(());
+        }
+    }
+    emit(rows);
+    Ok(())
 }
 
 async fn is_admin(state: &AppState, session: &Session) -> bool {
@@ -278,6 +423,16 @@ async fn is_admin(state: &AppState, session: &Session) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every row of `file`, or why the file was refused.
+    fn read_rows(file: &[u8]) -> Result<Rows, String> {
+        let mut all = Vec::new();
+        parse_rows(file, |rows| {
+            all.extend(rows);
+            true
+        })?;
+        Ok(all)
+    }
 
     #[test]
     fn every_accepted_shape_reads_the_same_rows() {
@@ -308,5 +463,32 @@ mod tests {
         assert_eq!(csv_cell("plain"), "plain");
         assert_eq!(csv_cell("a,b"), "\"a,b\"");
         assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula_and_read_back_unchanged() {
+        for hostile in ["=HYPERLINK(\"https://evil.example\",\"x\")", "+1+cmd", "-2+3", "@SUM(1)", "\tx", "\rx"] {
+            let cell = csv_cell(hostile);
+            let inside = cell.strip_prefix('"').and_then(|c| c.strip_suffix('"')).map(|c| c.replace("\"\"", "\"")).unwrap_or(cell.clone());
+            assert!(inside.starts_with('\''), "{hostile:?} was written as {cell:?}");
+            assert_eq!(unquote_cell(&inside), hostile);
+        }
+        // A name that merely starts with a quote is left alone both ways.
+        assert_eq!(unquote_cell("'quoted"), "'quoted");
+        let rows = read_rows(b"endpoint,p256dh,auth\nhttps://e/1,P,'-abc\n").unwrap();
+        assert_eq!(rows[0].as_ref().unwrap().auth, "-abc");
+    }
+
+    #[test]
+    fn a_file_that_breaks_part_way_keeps_the_rows_before_the_break() {
+        let mut seen = Vec::new();
+        let broken = br#"[{"endpoint":"https://e/1","keys":{"p256dh":"P","auth":"A"}}, {"endpoint": "#;
+        let error = parse_rows(&broken[..], |rows| {
+            seen.extend(rows);
+            true
+        })
+        .unwrap_err();
+        assert!(error.contains("not valid JSON"), "{error}");
+        assert_eq!(seen.len(), 1);
     }
 }

@@ -43,6 +43,10 @@ impl TopicName {
         if name.contains('|') {
             return Err(AppError::field("name", "A topic name cannot contain “|”."));
         }
+        // A spreadsheet opening the export would run "=HYPERLINK(…)" as a formula.
+        if name.starts_with(['=', '+', '-', '@']) {
+            return Err(AppError::field("name", "A topic name cannot start with =, +, - or @."));
+        }
         Ok(Self(name.to_owned()))
     }
 
@@ -252,5 +256,9 @@ mod tests {
         assert!(TopicName::parse(&"x".repeat(41)).is_err());
         assert!(TopicName::parse("a\nb").is_err());
         assert!(TopicName::parse("a|b").is_err());
+        for formula in ["=HYPERLINK(\"x\")", "+1+cmd", "-2", "@SUM(1)"] {
+            assert!(TopicName::parse(formula).is_err(), "{formula}");
+        }
+        assert!(TopicName::parse("C++ news").is_ok());
     }
 }

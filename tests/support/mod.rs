@@ -65,6 +65,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         clock: tidings::clock::Clock::System,
         // Short, so a restart after a simulated crash resumes quickly.
         lease: std::time::Duration::from_secs(2),
+        http: tidings::config::HttpLimits::default(),
     };
     configure(&mut config);
     start(config, dir).await
@@ -113,7 +114,8 @@ async fn start(config: Config, dir: tempfile::TempDir) -> TestApp {
 
 /// A browser-like client of its own: keeps cookies, never follows redirects.
 pub fn spawn_client() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    // No proxy: the tests talk to loopback, also when a test sets proxy variables.
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).no_proxy().build().unwrap()
 }
 
 impl TestApp {
@@ -127,6 +129,11 @@ impl TestApp {
         let _ = server.dispatcher.await;
         configure(&mut config);
         start(config, dir).await
+    }
+
+    /// The configuration this instance started with.
+    pub fn config(&self) -> Config {
+        self.config.clone()
     }
 
     /// A second instance on this one's database, as a load balancer's other backend would
