@@ -165,7 +165,7 @@ async fn an_admins_import_is_read_as_it_arrives_not_held_whole() {
         if i == ROWS / 1000 - 1 {
             piece.push(']');
         }
-        Ok::<_, std::io::Error>(piece)
+        Ok::<_, std::io::Error>(hyper::body::Frame::data(bytes::Bytes::from(piece)))
     });
     let file_mib = (ROWS * (row.len() + 1)) >> 20;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -173,7 +173,7 @@ async fn an_admins_import_is_read_as_it_arrives_not_held_whole() {
     let watch = RssWatch::start(pid);
     let response = client
         .post(format!("{base}/admin/subscribers/import"))
-        .body(reqwest::Body::wrap_stream(futures::stream::iter(pieces)))
+        .body(reqwest::Body::wrap(http_body_util::StreamBody::new(futures::stream::iter(pieces))))
         .send()
         .await
         .unwrap();
