@@ -35,7 +35,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// Pages get a CSP naming this response's nonce, which Leptos puts on its inline scripts.
 #[cfg(feature = "ssr")]
 fn set_page_csp() {
-    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else {
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
         return;
     };
     if let Ok(value) = http::HeaderValue::from_str(&crate::security::page_csp(&nonce.to_string())) {

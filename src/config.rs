@@ -77,9 +77,7 @@ impl VapidSubject {
         if ok {
             Ok(Self(value.to_owned()))
         } else {
-            Err(format!(
-                "TIDINGS_VAPID_SUBJECT must be a mailto: address or an https: URL, got {value:?}"
-            ))
+            Err(format!("TIDINGS_VAPID_SUBJECT must be a mailto: address or an https: URL, got {value:?}"))
         }
     }
 
@@ -117,7 +115,8 @@ impl Config {
             push_timeout: Duration::from_secs(number("TIDINGS_PUSH_TIMEOUT_SECS", 1..=120, 15)?),
             extra_root_cert: var("TIDINGS_TEST_TRUST_CERT").map(PathBuf::from),
             retry: RetryPolicy {
-                max_attempts: number("TIDINGS_MAX_ATTEMPTS", 1..=20, u64::from(RetryPolicy::default().max_attempts))? as u32,
+                max_attempts: number("TIDINGS_MAX_ATTEMPTS", 1..=20, u64::from(RetryPolicy::default().max_attempts))?
+                    as u32,
                 ..RetryPolicy::default()
             },
             listen,

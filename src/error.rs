@@ -3,10 +3,9 @@
 //! It crosses the wire, so it only ever carries text that is safe to show a visitor: internal
 //! causes are logged on the server and replaced by [`AppError::Internal`].
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
-
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {

@@ -75,7 +75,10 @@ fn is_known_host(headers: &HeaderMap, public_url: &str) -> bool {
     if name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok() {
         return true;
     }
-    url::Url::parse(public_url).ok().and_then(|u| u.host_str().map(str::to_owned)).is_some_and(|ours| ours.eq_ignore_ascii_case(name))
+    url::Url::parse(public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .is_some_and(|ours| ours.eq_ignore_ascii_case(name))
 }
 
 fn is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
@@ -112,10 +115,17 @@ pub async fn admin_only(session: Session, request: Request, next: Next) -> Respo
 /// client trickling a body would otherwise hold its connection forever). A declared
 /// length over the limit is refused before reading.
 pub async fn limit_bodies(State(body_timeout): State<Duration>, request: Request, next: Next) -> Response {
-    let limit = if request.uri().path() == IMPORT_PATH { crate::subscription::transfer::MAX_IMPORT_BYTES } else { MAX_BODY_BYTES };
+    let limit = if request.uri().path() == IMPORT_PATH {
+        crate::subscription::transfer::MAX_IMPORT_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
     let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
-        return error_response(AppError::TooLarge(format!("The request is larger than the {} KiB this address accepts.", limit / 1024)));
+        return error_response(AppError::TooLarge(format!(
+            "The request is larger than the {} KiB this address accepts.",
+            limit / 1024
+        )));
     }
     let request = request.map(|body| Body::new(TimeoutBody::new(body_timeout, Limited::new(body, limit))));
     next.run(request).await
@@ -176,8 +186,14 @@ pub fn page_csp(nonce: &str) -> String {
 /// may be kept but must be revalidated.
 fn cache_control(path: &str) -> &'static str {
     let is_static = path.starts_with("/pkg/")
-        || (!path.starts_with("/admin") && !path.starts_with("/api/") && path.rsplit('/').next().is_some_and(|file| file.contains('.')));
-    if is_static { "no-cache" } else { "no-store" }
+        || (!path.starts_with("/admin")
+            && !path.starts_with("/api/")
+            && path.rsplit('/').next().is_some_and(|file| file.contains('.')));
+    if is_static {
+        "no-cache"
+    } else {
+        "no-store"
+    }
 }
 
 /// An [`AppError`] as a server function would answer it: its status and JSON body.
@@ -212,7 +228,9 @@ mod tests {
     #[test]
     fn only_our_host_names_and_addresses_may_write() {
         let public = "https://push.example.org";
-        for ok in ["push.example.org", "PUSH.example.org:8443", "127.0.0.1:3000", "[::1]:3000", "localhost:3000", "10.0.0.5"] {
+        for ok in
+            ["push.example.org", "PUSH.example.org:8443", "127.0.0.1:3000", "[::1]:3000", "localhost:3000", "10.0.0.5"]
+        {
             assert!(is_known_host(&headers(&[("host", ok)]), public), "{ok}");
         }
         for rebound in ["evil.example:3000", "push.example.org.evil.example", "localhost.evil.example"] {
@@ -222,7 +240,14 @@ mod tests {
 
     #[test]
     fn only_static_files_may_be_cached() {
-        for path in ["/", "/admin", "/admin/campaigns/3", "/api/subscribe", "/admin/subscribers/export.json", "/admin/subscribers/export.csv"] {
+        for path in [
+            "/",
+            "/admin",
+            "/admin/campaigns/3",
+            "/api/subscribe",
+            "/admin/subscribers/export.json",
+            "/admin/subscribers/export.csv",
+        ] {
             assert_eq!(cache_control(path), "no-store", "{path}");
         }
         for path in ["/pkg/tidings.wasm", "/pkg/tidings.css", "/sw.js", "/icon-192.png", "/manifest.webmanifest"] {

@@ -7,17 +7,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
+use axum::routing::{get, post};
+use axum::{middleware, Router};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
-use tower::ServiceExt as _;
-use axum::routing::{get, post};
-use axum::{middleware, Router};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tower::ServiceExt as _;
 use tower_sessions::cookie::{time, SameSite};
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
 
@@ -80,9 +80,7 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     if let Some(problem) = site_problem(&config.site_root) {
         tracing::warn!("{problem}");
     }
-    let store = Store::open(&config.database_url)
-        .await
-        .map_err(|e| format!("opening {}: {e}", config.database_url))?;
+    let store = Store::open(&config.database_url).await.map_err(|e| format!("opening {}: {e}", config.database_url))?;
     let vapid = Arc::new(VapidKeys::load_or_generate(&store, config.vapid_subject.clone()).await?);
     let config = Arc::new(config);
     let extra_root = match &config.extra_root_cert {
@@ -235,7 +233,11 @@ fn connection_limit(wanted: usize) -> usize {
     };
     let room = files.saturating_sub(RESERVED).max(16) as usize;
     if wanted > room {
-        tracing::warn!(wanted, files, "TIDINGS_MAX_CONNECTIONS is above what the open-file limit allows; serving {room} at once");
+        tracing::warn!(
+            wanted,
+            files,
+            "TIDINGS_MAX_CONNECTIONS is above what the open-file limit allows; serving {room} at once"
+        );
         room
     } else {
         wanted
@@ -264,14 +266,20 @@ async fn router(state: AppState) -> Result<Router, String> {
                 move || shell(options.clone())
             },
         )
-        .route("/admin/subscribers/export.json", get({
-            let state = state.clone();
-            move |session| transfer::export(state, session, transfer::Format::Json)
-        }))
-        .route("/admin/subscribers/export.csv", get({
-            let state = state.clone();
-            move |session| transfer::export(state, session, transfer::Format::Csv)
-        }))
+        .route(
+            "/admin/subscribers/export.json",
+            get({
+                let state = state.clone();
+                move |session| transfer::export(state, session, transfer::Format::Json)
+            }),
+        )
+        .route(
+            "/admin/subscribers/export.csv",
+            get({
+                let state = state.clone();
+                move |session| transfer::export(state, session, transfer::Format::Csv)
+            }),
+        )
         .route(
             security::IMPORT_PATH,
             post({

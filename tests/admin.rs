@@ -11,11 +11,9 @@ async fn admin_functions_refuse_callers_without_a_session() {
     let app = spawn_app().await;
     let send = [("title", "Hi"), ("body", ""), ("url", ""), ("icon", ""), ("ttl_secs", "60"), ("urgency", "normal")];
 
-    for (function, form) in [
-        ("admin/audience_size", &[][..]),
-        ("admin/list_campaigns", &[][..]),
-        ("admin/send_campaign", &send[..]),
-    ] {
+    for (function, form) in
+        [("admin/audience_size", &[][..]), ("admin/list_campaigns", &[][..]), ("admin/send_campaign", &send[..])]
+    {
         let response = app.call(function, form).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{function}");
     }
@@ -66,7 +64,10 @@ async fn signing_in_opens_the_admin_functions_and_signing_out_closes_them() {
 async fn setup_is_closed_once_an_admin_exists() {
     let app = spawn_app().await; // the first admin came from the environment
     let response = app
-        .call("admin/setup", &[("username", "intruder"), ("password", "long enough password"), ("confirm", "long enough password")])
+        .call(
+            "admin/setup",
+            &[("username", "intruder"), ("password", "long enough password"), ("confirm", "long enough password")],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert!(app.state.store.admin_by_username("intruder").await.unwrap().is_none());
@@ -84,7 +85,8 @@ async fn invalid_campaigns_are_refused_with_a_reason() {
         ("unknown urgency", "Hi", "", "", "60", "urgent"),
         ("over the payload limit", "Hi", &long_body, "", "60", "normal"),
     ] {
-        let form = [("title", title), ("body", body), ("url", url), ("icon", ""), ("ttl_secs", ttl), ("urgency", urgency)];
+        let form =
+            [("title", title), ("body", body), ("url", url), ("icon", ""), ("ttl_secs", ttl), ("urgency", urgency)];
         let response = app.call("admin/send_campaign", &form).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{case}");
     }

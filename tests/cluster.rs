@@ -53,9 +53,12 @@ async fn three_instances_share_a_campaign_and_survive_one_being_killed() {
     let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
     let base = instances[0].1.clone();
     call(&client, &base, "admin/login", &[("username", ADMIN_USER), ("password", ADMIN_PASSWORD)]).await;
-    let rows: Vec<_> =
-        subscriptions.iter().map(|s| json!({"endpoint": s.endpoint, "keys": {"p256dh": s.p256dh, "auth": s.auth}})).collect();
-    let imported = client.post(format!("{base}/admin/subscribers/import")).body(json!(rows).to_string()).send().await.unwrap();
+    let rows: Vec<_> = subscriptions
+        .iter()
+        .map(|s| json!({"endpoint": s.endpoint, "keys": {"p256dh": s.p256dh, "auth": s.auth}}))
+        .collect();
+    let imported =
+        client.post(format!("{base}/admin/subscribers/import")).body(json!(rows).to_string()).send().await.unwrap();
     assert_eq!(imported.status(), StatusCode::OK);
     let report: serde_json::Value = imported.json().await.unwrap();
     assert_eq!(report["added"], SUBSCRIBERS, "{report}");
@@ -63,7 +66,8 @@ async fn three_instances_share_a_campaign_and_survive_one_being_killed() {
     let imported_at = started.elapsed();
     // Signed in on the first instance, sending from the second: sessions live in the database.
     let second = instances[1].1.clone();
-    let form = [("title", "Cluster"), ("body", "test"), ("url", ""), ("icon", ""), ("ttl_secs", "60"), ("urgency", "normal")];
+    let form =
+        [("title", "Cluster"), ("body", "test"), ("url", ""), ("icon", ""), ("ttl_secs", "60"), ("urgency", "normal")];
     let response = call(&client, &second, "admin/send_campaign", &form).await;
     assert_eq!(response.status(), StatusCode::OK, "a session made on one instance works on another");
     let campaign_id: i64 = response.json().await.unwrap();
@@ -114,12 +118,13 @@ async fn three_instances_share_a_campaign_and_survive_one_being_killed() {
     // Each delivery names the instance that sent it last: all three took part.
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&database).await.unwrap();
-    let senders: i64 =
-        sqlx::query_scalar("SELECT COUNT(DISTINCT claimed_by) FROM deliveries WHERE campaign_id = $1 AND status = 'sent'")
-            .bind(campaign_id)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let senders: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT claimed_by) FROM deliveries WHERE campaign_id = $1 AND status = 'sent'",
+    )
+    .bind(campaign_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(senders, INSTANCES as i64, "every instance sent part of the campaign");
     eprintln!(
         "killed one of {INSTANCES} instances after {at_kill} of {SUBSCRIBERS} pushes; {duplicates} sent twice; \

@@ -56,7 +56,8 @@ async fn interrupted_campaign(stop: Stop, lease_secs: u64) -> (PushService, i64,
         })
         .await;
     call(&client, &base, "admin/login", &[("username", ADMIN_USER), ("password", ADMIN_PASSWORD)]).await;
-    let form = [("title", "Crash"), ("body", "test"), ("url", ""), ("icon", ""), ("ttl_secs", "60"), ("urgency", "normal")];
+    let form =
+        [("title", "Crash"), ("body", "test"), ("url", ""), ("icon", ""), ("ttl_secs", "60"), ("urgency", "normal")];
     let response = call(&client, &base, "admin/send_campaign", &form).await;
     assert_eq!(response.status(), StatusCode::OK);
     let campaign_id: i64 = response.json().await.unwrap();
@@ -103,7 +104,10 @@ async fn a_campaign_interrupted_by_sigkill_resumes_and_reaches_everyone_once_rec
     let duplicates = received.len() - SUBSCRIBERS;
     assert!(duplicates <= IN_FLIGHT_WINDOW, "{duplicates} duplicates, more than the {IN_FLIGHT_WINDOW} in flight");
     let topic = format!("campaign{campaign_id}");
-    assert!(received.iter().all(|r| r.topic.as_deref() == Some(topic.as_str())), "copies share a Topic, so a resend replaces");
+    assert!(
+        received.iter().all(|r| r.topic.as_deref() == Some(topic.as_str())),
+        "copies share a Topic, so a resend replaces"
+    );
     eprintln!("killed after {at_kill} of {SUBSCRIBERS} pushes; {duplicates} sent twice after the restart");
 }
 

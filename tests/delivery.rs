@@ -114,7 +114,11 @@ async fn a_rich_campaign_carries_its_image_badge_buttons_and_collapse_topic() {
             "topic": "flash-sale",
         })
     );
-    assert_eq!(received[0].topic.as_deref(), Some("flash-sale"), "the admin's topic replaces older ones at the push service");
+    assert_eq!(
+        received[0].topic.as_deref(),
+        Some("flash-sale"),
+        "the admin's topic replaces older ones at the push service"
+    );
 }
 
 #[tokio::test]
@@ -167,9 +171,14 @@ async fn a_bad_field_is_named_in_the_error_and_nothing_is_queued() {
         .call(
             "admin/send_campaign",
             &[
-                ("title", "T"), ("body", ""), ("url", ""), ("icon", ""),
-                ("action1_label", "Go"), ("action1_url", "javascript:alert(1)"),
-                ("ttl_secs", "3600"), ("urgency", "normal"),
+                ("title", "T"),
+                ("body", ""),
+                ("url", ""),
+                ("icon", ""),
+                ("action1_label", "Go"),
+                ("action1_url", "javascript:alert(1)"),
+                ("ttl_secs", "3600"),
+                ("urgency", "normal"),
             ],
         )
         .await;

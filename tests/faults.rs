@@ -75,11 +75,18 @@ async fn a_mixed_audience_completes_and_every_count_adds_up() {
                 s.endpoint = format!("{reset}/{i}");
                 s
             }
-            5 => push.scripted_subscription(vec![Reply::status(StatusCode::BAD_GATEWAY)], Reply::status(StatusCode::CREATED)),
+            5 => push.scripted_subscription(
+                vec![Reply::status(StatusCode::BAD_GATEWAY)],
+                Reply::status(StatusCode::CREATED),
+            ),
             _ => push.subscription(StatusCode::CREATED),
         };
         assert_eq!(app.subscribe(&subscription).await.status(), StatusCode::OK);
-        if i % 10 <= 1 { expected_gone.push(subscription) } else { expected_kept.push(subscription) }
+        if i % 10 <= 1 {
+            expected_gone.push(subscription)
+        } else {
+            expected_kept.push(subscription)
+        }
     }
     app.login().await;
 
@@ -93,7 +100,10 @@ async fn a_mixed_audience_completes_and_every_count_adds_up() {
     assert_eq!(app.subscription_count().await, 48, "only 404/410 delete subscriptions");
     let endpoints: Vec<String> =
         sqlx::query_scalar("SELECT endpoint FROM subscriptions").fetch_all(app.state.store.pool()).await.unwrap();
-    assert!(expected_kept.iter().all(|s| endpoints.contains(&s.endpoint)), "no subscription is deleted for a 5xx, a timeout or a reset");
+    assert!(
+        expected_kept.iter().all(|s| endpoints.contains(&s.endpoint)),
+        "no subscription is deleted for a 5xx, a timeout or a reset"
+    );
     assert!(expected_gone.iter().all(|s| !endpoints.contains(&s.endpoint)));
 }
 
@@ -141,7 +151,8 @@ async fn cancelling_a_sending_campaign_stops_new_pushes_within_a_second() {
     let app = spawn_app().await;
     let push = PushService::start().await;
     for _ in 0..300 {
-        app.subscribe(&push.scripted_subscription(vec![], Reply::slow(StatusCode::CREATED, Duration::from_millis(50)))).await;
+        app.subscribe(&push.scripted_subscription(vec![], Reply::slow(StatusCode::CREATED, Duration::from_millis(50))))
+            .await;
     }
     app.login().await;
     let id = app.send_campaign(CAMPAIGN).await;

@@ -114,17 +114,21 @@ async fn unauthenticated_uploads_are_refused_before_their_body_is_read() {
     let watch = RssWatch::start(pid);
 
     // Four 500 MB uploads at once, each sending up to 100 MB for up to 3 s.
-    let uploads = (0..4).map(|_| upload(&addr, post_head("/admin/subscribers/import", Some(500_000_000)), 100 << 20, Duration::from_secs(3)));
+    let uploads = (0..4).map(|_| {
+        upload(&addr, post_head("/admin/subscribers/import", Some(500_000_000)), 100 << 20, Duration::from_secs(3))
+    });
     for (status, after) in futures::future::join_all(uploads).await {
         let status = status.expect("an answer to the upload");
         assert!(status.contains(" 401 "), "{status}");
         assert!(after < Duration::from_secs(2), "the 401 took {after:?}: the body was read first");
     }
     // A chunked body (no declared length) to an admin server function, likewise.
-    let (status, _) = upload(&addr, post_head("/api/admin/send_campaign", None), 50 << 20, Duration::from_secs(2)).await;
+    let (status, _) =
+        upload(&addr, post_head("/api/admin/send_campaign", None), 50 << 20, Duration::from_secs(2)).await;
     assert!(status.unwrap().contains(" 401 "));
     // A public server function reads its body, but not past its limit.
-    let (status, _) = upload(&addr, post_head("/api/subscribe", Some(200_000_000)), 50 << 20, Duration::from_secs(2)).await;
+    let (status, _) =
+        upload(&addr, post_head("/api/subscribe", Some(200_000_000)), 50 << 20, Duration::from_secs(2)).await;
     assert!(status.unwrap().contains(" 413 "));
     let (status, _) = upload(&addr, post_head("/api/subscribe", None), 50 << 20, Duration::from_secs(3)).await;
     let status = status.expect("an answer to an over-long chunked body");
@@ -210,7 +214,10 @@ async fn the_user_name_lock_spares_addresses_that_never_failed() {
     }
     assert!(reserve(store, "user:admin", Some("ip:198.51.100.7"), now).await.is_err(), "the address is locked");
     reserve(store, "user:admin", Some("ip:198.51.100.8"), now).await.expect("a first attempt from a new address");
-    assert!(reserve(store, "user:admin", Some("ip:198.51.100.8"), now).await.is_err(), "it has failed now: the name locks it");
+    assert!(
+        reserve(store, "user:admin", Some("ip:198.51.100.8"), now).await.is_err(),
+        "it has failed now: the name locks it"
+    );
     // The real admin, from an address that never failed, still gets in.
     reserve(store, "user:admin", Some("ip:203.0.113.1"), now).await.expect("the admin's own address is not locked");
     succeeded(store, "user:admin", Some("ip:203.0.113.1")).await.unwrap();
@@ -271,7 +278,9 @@ async fn idle_and_half_sent_requests_are_closed_within_their_timeouts() {
 
     let (idle, half_header, half_body, kept_alive) =
         tokio::join!(closed_after(idle), closed_after(half_header), closed_after(half_body), closed_after(kept_alive));
-    for (what, after) in [("idle", idle), ("half a header", half_header), ("half a body", half_body), ("kept alive", kept_alive)] {
+    for (what, after) in
+        [("idle", idle), ("half a header", half_header), ("half a body", half_body), ("kept alive", kept_alive)]
+    {
         assert!(after < Duration::from_secs(4), "{what}: closed after {after:?}, the timeout is 1 s");
     }
 }
@@ -320,7 +329,14 @@ async fn hostile_text_in_every_field_renders_as_text_on_every_admin_page() {
     let created = app.call("admin/create_topic", &[("name", topic_name)]).await;
     assert_eq!(created.status(), StatusCode::OK, "{}", created.text().await.unwrap());
     let admin = app
-        .call("admin/create_admin", &[("username", r#"</td><b/id="injected">a</b>"#), ("password", "a long enough secret"), ("confirm", "a long enough secret")])
+        .call(
+            "admin/create_admin",
+            &[
+                ("username", r#"</td><b/id="injected">a</b>"#),
+                ("password", "a long enough secret"),
+                ("confirm", "a long enough secret"),
+            ],
+        )
         .await;
     assert!(admin.status().is_success(), "{}", admin.text().await.unwrap());
     let subscriber = push.subscription(StatusCode::CREATED);
@@ -345,7 +361,16 @@ async fn hostile_text_in_every_field_renders_as_text_on_every_admin_page() {
         .await;
     assert_eq!(draft.status(), StatusCode::OK, "{}", draft.text().await.unwrap());
     let draft: i64 = draft.json().await.unwrap();
-    let sent = app.send_campaign(&[("title", &title), ("body", HOSTILE), ("url", link), ("icon", ""), ("ttl_secs", "3600"), ("urgency", "normal")]).await;
+    let sent = app
+        .send_campaign(&[
+            ("title", &title),
+            ("body", HOSTILE),
+            ("url", link),
+            ("icon", ""),
+            ("ttl_secs", "3600"),
+            ("urgency", "normal"),
+        ])
+        .await;
     app.wait_until_sent(sent).await;
 
     let pages = [
@@ -385,7 +410,8 @@ async fn endpoints_that_grow_when_encoded_are_refused_with_a_reason() {
         ("https://*.push.apple.com/x".to_owned(), "not a host name"),
         ("https://fcm.googleapis.com".to_owned(), "no path"),
     ] {
-        let response = app.call("subscribe", &[("endpoint", &endpoint), ("p256dh", &keys.p256dh), ("auth", &keys.auth)]).await;
+        let response =
+            app.call("subscribe", &[("endpoint", &endpoint), ("p256dh", &keys.p256dh), ("auth", &keys.auth)]).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{endpoint}");
         assert!(response.text().await.unwrap().contains(reason), "{endpoint}");
     }
@@ -399,13 +425,31 @@ async fn the_csv_export_never_starts_a_cell_with_a_formula() {
     let refused = app.call("admin/create_topic", &[("name", "=HYPERLINK(\"https://evil.example\",\"x\")")]).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // A name stored before that rule existed is still written as text.
-    sqlx::query("INSERT INTO topics (name, created_at) VALUES ('@SUM(1)', 0)").execute(app.state.store.pool()).await.unwrap();
+    sqlx::query("INSERT INTO topics (name, created_at) VALUES ('@SUM(1)', 0)")
+        .execute(app.state.store.pool())
+        .await
+        .unwrap();
     let push = support::PushService::start().await;
     let subscriber = push.subscription(StatusCode::CREATED);
     assert!(app.subscribe(&subscriber).await.status().is_success());
-    let topic: i64 = sqlx::query_scalar("SELECT id FROM topics WHERE name = '@SUM(1)'").fetch_one(app.state.store.pool()).await.unwrap();
-    assert!(app.call("choose_topics", &[("endpoint", &subscriber.endpoint), ("topics", &topic.to_string())]).await.status().is_success());
-    let csv = app.client.get(format!("{}/admin/subscribers/export.csv", app.base)).send().await.unwrap().text().await.unwrap();
+    let topic: i64 = sqlx::query_scalar("SELECT id FROM topics WHERE name = '@SUM(1)'")
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap();
+    assert!(app
+        .call("choose_topics", &[("endpoint", &subscriber.endpoint), ("topics", &topic.to_string())])
+        .await
+        .status()
+        .is_success());
+    let csv = app
+        .client
+        .get(format!("{}/admin/subscribers/export.csv", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let row = csv.lines().nth(1).expect("a row");
     assert!(row.contains(",'@SUM(1),"), "{row}");
     for cell in csv.lines().flat_map(|line| line.split(',')) {
@@ -416,7 +460,12 @@ async fn the_csv_export_never_starts_a_cell_with_a_formula() {
 #[tokio::test]
 async fn trailing_slashes_redirect_to_the_page_for_anyone() {
     let app = spawn_app().await;
-    for (path, target) in [("/admin/", "/admin"), ("/admin/campaigns/", "/admin/campaigns"), ("/admin/campaigns/?x=1", "/admin/campaigns?x=1"), ("//evil.example/", "/evil.example")] {
+    for (path, target) in [
+        ("/admin/", "/admin"),
+        ("/admin/campaigns/", "/admin/campaigns"),
+        ("/admin/campaigns/?x=1", "/admin/campaigns?x=1"),
+        ("//evil.example/", "/evil.example"),
+    ] {
         let response = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT, "{path}");
         assert_eq!(response.headers()["location"], target, "{path}");

@@ -35,8 +35,14 @@ async fn upgrading_keeps_every_campaign_delivery_and_event_and_their_links() {
     let store = tidings::store::Store::open(&url).await.expect("the upgrade applies");
     let pool = store.pool();
     let campaign: (String, String, String, Option<String>) =
-        sqlx::query_as("SELECT title, status, actions, topic FROM campaigns WHERE id = 7").fetch_one(pool).await.unwrap();
-    assert_eq!(campaign, ("Old news".into(), "sent".into(), r#"[{"title":"Go","url":"/go"}]"#.into(), Some("news".into())));
+        sqlx::query_as("SELECT title, status, actions, topic FROM campaigns WHERE id = 7")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        campaign,
+        ("Old news".into(), "sent".into(), r#"[{"title":"Go","url":"/go"}]"#.into(), Some("news".into()))
+    );
     let count = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.unwrap() };
     assert_eq!(count("SELECT COUNT(*) FROM deliveries WHERE campaign_id = 7").await, 2);
     assert_eq!(count("SELECT COUNT(*) FROM notification_events WHERE campaign_id = 7").await, 1);
@@ -47,7 +53,8 @@ async fn upgrading_keeps_every_campaign_delivery_and_event_and_their_links() {
     sqlx::query("DELETE FROM campaigns WHERE id = 7").execute(pool).await.unwrap();
     assert_eq!(count("SELECT COUNT(*) FROM deliveries").await, 0);
     assert_eq!(count("SELECT COUNT(*) FROM notification_events").await, 0);
-    let problems: Vec<(String, i64, String, i64)> = sqlx::query_as("PRAGMA foreign_key_check").fetch_all(pool).await.unwrap();
+    let problems: Vec<(String, i64, String, i64)> =
+        sqlx::query_as("PRAGMA foreign_key_check").fetch_all(pool).await.unwrap();
     assert!(problems.is_empty(), "{problems:?}");
 }
 

@@ -10,7 +10,12 @@ async fn the_report_groups_failures_by_answer_and_charts_every_send_and_click() 
     let app = spawn_app().await;
     let push = PushService::start().await;
     let mut subscribers = Vec::new();
-    for (status, n) in [(StatusCode::CREATED, 4), (StatusCode::GONE, 2), (StatusCode::BAD_REQUEST, 3), (StatusCode::INTERNAL_SERVER_ERROR, 1)] {
+    for (status, n) in [
+        (StatusCode::CREATED, 4),
+        (StatusCode::GONE, 2),
+        (StatusCode::BAD_REQUEST, 3),
+        (StatusCode::INTERNAL_SERVER_ERROR, 1),
+    ] {
         for _ in 0..n {
             let subscriber = push.subscription(status);
             app.subscribe(&subscriber).await;
@@ -19,15 +24,26 @@ async fn the_report_groups_failures_by_answer_and_charts_every_send_and_click() 
     }
     app.login().await;
     let id = app
-        .send_campaign(&[("title", "Report"), ("body", ""), ("url", ""), ("icon", ""), ("ttl_secs", "60"), ("urgency", "normal")])
+        .send_campaign(&[
+            ("title", "Report"),
+            ("body", ""),
+            ("url", ""),
+            ("icon", ""),
+            ("ttl_secs", "60"),
+            ("urgency", "normal"),
+        ])
         .await;
     app.wait_until_sent(id).await;
     let token = push.received().iter().find_map(|r| r.json()["track"].as_str().map(str::to_owned)).unwrap();
     app.call("track", &[("token", &token), ("event", "click"), ("action", "")]).await;
 
-    let report: serde_json::Value = app.call("admin/campaign_report", &[("id", &id.to_string())]).await.json().await.unwrap();
+    let report: serde_json::Value =
+        app.call("admin/campaign_report", &[("id", &id.to_string())]).await.json().await.unwrap();
     let summary = &report["summary"];
-    assert_eq!((summary["targeted"].as_i64(), summary["sent"].as_i64(), summary["clicked"].as_i64()), (Some(10), Some(4), Some(1)));
+    assert_eq!(
+        (summary["targeted"].as_i64(), summary["sent"].as_i64(), summary["clicked"].as_i64()),
+        (Some(10), Some(4), Some(1))
+    );
 
     let failures: Vec<(String, Option<i64>, i64)> = report["failures"]
         .as_array()
@@ -37,7 +53,11 @@ async fn the_report_groups_failures_by_answer_and_charts_every_send_and_click() 
         .collect();
     assert_eq!(
         failures,
-        [("failed".to_owned(), Some(400), 3), ("expired".to_owned(), Some(410), 2), ("failed".to_owned(), Some(500), 1)]
+        [
+            ("failed".to_owned(), Some(400), 3),
+            ("expired".to_owned(), Some(410), 2),
+            ("failed".to_owned(), Some(500), 1)
+        ]
     );
 
     let activity = report["activity"].as_array().unwrap();

@@ -43,7 +43,14 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
         app.client
             .post(format!("{}/api/admin/send_campaign", app.base))
             .header("Sec-Fetch-Site", site)
-            .form(&[("title", "From elsewhere"), ("body", ""), ("url", ""), ("icon", ""), ("ttl_secs", "3600"), ("urgency", "normal")])
+            .form(&[
+                ("title", "From elsewhere"),
+                ("body", ""),
+                ("url", ""),
+                ("icon", ""),
+                ("ttl_secs", "3600"),
+                ("urgency", "normal"),
+            ])
             .send()
     };
     let refused = post("cross-site").await.unwrap();
@@ -149,14 +156,18 @@ async fn an_admin_adds_another_admin_who_can_sign_in() {
     let app = spawn_app().await;
     let app = &app;
     let add = |name: &'static str| async move {
-        app.call("admin/create_admin", &[("username", name), ("password", "a long enough secret"), ("confirm", "a long enough secret")])
-            .await
+        app.call(
+            "admin/create_admin",
+            &[("username", name), ("password", "a long enough secret"), ("confirm", "a long enough secret")],
+        )
+        .await
     };
     assert_eq!(add("grace").await.status(), StatusCode::UNAUTHORIZED);
     app.login().await;
     assert!(add("grace").await.status().is_success());
     assert_eq!(add("grace").await.status(), StatusCode::CONFLICT);
-    let short = app.call("admin/create_admin", &[("username", "linus"), ("password", "short"), ("confirm", "short")]).await;
+    let short =
+        app.call("admin/create_admin", &[("username", "linus"), ("password", "short"), ("confirm", "short")]).await;
     assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let admins: serde_json::Value = app.call("admin/list_admins", &[]).await.json().await.unwrap();
     let names: Vec<&str> = admins.as_array().unwrap().iter().map(|a| a["username"].as_str().unwrap()).collect();
@@ -170,6 +181,7 @@ async fn an_admin_adds_another_admin_who_can_sign_in() {
         .await
         .unwrap();
     assert!(login.status().is_success() || login.status().is_redirection(), "{}", login.status());
-    let status: serde_json::Value = grace.post(format!("{}/api/admin/status", app.base)).send().await.unwrap().json().await.unwrap();
+    let status: serde_json::Value =
+        grace.post(format!("{}/api/admin/status", app.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(status["username"], "grace");
 }

@@ -137,7 +137,8 @@ async fn the_list_searches_by_host_topic_and_date_pages_newest_first_and_deletes
     let app = spawn_app().await;
     let push = PushService::start().await;
     app.login().await;
-    let mut rows: Vec<Value> = (0..PAGE_SIZE as usize + 10).map(|n| at_push_service(&push, "fcm.googleapis.com", n)).collect();
+    let mut rows: Vec<Value> =
+        (0..PAGE_SIZE as usize + 10).map(|n| at_push_service(&push, "fcm.googleapis.com", n)).collect();
     for n in 0..3 {
         let mut row = at_push_service(&push, "updates.push.services.mozilla.com", n);
         row["topics"] = json!(["Offers"]);
@@ -157,7 +158,10 @@ async fn the_list_searches_by_host_topic_and_date_pages_newest_first_and_deletes
     let mozilla = search(&app, &[("host", "updates.push.services.mozilla.com")]).await;
     assert_eq!(mozilla.total, 3);
     assert!(mozilla.rows.iter().all(|r| r.host == "updates.push.services.mozilla.com" && r.topics == "Offers"));
-    let topic: i64 = sqlx::query_scalar("SELECT id FROM topics WHERE name = 'Offers'").fetch_one(app.state.store.pool()).await.unwrap();
+    let topic: i64 = sqlx::query_scalar("SELECT id FROM topics WHERE name = 'Offers'")
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap();
     assert_eq!(search(&app, &[("topic", &topic.to_string())]).await.total, 3);
 
     let today = chrono::Utc::now().date_naive();

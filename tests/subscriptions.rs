@@ -19,10 +19,8 @@ async fn a_valid_subscription_is_stored_once_per_endpoint() {
     assert_eq!(app.subscribe(&rotated).await.status(), StatusCode::OK);
 
     assert_eq!(app.subscription_count().await, 1);
-    let stored: (String, String) = sqlx::query_as("SELECT p256dh, auth FROM subscriptions")
-        .fetch_one(app.state.store.pool())
-        .await
-        .unwrap();
+    let stored: (String, String) =
+        sqlx::query_as("SELECT p256dh, auth FROM subscriptions").fetch_one(app.state.store.pool()).await.unwrap();
     assert_eq!(stored, (rotated.p256dh.clone(), rotated.auth.clone()));
 }
 
@@ -79,16 +77,37 @@ async fn malformed_subscriptions_are_refused_with_a_4xx_and_nothing_is_stored() 
     let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("empty endpoint", vec![("endpoint", ""), ("p256dh", &good.p256dh), ("auth", &good.auth)]),
         ("relative endpoint", vec![("endpoint", "/push/abc"), ("p256dh", &good.p256dh), ("auth", &good.auth)]),
-        ("plain http to a remote host", vec![("endpoint", "http://push.example.com/x"), ("p256dh", &good.p256dh), ("auth", &good.auth)]),
-        ("ftp endpoint", vec![("endpoint", "ftp://push.example.com/x"), ("p256dh", &good.p256dh), ("auth", &good.auth)]),
-        ("javascript endpoint", vec![("endpoint", "javascript:alert(1)"), ("p256dh", &good.p256dh), ("auth", &good.auth)]),
-        ("endpoint with credentials", vec![("endpoint", "https://user:pw@fcm.googleapis.com/x"), ("p256dh", &good.p256dh), ("auth", &good.auth)]),
-        ("endpoint over 2048 characters", vec![("endpoint", &long_endpoint), ("p256dh", &good.p256dh), ("auth", &good.auth)]),
+        (
+            "plain http to a remote host",
+            vec![("endpoint", "http://push.example.com/x"), ("p256dh", &good.p256dh), ("auth", &good.auth)],
+        ),
+        (
+            "ftp endpoint",
+            vec![("endpoint", "ftp://push.example.com/x"), ("p256dh", &good.p256dh), ("auth", &good.auth)],
+        ),
+        (
+            "javascript endpoint",
+            vec![("endpoint", "javascript:alert(1)"), ("p256dh", &good.p256dh), ("auth", &good.auth)],
+        ),
+        (
+            "endpoint with credentials",
+            vec![("endpoint", "https://user:pw@fcm.googleapis.com/x"), ("p256dh", &good.p256dh), ("auth", &good.auth)],
+        ),
+        (
+            "endpoint over 2048 characters",
+            vec![("endpoint", &long_endpoint), ("p256dh", &good.p256dh), ("auth", &good.auth)],
+        ),
         ("p256dh not base64url", vec![("endpoint", &good.endpoint), ("p256dh", "not/base64+!"), ("auth", &good.auth)]),
         ("p256dh too short", vec![("endpoint", &good.endpoint), ("p256dh", short_key), ("auth", &good.auth)]),
-        ("p256dh compressed point", vec![("endpoint", &good.endpoint), ("p256dh", &compressed_key), ("auth", &good.auth)]),
+        (
+            "p256dh compressed point",
+            vec![("endpoint", &good.endpoint), ("p256dh", &compressed_key), ("auth", &good.auth)],
+        ),
         ("p256dh off the curve", vec![("endpoint", &good.endpoint), ("p256dh", &off_curve), ("auth", &good.auth)]),
-        ("auth 15 bytes", vec![("endpoint", &good.endpoint), ("p256dh", &good.p256dh), ("auth", "AAAAAAAAAAAAAAAAAAAA")]),
+        (
+            "auth 15 bytes",
+            vec![("endpoint", &good.endpoint), ("p256dh", &good.p256dh), ("auth", "AAAAAAAAAAAAAAAAAAAA")],
+        ),
         ("auth not base64url", vec![("endpoint", &good.endpoint), ("p256dh", &good.p256dh), ("auth", "***")]),
         ("auth missing", vec![("endpoint", &good.endpoint), ("p256dh", &good.p256dh)]),
         ("no fields at all", vec![]),

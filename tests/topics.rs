@@ -17,7 +17,12 @@ async fn create_topic(app: &TestApp, name: &str) -> i64 {
 async fn subscribe_to(app: &TestApp, subscriber: &TestSubscription, topics: &str) -> reqwest::Response {
     app.call(
         "subscribe",
-        &[("endpoint", &subscriber.endpoint), ("p256dh", &subscriber.p256dh), ("auth", &subscriber.auth), ("topics", topics)],
+        &[
+            ("endpoint", &subscriber.endpoint),
+            ("p256dh", &subscriber.p256dh),
+            ("auth", &subscriber.auth),
+            ("topics", topics),
+        ],
     )
     .await
 }
@@ -31,7 +36,15 @@ async fn my_topics(app: &TestApp, subscriber: &TestSubscription) -> Vec<i64> {
 async fn send_to(app: &TestApp, audience: &str) -> reqwest::Response {
     app.call(
         "admin/send_campaign",
-        &[("title", "News"), ("body", ""), ("url", ""), ("icon", ""), ("ttl_secs", "60"), ("urgency", "normal"), ("audience", audience)],
+        &[
+            ("title", "News"),
+            ("body", ""),
+            ("url", ""),
+            ("icon", ""),
+            ("ttl_secs", "60"),
+            ("urgency", "normal"),
+            ("audience", audience),
+        ],
     )
     .await
 }
@@ -103,10 +116,16 @@ async fn visitors_see_and_change_their_topics_through_their_subscription() {
     assert_eq!(my_topics(&app, &visitor).await, vec![releases, offers]);
     let stranger = app.call("choose_topics", &[("endpoint", "https://push.example/unknown"), ("topics", "")]).await;
     assert_eq!(stranger.status(), StatusCode::NOT_FOUND);
-    assert_eq!(app.call("my_topics", &[("endpoint", "https://push.example/unknown")]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.call("my_topics", &[("endpoint", "https://push.example/unknown")]).await.status(),
+        StatusCode::NOT_FOUND
+    );
 
     // Choosing none is a choice too.
-    assert_eq!(app.call("choose_topics", &[("endpoint", &visitor.endpoint), ("topics", "")]).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.call("choose_topics", &[("endpoint", &visitor.endpoint), ("topics", "")]).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(my_topics(&app, &visitor).await, Vec::<i64>::new());
 }
 
@@ -117,12 +136,22 @@ async fn admins_add_rename_and_archive_topics_and_archived_ones_are_no_longer_of
     app.login().await;
     let releases = create_topic(&app, "Releases").await;
     let offers = create_topic(&app, "Offers").await;
-    assert_eq!(app.call("admin/create_topic", &[("name", "  releases ")]).await.status(), StatusCode::CONFLICT, "names ignore case");
+    assert_eq!(
+        app.call("admin/create_topic", &[("name", "  releases ")]).await.status(),
+        StatusCode::CONFLICT,
+        "names ignore case"
+    );
     assert_eq!(app.call("admin/create_topic", &[("name", " ")]).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let id = releases.to_string();
     assert_eq!(app.call("admin/rename_topic", &[("id", &id), ("name", "Offers")]).await.status(), StatusCode::CONFLICT);
-    assert_eq!(app.call("admin/rename_topic", &[("id", &id), ("name", "Product releases")]).await.status(), StatusCode::OK);
-    assert_eq!(app.call("admin/rename_topic", &[("id", "999"), ("name", "Ghost")]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.call("admin/rename_topic", &[("id", &id), ("name", "Product releases")]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call("admin/rename_topic", &[("id", "999"), ("name", "Ghost")]).await.status(),
+        StatusCode::NOT_FOUND
+    );
 
     let visitor = push.subscription(StatusCode::CREATED);
     subscribe_to(&app, &visitor, &format!("{releases},{offers}")).await;

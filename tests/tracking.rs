@@ -36,9 +36,9 @@ async fn a_click_and_a_dismissal_count_once_each() {
 
     let first = report(&app, &token, "click").await;
     assert_eq!(first.status(), StatusCode::OK);
-    assert_eq!(first.json::<bool>().await.unwrap(), true);
-    assert_eq!(report(&app, &token, "click").await.json::<bool>().await.unwrap(), false, "a repeat is not counted");
-    assert_eq!(report(&app, &token, "close").await.json::<bool>().await.unwrap(), true);
+    assert!(first.json::<bool>().await.unwrap());
+    assert!(!report(&app, &token, "click").await.json::<bool>().await.unwrap(), "a repeat is not counted");
+    assert!(report(&app, &token, "close").await.json::<bool>().await.unwrap());
 
     let campaign = app.campaigns().await.into_iter().find(|c| c.id == id).unwrap();
     assert_eq!((campaign.clicked, campaign.dismissed, campaign.sent), (1, 1, 1));
@@ -55,7 +55,12 @@ async fn forged_tokens_and_unsent_deliveries_are_not_counted() {
     let subscription: i64 = subscription.parse().unwrap();
 
     // The same MAC for the other (failed) delivery, another campaign, or no MAC at all.
-    for forged in [format!("{id}.{}.{mac}", subscription + 1), format!("{}.{subscription}.{mac}", id + 1), ids.to_owned(), "x".repeat(500)] {
+    for forged in [
+        format!("{id}.{}.{mac}", subscription + 1),
+        format!("{}.{subscription}.{mac}", id + 1),
+        ids.to_owned(),
+        "x".repeat(500),
+    ] {
         let refused = report(&app, &forged, "click").await;
         assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{forged}");
     }
@@ -64,8 +69,11 @@ async fn forged_tokens_and_unsent_deliveries_are_not_counted() {
     assert_eq!(bad_action.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // A genuine token of a delivery that failed: signed by us, but nothing was shown.
-    let failed = app.state.tracking_key.sign(tidings::tracking::token::DeliveryId { campaign: id, subscription: subscription + 1 });
-    assert_eq!(report(&app, &failed, "click").await.json::<bool>().await.unwrap(), false);
+    let failed = app
+        .state
+        .tracking_key
+        .sign(tidings::tracking::token::DeliveryId { campaign: id, subscription: subscription + 1 });
+    assert!(!report(&app, &failed, "click").await.json::<bool>().await.unwrap());
 
     let campaign = app.campaigns().await.into_iter().find(|c| c.id == id).unwrap();
     assert_eq!((campaign.clicked, campaign.dismissed), (0, 0));

@@ -86,7 +86,8 @@ async fn main() {
         let subscribers = generate(n, &sink.base);
         let mut ours = None;
         for &instances in &instance_counts {
-            let figures = run_tidings(&work, &cert, &subscribers, concurrency, &sink, postgres.as_deref(), instances).await;
+            let figures =
+                run_tidings(&work, &cert, &subscribers, concurrency, &sink, postgres.as_deref(), instances).await;
             report(&format!("tidings  n={n} instances={instances}"), &figures);
             ours.get_or_insert(figures);
         }
@@ -106,7 +107,11 @@ async fn main() {
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     for (n, ours, theirs) in &rows {
         let (their_rate, their_cpu, ratio) = match theirs {
-            Some(t) => (format!("{:.0}", t.rate()), format!("{:.3}", t.cpu_per_message()), format!("{:.1}×", ours.rate() / t.rate())),
+            Some(t) => (
+                format!("{:.0}", t.rate()),
+                format!("{:.3}", t.cpu_per_message()),
+                format!("{:.1}×", ours.rate() / t.rate()),
+            ),
             None => ("–".into(), "–".into(), "–".into()),
         };
         println!(
@@ -223,7 +228,8 @@ async fn run_tidings(
     let cpu_before: f64 = pids.iter().map(|&pid| cpu_ms(pid)).sum();
     let others_before = (cpu_ms(std::process::id()), postgres_cpu_ms());
     let started = Instant::now();
-    let form = [("title", TITLE), ("body", BODY), ("url", "/"), ("icon", ""), ("ttl_secs", "86400"), ("urgency", "normal")];
+    let form =
+        [("title", TITLE), ("body", BODY), ("url", "/"), ("icon", ""), ("ttl_secs", "86400"), ("urgency", "normal")];
     let id: i64 = client.post(api("admin/send_campaign")).form(&form).send().await.unwrap().json().await.unwrap();
     loop {
         let status: String = sqlx::query_scalar("SELECT status FROM campaigns WHERE id = $1")
@@ -287,9 +293,7 @@ fn postgres_cpu_ms() -> f64 {
     let Ok(entries) = std::fs::read_dir("/proc") else { return 0.0 };
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "postgres")
-        })
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "postgres"))
         .filter_map(try_cpu_ms)
         .sum()
 }
@@ -318,7 +322,14 @@ fn install_web_push(work: &Path) -> PathBuf {
     module
 }
 
-async fn run_node(work: &Path, cert: &Path, module: &Path, subscribers: &[Subscriber], concurrency: usize, sink: &sink::Sink) -> Figures {
+async fn run_node(
+    work: &Path,
+    cert: &Path,
+    module: &Path,
+    subscribers: &[Subscriber],
+    concurrency: usize,
+    sink: &sink::Sink,
+) -> Figures {
     let file = work.join(format!("subscriptions-{}.json", subscribers.len()));
     let json: Vec<_> = subscribers
         .iter()
@@ -340,7 +351,12 @@ async fn run_node(work: &Path, cert: &Path, module: &Path, subscribers: &[Subscr
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "node sender failed: {}", String::from_utf8_lossy(&output.stderr));
     let result: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap();
-    assert_eq!(result["ok"].as_u64(), Some(subscribers.len() as u64), "node: {result} {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        result["ok"].as_u64(),
+        Some(subscribers.len() as u64),
+        "node: {result} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(sink.received.load(Ordering::Relaxed) - before >= subscribers.len() as u64);
     Figures {
         messages: result["ok"].as_u64().unwrap(),

@@ -47,7 +47,9 @@ pub async fn start() -> Sink {
                     async move {
                         let _ = request.into_body().collect().await;
                         counter.fetch_add(1, Ordering::Relaxed);
-                        Ok::<_, Infallible>(Response::builder().status(StatusCode::CREATED).body(Empty::<Bytes>::new()).unwrap())
+                        Ok::<_, Infallible>(
+                            Response::builder().status(StatusCode::CREATED).body(Empty::<Bytes>::new()).unwrap(),
+                        )
                     }
                 });
                 let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())

@@ -29,12 +29,19 @@ async fn main() {
         ("first page, no filter", SubscriberQuery::default()),
         ("page in the middle (cursor)", SubscriberQuery { before: Some(middle), ..Default::default() }),
         ("host, common (60%)", SubscriberQuery { host: Some("fcm.googleapis.com".into()), ..Default::default() }),
-        ("host, rare (5%)", SubscriberQuery { host: Some("wns2-par02p.notify.windows.com".into()), ..Default::default() }),
+        (
+            "host, rare (5%)",
+            SubscriberQuery { host: Some("wns2-par02p.notify.windows.com".into()), ..Default::default() },
+        ),
         ("topic (30%)", SubscriberQuery { topic: Some(2), ..Default::default() }),
         ("joined in the last week", SubscriberQuery { joined_from: Some(week_ago), ..Default::default() }),
         (
             "joined in one week, 6 months ago",
-            SubscriberQuery { joined_from: Some(now - 182 * 86_400), joined_until: Some(now - 175 * 86_400), ..Default::default() },
+            SubscriberQuery {
+                joined_from: Some(now - 182 * 86_400),
+                joined_until: Some(now - 175 * 86_400),
+                ..Default::default()
+            },
         ),
         (
             "host + topic + date",
@@ -95,17 +102,22 @@ async fn main() {
         async move {
             loop {
                 let now = rss_mb("VmRSS:");
-                let mut high = highest.lock().unwrap();
-                *high = high.max(now);
-                drop(high);
+                {
+                    let mut high = highest.lock().unwrap();
+                    *high = high.max(now);
+                }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
     });
     let t = Instant::now();
-    let report = tidings::subscription::transfer::import_file(&empty, &EndpointPolicy::default(), std::fs::File::open(&path).unwrap())
-        .await
-        .unwrap_or_else(|_| panic!("import refused"));
+    let report = tidings::subscription::transfer::import_file(
+        &empty,
+        &EndpointPolicy::default(),
+        std::fs::File::open(&path).unwrap(),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("import refused"));
     let seconds = t.elapsed().as_secs_f64();
     sampler.abort();
     assert_eq!((report.added, report.rejected), (size as usize, 0));
@@ -166,7 +178,12 @@ fn median(times: &mut [Duration]) -> f64 {
 async fn fill(store: &Store, size: i64, now: i64) {
     let pool = store.pool();
     for name in ["Releases", "Offers", "Events"] {
-        sqlx::query("INSERT INTO topics (name, created_at) VALUES ($1, $2)").bind(name).bind(now).execute(pool).await.unwrap();
+        sqlx::query("INSERT INTO topics (name, created_at) VALUES ($1, $2)")
+            .bind(name)
+            .bind(now)
+            .execute(pool)
+            .await
+            .unwrap();
     }
     sqlx::query(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)

@@ -37,7 +37,8 @@ pub async fn setup_admin(
     password: String,
     confirm: String,
     /// The browser's time zone, filled in by the page once it runs (absent without script).
-    #[server(default)] time_zone: String,
+    #[server(default)]
+    time_zone: String,
 ) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
@@ -64,7 +65,8 @@ pub async fn login(
     username: String,
     password: String,
     /// The browser's time zone, filled in by the page once it runs (absent without script).
-    #[server(default)] time_zone: String,
+    #[server(default)]
+    time_zone: String,
 ) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
@@ -90,8 +92,7 @@ pub async fn login(
 #[server(endpoint = "admin/logout")]
 pub async fn logout() -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
-        let session: tower_sessions::Session =
-            leptos_axum::extract().await.map_err(crate::error::ssr::internal)?;
+        let session: tower_sessions::Session = leptos_axum::extract().await.map_err(crate::error::ssr::internal)?;
         session.flush().await.map_err(crate::error::ssr::internal)?;
         leptos_axum::redirect("/admin/login");
         Ok(())

@@ -34,7 +34,8 @@ fn CampaignDetail() -> impl IntoView {
     let id = campaign_id();
     let tick = RwSignal::new(0u32);
     let actions = CampaignActions::new();
-    let report = Resource::new(move || (id(), tick.get(), actions.cancel.version().get()), |(id, _, _)| get_campaign_report(id));
+    let report =
+        Resource::new(move || (id(), tick.get(), actions.cancel.version().get()), |(id, _, _)| get_campaign_report(id));
     // Refresh every second while it is sending, like the list; a scheduled one now and
     // then, to see it start.
     #[cfg(feature = "hydrate")]
@@ -301,7 +302,8 @@ fn duration(secs: i64) -> String {
 #[component]
 fn Failures(failures: Vec<FailureReason>) -> impl IntoView {
     if failures.is_empty() {
-        return view! { <p class="empty">"No failures: every delivery so far was accepted by its push service."</p> }.into_any();
+        return view! { <p class="empty">"No failures: every delivery so far was accepted by its push service."</p> }
+            .into_any();
     }
     view! {
         <table class="failures">

@@ -30,9 +30,19 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
         ..ComposeForm::default()
     });
     // Each input's first value, taken apart because each view closure owns what it uses.
-    let ComposeForm { title: initial_title, body: initial_body, url: initial_url, icon: initial_icon, image: initial_image,
-        badge: initial_badge, topic: initial_topic, ttl_secs: initial_ttl, urgency: initial_urgency,
-        require_interaction: initial_require_interaction, .. } = initial.clone();
+    let ComposeForm {
+        title: initial_title,
+        body: initial_body,
+        url: initial_url,
+        icon: initial_icon,
+        image: initial_image,
+        badge: initial_badge,
+        topic: initial_topic,
+        ttl_secs: initial_ttl,
+        urgency: initial_urgency,
+        require_interaction: initial_require_interaction,
+        ..
+    } = initial.clone();
     let initial_buttons = initial.clone();
     let initial_send_at = editing.as_ref().and_then(|e| e.send_at.clone()).unwrap_or_default();
     // Mirrors the inputs as typed; the form itself still posts its fields.
@@ -63,10 +73,12 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
         leptos::task::spawn_local(async move {
             testing.set(true);
             let result = match crate::browser::current_subscription().await {
-                Ok(Some(subscription)) => {
-                    crate::campaign::send_test(subscription.endpoint, form.get_untracked()).await.map_err(|e| e.to_string())
+                Ok(Some(subscription)) => crate::campaign::send_test(subscription.endpoint, form.get_untracked())
+                    .await
+                    .map_err(|e| e.to_string()),
+                Ok(None) => {
+                    Err("This browser is not subscribed yet: open the public page, subscribe, then try again.".into())
                 }
-                Ok(None) => Err("This browser is not subscribed yet: open the public page, subscribe, then try again.".into()),
                 Err(error) => Err(format!("Could not read this browser's subscription: {error}")),
             };
             test_result.set(Some(result));
@@ -77,7 +89,9 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
     // The same function the server uses, so the counter and the limit always agree.
     let bytes = Memo::new(move |_| payload.with(NotificationPayload::sent_size));
     let too_big = move || bytes.get() > MAX_PAYLOAD_BYTES;
-    let queued = move || send.value().get().and_then(Result::ok).filter(|_| editing_id.is_none() && !later.get() && !saving_draft.get());
+    let queued = move || {
+        send.value().get().and_then(Result::ok).filter(|_| editing_id.is_none() && !later.get() && !saving_draft.get())
+    };
     let error: Signal<Option<AppError>> = Signal::derive(move || send.value().get().and_then(Result::err));
     let text = move |set: fn(&mut ComposeForm, String)| {
         move |ev: leptos::ev::Event| {
@@ -228,7 +242,9 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
 #[component]
 fn AudienceFields(form: RwSignal<ComposeForm>) -> impl IntoView {
     let topics = Resource::new(|| (), |_| admin_topics());
-    let chosen = move |id: i64| form.with(|f| parse_topic_ids(&f.audience, "audience").is_ok_and(|ids| ids.contains(&TopicId(id))));
+    let chosen = move |id: i64| {
+        form.with(|f| parse_topic_ids(&f.audience, "audience").is_ok_and(|ids| ids.contains(&TopicId(id))))
+    };
     let toggle = move |id: i64, on: bool| form.update(|f| f.audience = toggle_topic_id(&f.audience, id, on));
     view! {
         <fieldset class="audience-choice">

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use super::campaigns::StatusBadge;
 use super::pages::SignedIn;
 use crate::campaign::{list_campaigns, CampaignSummary};
+use crate::subscription::{subscriber_growth, AudienceGrowth, GrowthDay, GROWTH_DAYS};
 use crate::topic::{admin_topics, Topic};
-use crate::subscription::{subscriber_growth, GrowthDay, AudienceGrowth, GROWTH_DAYS};
 
 /// How many campaigns the dashboard lists.
 const RECENT_CAMPAIGNS: usize = 5;
@@ -94,7 +94,11 @@ fn Audience(growth: AudienceGrowth) -> impl IntoView {
 
 /// "+3" or "−2"; a plain "0" when nothing changed.
 fn signed(sign: char, n: i64) -> String {
-    if n == 0 { "0".into() } else { format!("{sign}{n}") }
+    if n == 0 {
+        "0".into()
+    } else {
+        format!("{sign}{n}")
+    }
 }
 
 /// Joins as bars above the line, losses below it, and the total as a line: plain SVG drawn
@@ -136,7 +140,9 @@ fn GrowthChart(days: Vec<GrowthDay>) -> impl IntoView {
     let totals = days
         .iter()
         .enumerate()
-        .map(|(i, d)| format!("{:.1},{:.1}", (i as f64 + 0.5) * slot, H - 6.0 - (d.total - low) as f64 / range * (H - 16.0)))
+        .map(|(i, d)| {
+            format!("{:.1},{:.1}", (i as f64 + 0.5) * slot, H - 6.0 - (d.total - low) as f64 / range * (H - 16.0))
+        })
         .collect::<Vec<_>>()
         .join(" ");
     let (first, last) = (days.first().map(|d| d.label.clone()), days.last().map(|d| d.label.clone()));

@@ -8,6 +8,6 @@ pub mod dashboard;
 pub mod pages;
 pub mod subscribers;
 pub mod team;
-pub mod topics;
 #[cfg(feature = "ssr")]
 pub mod throttle;
+pub mod topics;

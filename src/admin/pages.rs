@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 
-use super::auth::{admin_status, SignInState, Login, Logout, SetupAdmin, MIN_PASSWORD_CHARS};
+use super::auth::{admin_status, Login, Logout, SetupAdmin, SignInState, MIN_PASSWORD_CHARS};
 use super::campaigns::CampaignList;
 use super::compose::Compose;
 use crate::campaign::SendCampaign;
@@ -15,7 +15,10 @@ use crate::error::AppError;
 #[component]
 pub fn FormError<T: Clone + Send + Sync + 'static>(result: Signal<Option<Result<T, AppError>>>) -> impl IntoView {
     move || {
-        result.get().and_then(Result::err).map(|error| view! { <p class="form-error" role="alert">{error.to_string()}</p> })
+        result
+            .get()
+            .and_then(Result::err)
+            .map(|error| view! { <p class="form-error" role="alert">{error.to_string()}</p> })
     }
 }
 

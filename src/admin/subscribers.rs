@@ -36,12 +36,21 @@ fn Subscribers() -> impl IntoView {
     let delete = ServerAction::<DeleteSubscriber>::new();
     let imported = RwSignal::new(0u32);
     let page = Resource::new(
-        move || (applied.get(), cursors.with(|c| c.last().cloned().unwrap_or_default()), delete.version().get(), imported.get()),
+        move || {
+            (
+                applied.get(),
+                cursors.with(|c| c.last().cloned().unwrap_or_default()),
+                delete.version().get(),
+                imported.get(),
+            )
+        },
         |(f, before, _, _)| list_subscribers(f.host, f.topic, f.joined_from, f.joined_to, before),
     );
     let hosts = Resource::new(move || imported.get(), |_| subscriber_hosts());
     let topics = Resource::new(|| (), |_| admin_topics());
-    let text = move |set: fn(&mut Filters, String)| move |ev: leptos::ev::Event| typed.update(|f| set(f, event_target_value(&ev)));
+    let text = move |set: fn(&mut Filters, String)| {
+        move |ev: leptos::ev::Event| typed.update(|f| set(f, event_target_value(&ev)))
+    };
     let search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         applied.set(typed.get_untracked());
@@ -168,7 +177,11 @@ fn SubscriberTable(rows: Vec<SubscriberRow>, delete: ServerAction<DeleteSubscrib
 /// The end of an endpoint, which tells subscriptions apart (the start is the service's).
 fn short(endpoint: &str) -> String {
     let tail: String = endpoint.chars().rev().take(24).collect::<Vec<_>>().into_iter().rev().collect();
-    if tail.len() < endpoint.len() { format!("…{tail}") } else { tail }
+    if tail.len() < endpoint.len() {
+        format!("…{tail}")
+    } else {
+        tail
+    }
 }
 
 /// Upload a JSON or CSV file of subscriptions; shows what was added, merged and refused.

@@ -20,7 +20,10 @@ pub async fn list_admins() -> Result<Vec<AdminSummary>, AppError> {
         let state = crate::state::AppState::get()?;
         let zone = crate::admin::auth::ssr::require_admin().await?.zone();
         let admins = state.store.admins().await?;
-        Ok(admins.into_iter().map(|(_, username, created_at)| AdminSummary { username, added: zone.format(created_at) }).collect())
+        Ok(admins
+            .into_iter()
+            .map(|(_, username, created_at)| AdminSummary { username, added: zone.format(created_at) })
+            .collect())
     })
     .await
 }

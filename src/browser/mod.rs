@@ -54,7 +54,8 @@ pub fn is_ios() -> bool {
 /// offers web push only there (Safari 16.4+).
 pub fn is_installed_app() -> bool {
     let Some(window) = web_sys::window() else { return false };
-    let ios_standalone = Reflect::get(&window.navigator(), &JsValue::from_str("standalone")).ok().and_then(|v| v.as_bool());
+    let ios_standalone =
+        Reflect::get(&window.navigator(), &JsValue::from_str("standalone")).ok().and_then(|v| v.as_bool());
     let display_standalone =
         window.match_media("(display-mode: standalone)").ok().flatten().is_some_and(|query| query.matches());
     ios_standalone == Some(true) || display_standalone

@@ -58,10 +58,8 @@ impl Ttl {
         [(3600, "1 hour"), (24 * 3600, "1 day"), (7 * 24 * 3600, "1 week"), (28 * 24 * 3600, "4 weeks")];
 
     pub fn parse(raw: &str) -> Result<Self, AppError> {
-        let seconds: u32 = raw
-            .trim()
-            .parse()
-            .map_err(|_| AppError::field("ttl", "TTL must be a whole number of seconds."))?;
+        let seconds: u32 =
+            raw.trim().parse().map_err(|_| AppError::field("ttl", "TTL must be a whole number of seconds."))?;
         if seconds > Self::MAX.0 {
             return Err(AppError::field("ttl", "TTL can be at most 4 weeks (2419200 seconds)."));
         }
@@ -78,7 +76,8 @@ impl Ttl {
 /// campaign could say one thing in the list and another on screen. Subscribers' browsers
 /// get the text as written (a right-to-left language needs them).
 pub fn visible_controls(text: &str) -> String {
-    let is_bidi = |c: char| matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let is_bidi =
+        |c: char| matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
     if !text.contains(is_bidi) {
         return text.to_owned();
     }
@@ -265,7 +264,9 @@ impl CampaignDraft {
             return Err(AppError::field("body", format!("Body can be at most {MAX_BODY_CHARS} characters.")));
         }
         let mut actions = Vec::new();
-        for (n, label, url) in [(1, &form.action1_label, &form.action1_url), (2, &form.action2_label, &form.action2_url)] {
+        for (n, label, url) in
+            [(1, &form.action1_label, &form.action1_url), (2, &form.action2_label, &form.action2_url)]
+        {
             let (label, url) = (label.trim(), url.trim());
             let field = format!("action{n}_label");
             match (label.is_empty(), url.is_empty()) {
@@ -277,7 +278,10 @@ impl CampaignDraft {
                 _ => {}
             }
             if label.chars().count() > MAX_ACTION_LABEL_CHARS {
-                return Err(AppError::field(&field, format!("Button labels can be at most {MAX_ACTION_LABEL_CHARS} characters.")));
+                return Err(AppError::field(
+                    &field,
+                    format!("Button labels can be at most {MAX_ACTION_LABEL_CHARS} characters."),
+                ));
             }
             let url = LinkUrl::parse_optional(&format!("action{n}_url"), &format!("Button {n} link"), url)?
                 .expect("checked non-empty above");
@@ -375,7 +379,9 @@ mod tests {
 
     #[test]
     fn links_that_browsers_would_read_as_another_host_are_refused() {
-        for sneaky in ["/\\evil.example/", "/\\/evil.example", "https://ok.example\\@evil.example/", "/\t/evil.example", "/a\nb"] {
+        for sneaky in
+            ["/\\evil.example/", "/\\/evil.example", "https://ok.example\\@evil.example/", "/\t/evil.example", "/a\nb"]
+        {
             let error = parse("Hi", "", sneaky).unwrap_err();
             assert_eq!(error.field_name(), Some("url"), "{sneaky:?}");
             assert!(error.to_string().contains("backslashes or control characters"), "{sneaky:?}: {error}");

@@ -6,14 +6,14 @@ mod report;
 mod schedule;
 
 pub use draft::{
-    CampaignDraft, CollapseTopic, ComposeForm, LinkUrl, Ttl, Urgency, MAX_ACTION_LABEL_CHARS, MAX_BODY_CHARS,
-    MAX_TITLE_CHARS, visible_controls,
+    visible_controls, CampaignDraft, CollapseTopic, ComposeForm, LinkUrl, Ttl, Urgency, MAX_ACTION_LABEL_CHARS,
+    MAX_BODY_CHARS, MAX_TITLE_CHARS,
 };
+pub use payload::{NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES, MAX_TRACK_TOKEN_CHARS};
 pub use report::{get_campaign_report, ActivityBucket, CampaignReport, FailureReason};
-pub use schedule::{LocalTimes, MAX_SCHEDULE_AHEAD_SECS};
 #[cfg(feature = "ssr")]
 pub use schedule::ssr::{AdminZone, Plan};
-pub use payload::{NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES, MAX_TRACK_TOKEN_CHARS};
+pub use schedule::{LocalTimes, MAX_SCHEDULE_AHEAD_SECS};
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -100,20 +100,25 @@ pub async fn send_campaign(
     #[server(default)] action2_label: String,
     #[server(default)] action2_url: String,
     /// A checkbox: "on" when ticked, absent otherwise.
-    #[server(default)] require_interaction: Option<String>,
+    #[server(default)]
+    require_interaction: Option<String>,
     #[server(default)] topic: String,
     ttl_secs: String,
     urgency: String,
     /// Comma-separated topic ids; empty (the default) for everyone.
-    #[server(default)] audience: String,
+    #[server(default)]
+    audience: String,
     /// The pressed button: "send" (the default) or "draft".
-    #[server(default)] intent: String,
+    #[server(default)]
+    intent: String,
     /// "now" (the default) or "later", at `send_at` (a `datetime-local` value in the
     /// admin's time zone).
-    #[server(default)] when: String,
+    #[server(default)]
+    when: String,
     #[server(default)] send_at: String,
     /// The draft or scheduled campaign being edited; empty for a new one.
-    #[server(default)] campaign_id: String,
+    #[server(default)]
+    campaign_id: String,
 ) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
@@ -143,7 +148,9 @@ pub async fn send_campaign(
         crate::topic::ssr::active_topics(&state, &form.audience, "audience").await?;
         let plan = Plan::parse(intent.trim(), when.trim(), &send_at, &admin.zone(), state.config.clock.now())?;
         let id = state.store.save_campaign(&draft, plan, admin.id, existing).await?.ok_or_else(|| {
-            AppError::Conflict("This campaign has already started (or was deleted), so it can no longer be changed.".into())
+            AppError::Conflict(
+                "This campaign has already started (or was deleted), so it can no longer be changed.".into(),
+            )
         })?;
         match plan {
             Plan::Now => {

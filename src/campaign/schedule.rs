@@ -83,7 +83,11 @@ pub mod ssr {
 
         /// For reading, e.g. "24 Nov 2026, 09:00 CET".
         pub fn format(&self, unix: i64) -> String {
-            self.0.timestamp_opt(unix, 0).single().map(|t| t.format("%-d %b %Y, %H:%M %Z").to_string()).unwrap_or_default()
+            self.0
+                .timestamp_opt(unix, 0)
+                .single()
+                .map(|t| t.format("%-d %b %Y, %H:%M %Z").to_string())
+                .unwrap_or_default()
         }
 
         /// For a `datetime-local` input, e.g. "2026-11-24T09:00".
@@ -114,14 +118,20 @@ pub mod ssr {
             }
             let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S")
                 .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M"))
-                .map_err(|_| AppError::field("send_at", "Enter the time as a date and a time, e.g. 2026-12-01 09:00."))?;
+                .map_err(|_| {
+                    AppError::field("send_at", "Enter the time as a date and a time, e.g. 2026-12-01 09:00.")
+                })?;
             match self.0.from_local_datetime(&local) {
                 LocalResult::Single(t) => Ok(t.timestamp()),
                 // The hour the clocks go back happens twice; the first is the one people mean.
                 LocalResult::Ambiguous(first, _) => Ok(first.timestamp()),
                 LocalResult::None => Err(AppError::field(
                     "send_at",
-                    format!("{} does not exist in {}: the clocks go forward then. Choose another time.", raw.replace('T', " "), self.name()),
+                    format!(
+                        "{} does not exist in {}: the clocks go forward then. Choose another time.",
+                        raw.replace('T', " "),
+                        self.name()
+                    ),
                 )),
             }
         }
@@ -166,7 +176,10 @@ pub mod ssr {
 
         #[test]
         fn seconds_are_accepted() {
-            assert_eq!(berlin().parse_input("2026-12-01T09:00:30").unwrap(), berlin().parse_input("2026-12-01T09:00").unwrap() + 30);
+            assert_eq!(
+                berlin().parse_input("2026-12-01T09:00:30").unwrap(),
+                berlin().parse_input("2026-12-01T09:00").unwrap() + 30
+            );
         }
 
         #[test]
@@ -193,7 +206,10 @@ pub mod ssr {
             assert_eq!(Plan::parse("", "", "", &zone, NOW).unwrap(), Plan::Now);
             assert_eq!(Plan::parse("send", "now", "2020-01-01T00:00", &zone, NOW).unwrap(), Plan::Now);
             let in_an_hour = NOW + 3600 - NOW % 60; // inputs have whole minutes
-            assert_eq!(Plan::parse("send", "later", &zone.input_value(in_an_hour), &zone, NOW).unwrap(), Plan::At(in_an_hour));
+            assert_eq!(
+                Plan::parse("send", "later", &zone.input_value(in_an_hour), &zone, NOW).unwrap(),
+                Plan::At(in_an_hour)
+            );
         }
 
         #[test]
@@ -201,7 +217,8 @@ pub mod ssr {
             let zone = AdminZone::UTC;
             let past = Plan::parse("send", "later", &zone.input_value(NOW - 60), &zone, NOW).unwrap_err();
             assert_eq!(past.field_name(), Some("send_at"));
-            let far = Plan::parse("send", "later", &zone.input_value(NOW + MAX_SCHEDULE_AHEAD_SECS + 3600), &zone, NOW).unwrap_err();
+            let far = Plan::parse("send", "later", &zone.input_value(NOW + MAX_SCHEDULE_AHEAD_SECS + 3600), &zone, NOW)
+                .unwrap_err();
             assert!(far.to_string().contains("a year ahead"));
             let missing = Plan::parse("send", "later", " ", &zone, NOW).unwrap_err();
             assert_eq!(missing.field_name(), Some("send_at"));

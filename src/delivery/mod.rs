@@ -20,8 +20,8 @@ use crate::campaign::{NotificationPayload, Urgency};
 use crate::clock::Clock;
 use crate::push::client::{PushClient, PushMessage};
 use crate::push::vapid::VapidKeys;
-use crate::tracking::token::{DeliveryId, TrackingKey};
 use crate::store::{now_ms, CampaignRow, ClaimedDelivery, DeliveryOutcome, InstanceId, Store};
+use crate::tracking::token::{DeliveryId, TrackingKey};
 
 /// The longest the dispatcher sleeps without looking for work (another process may have
 /// queued some, or a retry may have come due).
@@ -144,8 +144,10 @@ impl Dispatcher {
                         if cancelled.load(Ordering::Relaxed) {
                             return outcome::untouched(delivery.recipient.id);
                         }
-                        let delivery_id = DeliveryId { campaign: payload.campaign, subscription: delivery.recipient.id };
-                        let plaintext = NotificationPayload { track: Some(tracking_key.sign(delivery_id)), ..(*payload).clone() };
+                        let delivery_id =
+                            DeliveryId { campaign: payload.campaign, subscription: delivery.recipient.id };
+                        let plaintext =
+                            NotificationPayload { track: Some(tracking_key.sign(delivery_id)), ..(*payload).clone() };
                         let result = client.send(&vapid, &delivery.recipient, &message, &plaintext.to_bytes()).await;
                         decide(delivery.recipient.id, result, delivery.attempts, &retry, now_ms(), rand::random())
                     });

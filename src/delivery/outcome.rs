@@ -33,7 +33,13 @@ impl RetryPolicy {
 
 /// A delivery that goes back to pending as it was: no request was made for it.
 pub fn untouched(subscription_id: i64) -> DeliveryOutcome {
-    DeliveryOutcome { subscription_id, kind: OutcomeKind::Retry { at_ms: 0 }, attempted: false, status_code: None, error: None }
+    DeliveryOutcome {
+        subscription_id,
+        kind: OutcomeKind::Retry { at_ms: 0 },
+        attempted: false,
+        status_code: None,
+        error: None,
+    }
 }
 
 /// Decides a delivery's fate. `attempts` counts earlier attempts, not this one;
@@ -46,7 +52,8 @@ pub fn decide(
     now_ms: i64,
     jitter: f64,
 ) -> DeliveryOutcome {
-    let outcome = |kind, attempted, status_code, error| DeliveryOutcome { subscription_id, kind, attempted, status_code, error };
+    let outcome =
+        |kind, attempted, status_code, error| DeliveryOutcome { subscription_id, kind, attempted, status_code, error };
     let this_attempt = attempts + 1;
     let retry_or_fail = |status_code: Option<u16>, error: String| {
         if this_attempt >= policy.max_attempts {
@@ -69,7 +76,12 @@ pub fn decide(
                         return retry_or_fail(Some(status), error());
                     }
                     let wait = retry_after.unwrap_or(policy.first_backoff);
-                    outcome(OutcomeKind::Retry { at_ms: now_ms + wait.as_millis() as i64 }, true, Some(status), Some(error()))
+                    outcome(
+                        OutcomeKind::Retry { at_ms: now_ms + wait.as_millis() as i64 },
+                        true,
+                        Some(status),
+                        Some(error()),
+                    )
                 }
                 // The push service's trouble, not the message's: try again later.
                 500..=599 => retry_or_fail(Some(status), error()),
@@ -126,7 +138,8 @@ mod tests {
 
     #[test]
     fn rate_limits_come_back_when_the_service_asked() {
-        let result = PushResult::Answered { status: 429, retry_after: Some(Duration::from_secs(7)), body: String::new() };
+        let result =
+            PushResult::Answered { status: 429, retry_after: Some(Duration::from_secs(7)), body: String::new() };
         assert_eq!(kind(result, 0), OutcomeKind::Retry { at_ms: 1_007_000 });
     }
 

@@ -202,15 +202,17 @@ mod client {
             Permission::NotAsked => PushState::NotAsked,
             Permission::Granted => match browser::current_subscription().await {
                 // No topics sent: the choice stays as it is on the server.
-                Ok(Some(sub)) => match save_subscription(sub.endpoint.clone(), sub.keys.p256dh, sub.keys.auth, None).await {
-                    Ok(()) => {
-                        if let Ok(topics) = my_topics(sub.endpoint).await {
-                            chosen.set(Some(topics));
+                Ok(Some(sub)) => {
+                    match save_subscription(sub.endpoint.clone(), sub.keys.p256dh, sub.keys.auth, None).await {
+                        Ok(()) => {
+                            if let Ok(topics) = my_topics(sub.endpoint).await {
+                                chosen.set(Some(topics));
+                            }
+                            PushState::Subscribed
                         }
-                        PushState::Subscribed
+                        Err(error) => PushState::Failed(error.to_string()),
                     }
-                    Err(error) => PushState::Failed(error.to_string()),
-                },
+                }
                 Ok(None) => PushState::NotAsked,
                 Err(error) => PushState::Failed(error),
             },

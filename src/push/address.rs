@@ -16,7 +16,8 @@ pub fn is_public(ip: IpAddr) -> bool {
 
 fn is_public_v4(ip: Ipv4Addr) -> bool {
     let [a, b, c, _] = ip.octets();
-    !(ip.is_unspecified()              // 0.0.0.0
+    !(
+        ip.is_unspecified()              // 0.0.0.0
         || a == 0                      // 0.0.0.0/8 "this network"
         || ip.is_private()             // 10/8, 172.16/12, 192.168/16
         || ip.is_loopback()            // 127/8
@@ -26,7 +27,8 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || ip.is_documentation()       // 192.0.2/24, 198.51.100/24, 203.0.113/24
         || (a == 198 && (b == 18 || b == 19))   // 198.18/15 benchmarking
         || ip.is_multicast()           // 224/4
-        || a >= 240                    // 240/4 reserved, and broadcast
+        || a >= 240
+        // 240/4 reserved, and broadcast
     )
 }
 
@@ -84,10 +86,30 @@ mod tests {
     #[test]
     fn internal_and_special_addresses_are_not_public() {
         for internal in [
-            "0.0.0.0", "0.1.2.3", "10.0.0.1", "100.64.0.1", "127.0.0.1", "169.254.169.254", "172.16.0.1",
-            "192.0.0.8", "192.0.2.1", "192.168.1.1", "198.18.0.1", "224.0.0.1", "255.255.255.255",
-            "::", "::1", "::127.0.0.1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a00:1", "fc00::1",
-            "fd12:3456::1", "fe80::1", "ff02::1", "2001:db8::1",
+            "0.0.0.0",
+            "0.1.2.3",
+            "10.0.0.1",
+            "100.64.0.1",
+            "127.0.0.1",
+            "169.254.169.254",
+            "172.16.0.1",
+            "192.0.0.8",
+            "192.0.2.1",
+            "192.168.1.1",
+            "198.18.0.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "::127.0.0.1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "ff02::1",
+            "2001:db8::1",
         ] {
             assert!(!is_public(internal.parse().unwrap()), "{internal} must not be public");
         }

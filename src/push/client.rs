@@ -74,7 +74,13 @@ impl PushClient {
     }
 
     /// Encrypts `payload` for `to`, signs and POSTs it.
-    pub async fn send(&self, vapid: &VapidKeys, to: &SubscriptionRow, message: &PushMessage, payload: &[u8]) -> PushResult {
+    pub async fn send(
+        &self,
+        vapid: &VapidKeys,
+        to: &SubscriptionRow,
+        message: &PushMessage,
+        payload: &[u8],
+    ) -> PushResult {
         // Checked again at send time: the policy may have changed since the visitor subscribed.
         let endpoint = match PushEndpoint::parse(&to.endpoint, &self.policy) {
             Ok(endpoint) => endpoint,

@@ -50,9 +50,7 @@ fn seal(
     let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, auth).extract(shared_secret);
     let info = [b"WebPush: info\0".as_slice(), ua_public, as_public];
     let mut ikm = [0u8; 32];
-    prk.expand(&info, Ikm)
-        .and_then(|okm| okm.fill(&mut ikm))
-        .map_err(|_| EncryptError("key derivation failed"))?;
+    prk.expand(&info, Ikm).and_then(|okm| okm.fill(&mut ikm)).map_err(|_| EncryptError("key derivation failed"))?;
     // RFC 8188 with the sender's public key as the key id (RFC 8291 §4).
     ece_native::encrypt(ikm, salt, as_public, std::iter::once(plaintext.to_vec()), RECORD_SIZE)
         .map_err(|_| EncryptError("the message is too large for one record"))

@@ -65,7 +65,8 @@ impl VapidKeys {
         builder.add_claim("aud", origin);
         builder.add_claim("sub", self.subject.as_str());
         let signature = builder.build()?;
-        let header: Arc<str> = format!("vapid t={}, k={}", signature.auth_t, URL_SAFE_NO_PAD.encode(&signature.auth_k)).into();
+        let header: Arc<str> =
+            format!("vapid t={}, k={}", signature.auth_t, URL_SAFE_NO_PAD.encode(&signature.auth_k)).into();
         cache.insert(origin.to_owned(), (header.clone(), Instant::now()));
         Ok(header)
     }

@@ -50,11 +50,7 @@ impl Store {
 
     /// Creates the first admin; returns `None` if one already exists. The check and the
     /// insert are one statement, so two racing set-up requests cannot both win.
-    pub async fn create_first_admin(
-        &self,
-        username: &str,
-        password_hash: &str,
-    ) -> Result<Option<i64>, sqlx::Error> {
+    pub async fn create_first_admin(&self, username: &str, password_hash: &str) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar(
             "INSERT INTO admins (username, password_hash, created_at)
              SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM admins)
@@ -68,7 +64,11 @@ impl Store {
     }
 
     pub async fn set_admin_time_zone(&self, id: i64, time_zone: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE admins SET time_zone = $1 WHERE id = $2").bind(time_zone).bind(id).execute(&self.pool).await?;
+        sqlx::query("UPDATE admins SET time_zone = $1 WHERE id = $2")
+            .bind(time_zone)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

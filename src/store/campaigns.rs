@@ -46,13 +46,14 @@ async fn create_deliveries(tx: &mut AnyConnection, campaign_id: i64) -> Result<(
                        WHERE ct.campaign_id = $1)",
     )
     .bind(campaign_id)
-        .execute(tx)
-        .await?;
+    .execute(tx)
+    .await?;
     Ok(())
 }
 
 /// A campaign row with its delivery and event counts (`CampaignSummary`'s columns).
-const SUMMARY: &str = "SELECT c.id, c.title, c.status, c.error, c.created_at, c.started_at, c.finished_at, c.scheduled_at,
+const SUMMARY: &str =
+    "SELECT c.id, c.title, c.status, c.error, c.created_at, c.started_at, c.finished_at, c.scheduled_at,
         COUNT(d.subscription_id)                         AS targeted,
         COUNT(*) FILTER (WHERE d.status = 'sent')        AS sent,
         COUNT(*) FILTER (WHERE d.status = 'failed')      AS failed,
@@ -129,11 +130,12 @@ impl Store {
     /// Each start is one transaction whose first step only succeeds while the campaign is
     /// still scheduled, so a campaign starts once even with several dispatchers.
     pub async fn start_due_campaigns(&self, now: i64) -> Result<Vec<i64>, sqlx::Error> {
-        let due: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= $1 ORDER BY scheduled_at, id")
-                .bind(now)
-                .fetch_all(&self.pool)
-                .await?;
+        let due: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= $1 ORDER BY scheduled_at, id",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
         let mut started = Vec::with_capacity(due.len());
         for id in due {
             let mut tx = self.begin().await?;
@@ -152,7 +154,9 @@ impl Store {
 
     /// When the next scheduled campaign is due (Unix seconds).
     pub async fn next_scheduled_at(&self) -> Result<Option<i64>, sqlx::Error> {
-        sqlx::query_scalar("SELECT MIN(scheduled_at) FROM campaigns WHERE status = 'scheduled'").fetch_one(&self.pool).await
+        sqlx::query_scalar("SELECT MIN(scheduled_at) FROM campaigns WHERE status = 'scheduled'")
+            .fetch_one(&self.pool)
+            .await
     }
 
     /// A campaign's content, e.g. to edit it.
@@ -189,7 +193,10 @@ impl Store {
 
     /// Deletes a draft (nothing else: sent campaigns keep their history). Returns whether it did.
     pub async fn delete_draft(&self, id: i64) -> Result<bool, sqlx::Error> {
-        let result = sqlx::query("DELETE FROM campaigns WHERE id = $1 AND status = 'draft'").bind(id).execute(&self.pool).await?;
+        let result = sqlx::query("DELETE FROM campaigns WHERE id = $1 AND status = 'draft'")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(result.rows_affected() == 1)
     }
 
@@ -277,10 +284,7 @@ impl Store {
     }
 
     pub async fn campaign_summary(&self, id: i64) -> Result<Option<CampaignSummary>, sqlx::Error> {
-        sqlx::query_as(&format!("{SUMMARY} WHERE c.id = $1 GROUP BY c.id"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
+        sqlx::query_as(&format!("{SUMMARY} WHERE c.id = $1 GROUP BY c.id")).bind(id).fetch_optional(&self.pool).await
     }
 
     /// Failed and expired deliveries grouped by what the push service answered (no code:
@@ -310,7 +314,12 @@ impl Store {
 
     /// Sends and clicks per time bucket of `bucket_secs`, from the campaign's start:
     /// (bucket index, sent, clicked), only buckets with something in them.
-    pub async fn activity(&self, campaign_id: i64, since: i64, bucket_secs: i64) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
+    pub async fn activity(
+        &self,
+        campaign_id: i64,
+        since: i64,
+        bucket_secs: i64,
+    ) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
         sqlx::query_as(
             "SELECT bucket, SUM(sent), SUM(clicked) FROM (
                 SELECT (sent_at - $2) / $3 AS bucket, 1 AS sent, 0 AS clicked

@@ -10,7 +10,9 @@ pub enum OutcomeKind {
     Expired,
     Failed,
     /// Back to pending, not before this Unix-millisecond instant.
-    Retry { at_ms: i64 },
+    Retry {
+        at_ms: i64,
+    },
 }
 
 #[derive(Debug, Clone)]

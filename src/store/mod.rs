@@ -27,10 +27,10 @@ pub use sessions::SessionStore;
 pub use subscribers::{ExportRow, Imported, SubscriberListRow};
 pub use subscriptions::SubscriptionRow;
 
-use std::str::FromStr;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
+use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -67,9 +67,8 @@ impl Store {
     /// Opens (creating an SQLite file if needed) the database and brings its schema up to date.
     pub async fn open(database_url: &str) -> Result<Self, sqlx::Error> {
         sqlx::any::install_default_drivers();
-        let dialect = Dialect::of(database_url).ok_or_else(|| {
-            sqlx::Error::Configuration("DATABASE_URL must start with sqlite: or postgres://".into())
-        })?;
+        let dialect = Dialect::of(database_url)
+            .ok_or_else(|| sqlx::Error::Configuration("DATABASE_URL must start with sqlite: or postgres://".into()))?;
         let options = match dialect {
             // The Any driver rebuilds SQLite options from a URL, which can say "create the
             // file" but not the pragmas: those follow on every new connection below.
@@ -90,7 +89,10 @@ impl Store {
         let pool = AnyPoolOptions::new()
             // SQLite writes one at a time anyway; PostgreSQL serves every instance, and
             // its default limit is 100 connections in all.
-            .max_connections(match dialect { Dialect::Sqlite => 8, Dialect::Postgres => 16 })
+            .max_connections(match dialect {
+                Dialect::Sqlite => 8,
+                Dialect::Postgres => 16,
+            })
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {

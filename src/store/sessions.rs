@@ -23,8 +23,8 @@ impl SessionStore {
     pub(super) async fn open(database_url: &str, dialect: Dialect) -> Result<Self, sqlx::Error> {
         let store = match dialect {
             Dialect::Sqlite => {
-                let options = SqliteConnectOptions::from_str(database_url)?
-                    .busy_timeout(std::time::Duration::from_secs(10));
+                let options =
+                    SqliteConnectOptions::from_str(database_url)?.busy_timeout(std::time::Duration::from_secs(10));
                 Self::Sqlite(SqliteStore::new(SqlitePoolOptions::new().max_connections(2).connect_with(options).await?))
             }
             Dialect::Postgres => {

@@ -2,10 +2,7 @@ use super::Store;
 
 impl Store {
     pub async fn setting(&self, key: &str) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.pool).await
     }
 
     /// Stores `value` unless the key already has one; returns the value that is stored.

@@ -7,7 +7,12 @@ impl Store {
     /// When the window of the most recently locked of `keys` began: the latest window start
     /// among keys with at least `max_failures` failures in a window begun after
     /// `window_start_after_ms`. `None` if none is locked.
-    pub async fn locked_since(&self, keys: &[String], max_failures: i64, window_start_after_ms: i64) -> Result<Option<i64>, sqlx::Error> {
+    pub async fn locked_since(
+        &self,
+        keys: &[String],
+        max_failures: i64,
+        window_start_after_ms: i64,
+    ) -> Result<Option<i64>, sqlx::Error> {
         let mut latest = None;
         for key in keys {
             let started: Option<i64> = sqlx::query_scalar(
@@ -28,7 +33,10 @@ impl Store {
     /// bounds the table under a spray of addresses.
     pub async fn count_sign_in_failure(&self, keys: &[String], now_ms: i64, window_ms: i64) -> Result<(), sqlx::Error> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM sign_in_failures WHERE started_at <= $1").bind(now_ms - window_ms).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE started_at <= $1")
+            .bind(now_ms - window_ms)
+            .execute(&mut *tx)
+            .await?;
         for key in keys {
             // The row was just deleted if its window had passed, so an existing one counts on.
             sqlx::query(
@@ -61,7 +69,10 @@ impl Store {
     ) -> Result<Option<i64>, sqlx::Error> {
         // Outside the transaction: deleting rows in no particular order beside the row
         // locks below could deadlock two attempts on PostgreSQL.
-        sqlx::query("DELETE FROM sign_in_failures WHERE started_at <= $1").bind(now_ms - window_ms).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE started_at <= $1")
+            .bind(now_ms - window_ms)
+            .execute(&self.pool)
+            .await?;
         let mut tx = self.begin().await?;
         // The upsert locks the row until commit: attempts on one key count one at a time.
         let count = "INSERT INTO sign_in_failures (key, failures, started_at) VALUES ($1, 1, $2)
@@ -71,8 +82,12 @@ impl Store {
                      RETURNING failures, started_at";
         let address_failed_before = match address_key {
             Some(address) => {
-                let (failures, started): (i64, i64) =
-                    sqlx::query_as(count).bind(address).bind(now_ms).bind(now_ms - window_ms).fetch_one(&mut *tx).await?;
+                let (failures, started): (i64, i64) = sqlx::query_as(count)
+                    .bind(address)
+                    .bind(now_ms)
+                    .bind(now_ms - window_ms)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 if failures > max_failures {
                     tx.commit().await?;
                     return Ok(Some(started));
@@ -81,11 +96,12 @@ impl Store {
             }
             None => true,
         };
-        let user: Option<(i64, i64)> = sqlx::query_as("SELECT failures, started_at FROM sign_in_failures WHERE key = $1 AND started_at > $2")
-            .bind(user_key)
-            .bind(now_ms - window_ms)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let user: Option<(i64, i64)> =
+            sqlx::query_as("SELECT failures, started_at FROM sign_in_failures WHERE key = $1 AND started_at > $2")
+                .bind(user_key)
+                .bind(now_ms - window_ms)
+                .fetch_optional(&mut *tx)
+                .await?;
         if let Some((failures, started)) = user {
             if failures >= max_failures && address_failed_before {
                 tx.commit().await?;

@@ -44,16 +44,26 @@ impl Store {
     /// Only the filters given become SQL conditions, so each search can walk an index:
     /// a topic search starts from the topic's members (by subscriber id), the others
     /// from the subscriptions by id (or by host).
-    pub async fn subscriber_page(&self, query: &SubscriberQuery, page_size: i64) -> Result<(Vec<SubscriberListRow>, i64), sqlx::Error> {
+    pub async fn subscriber_page(
+        &self,
+        query: &SubscriberQuery,
+        page_size: i64,
+    ) -> Result<(Vec<SubscriberListRow>, i64), sqlx::Error> {
         // Counted first: with no match the page is skipped, where walking every row by id
         // looking for one would take longest.
-        let total: i64 = if let (Some(topic), SubscriberQuery { host: None, joined_from: None, joined_until: None, .. }) = (query.topic, query) {
-            // Members only: every member row has its subscription (foreign key, cascade).
-            sqlx::query_scalar("SELECT COUNT(*) FROM subscription_topics WHERE topic_id = $1").bind(topic).fetch_one(&self.pool).await?
-        } else {
-            let count = self.filtered("SELECT COUNT(*)", query, false);
-            sqlx::query_scalar_with(&count.sql, count.args).fetch_one(&self.pool).await?
-        };
+        let total: i64 =
+            if let (Some(topic), SubscriberQuery { host: None, joined_from: None, joined_until: None, .. }) =
+                (query.topic, query)
+            {
+                // Members only: every member row has its subscription (foreign key, cascade).
+                sqlx::query_scalar("SELECT COUNT(*) FROM subscription_topics WHERE topic_id = $1")
+                    .bind(topic)
+                    .fetch_one(&self.pool)
+                    .await?
+            } else {
+                let count = self.filtered("SELECT COUNT(*)", query, false);
+                sqlx::query_scalar_with(&count.sql, count.args).fetch_one(&self.pool).await?
+            };
         if total == 0 {
             return Ok((Vec::new(), 0));
         }
@@ -64,7 +74,11 @@ impl Store {
             query,
             true,
         );
-        list.sql.push_str(if query.topic.is_some() { " ORDER BY m.subscription_id DESC" } else { " ORDER BY s.id DESC" });
+        list.sql.push_str(if query.topic.is_some() {
+            " ORDER BY m.subscription_id DESC"
+        } else {
+            " ORDER BY s.id DESC"
+        });
         let limit = list.bind(page_size);
         list.sql.push_str(&format!(" LIMIT {limit}"));
         let rows = sqlx::query_as_with(&list.sql, list.args).fetch_all(&self.pool).await?;
@@ -73,13 +87,17 @@ impl Store {
 
     /// Push-service hosts with their subscriber counts, largest first.
     pub async fn subscriber_hosts(&self) -> Result<Vec<(String, i64)>, sqlx::Error> {
-        sqlx::query_as("SELECT host, COUNT(*) AS n FROM subscriptions GROUP BY host ORDER BY n DESC, host").fetch_all(&self.pool).await
+        sqlx::query_as("SELECT host, COUNT(*) AS n FROM subscriptions GROUP BY host ORDER BY n DESC, host")
+            .fetch_all(&self.pool)
+            .await
     }
 
     /// Deletes one subscription (and deliveries still waiting for it). Returns whether it existed.
     pub async fn delete_subscription(&self, id: i64) -> Result<bool, sqlx::Error> {
-        let endpoint: Option<String> =
-            sqlx::query_scalar("SELECT endpoint FROM subscriptions WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let endpoint: Option<String> = sqlx::query_scalar("SELECT endpoint FROM subscriptions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         match endpoint {
             Some(endpoint) => self.delete_subscription_by_endpoint(&endpoint).await,
             None => Ok(false),
@@ -128,7 +146,10 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             if let Some(names) = topics {
-                sqlx::query("DELETE FROM subscription_topics WHERE subscription_id = $1").bind(id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM subscription_topics WHERE subscription_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 for name in names {
                     sqlx::query("INSERT INTO topics (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
                         .bind(name)

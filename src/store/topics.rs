@@ -15,34 +15,47 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, archived_at, subscribers)| Topic { id, name, archived: archived_at.is_some(), subscribers })
+            .map(|(id, name, archived_at, subscribers)| Topic {
+                id,
+                name,
+                archived: archived_at.is_some(),
+                subscribers,
+            })
             .collect())
     }
 
     /// Adds a topic; `None` if the name is taken (names ignore case).
     pub async fn create_topic(&self, name: &TopicName) -> Result<Option<i64>, sqlx::Error> {
-        sqlx::query_scalar("INSERT INTO topics (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id")
-            .bind(name.as_str())
-            .bind(now())
-            .fetch_optional(&self.pool)
-            .await
+        sqlx::query_scalar(
+            "INSERT INTO topics (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id",
+        )
+        .bind(name.as_str())
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await
     }
 
     /// Renames a topic. Ok(false) if there is no such topic; a taken name is a unique
     /// violation, which the caller reports.
     pub async fn rename_topic(&self, id: TopicId, name: &TopicName) -> Result<bool, sqlx::Error> {
-        let result = sqlx::query("UPDATE topics SET name = $1 WHERE id = $2").bind(name.as_str()).bind(id.0).execute(&self.pool).await?;
+        let result = sqlx::query("UPDATE topics SET name = $1 WHERE id = $2")
+            .bind(name.as_str())
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
         Ok(result.rows_affected() == 1)
     }
 
     /// Archives (or restores) a topic. Returns whether the topic exists.
     pub async fn set_topic_archived(&self, id: TopicId, archived: bool) -> Result<bool, sqlx::Error> {
-        let result = sqlx::query("UPDATE topics SET archived_at = CASE WHEN $1 THEN COALESCE(archived_at, $2) END WHERE id = $3")
-            .bind(archived)
-            .bind(now())
-            .bind(id.0)
-            .execute(&self.pool)
-            .await?;
+        let result = sqlx::query(
+            "UPDATE topics SET archived_at = CASE WHEN $1 THEN COALESCE(archived_at, $2) END WHERE id = $3",
+        )
+        .bind(archived)
+        .bind(now())
+        .bind(id.0)
+        .execute(&self.pool)
+        .await?;
         Ok(result.rows_affected() == 1)
     }
 
@@ -60,23 +73,28 @@ impl Store {
 
     /// The topics a subscription chose, by its endpoint; `None` if there is no such subscription.
     pub async fn subscription_topics(&self, endpoint: &str) -> Result<Option<Vec<TopicId>>, sqlx::Error> {
-        let Some(id): Option<i64> =
-            sqlx::query_scalar("SELECT id FROM subscriptions WHERE endpoint = $1").bind(endpoint).fetch_optional(&self.pool).await?
+        let Some(id): Option<i64> = sqlx::query_scalar("SELECT id FROM subscriptions WHERE endpoint = $1")
+            .bind(endpoint)
+            .fetch_optional(&self.pool)
+            .await?
         else {
             return Ok(None);
         };
-        let topics: Vec<i64> = sqlx::query_scalar("SELECT topic_id FROM subscription_topics WHERE subscription_id = $1 ORDER BY topic_id")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+        let topics: Vec<i64> =
+            sqlx::query_scalar("SELECT topic_id FROM subscription_topics WHERE subscription_id = $1 ORDER BY topic_id")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(Some(topics.into_iter().map(TopicId).collect()))
     }
 
     /// Replaces a subscription's topics (by endpoint). Returns whether the subscription exists.
     pub async fn set_subscription_topics(&self, endpoint: &str, topics: &[TopicId]) -> Result<bool, sqlx::Error> {
         let mut tx = self.begin().await?;
-        let Some(id): Option<i64> =
-            sqlx::query_scalar("SELECT id FROM subscriptions WHERE endpoint = $1").bind(endpoint).fetch_optional(&mut *tx).await?
+        let Some(id): Option<i64> = sqlx::query_scalar("SELECT id FROM subscriptions WHERE endpoint = $1")
+            .bind(endpoint)
+            .fetch_optional(&mut *tx)
+            .await?
         else {
             return Ok(false);
         };
@@ -103,10 +121,11 @@ impl Store {
 
     /// The topics a campaign is aimed at (empty: everyone).
     pub async fn campaign_topics(&self, campaign_id: i64) -> Result<Vec<TopicId>, sqlx::Error> {
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT topic_id FROM campaign_topics WHERE campaign_id = $1 ORDER BY topic_id")
-            .bind(campaign_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT topic_id FROM campaign_topics WHERE campaign_id = $1 ORDER BY topic_id")
+                .bind(campaign_id)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(ids.into_iter().map(TopicId).collect())
     }
 }

@@ -55,7 +55,7 @@ pub async fn subscriber_growth() -> Result<AudienceGrowth, AppError> {
 mod ssr {
     use chrono::{Days, NaiveDate};
 
-    use super::{GrowthDay, AudienceGrowth, GROWTH_DAYS};
+    use super::{AudienceGrowth, GrowthDay, GROWTH_DAYS};
     use crate::campaign::AdminZone;
 
     /// Groups hourly (hour, joined, lost) counts into the admin's last days and works the

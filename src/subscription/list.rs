@@ -126,11 +126,16 @@ pub mod ssr {
     ) -> Result<SubscriberQuery, AppError> {
         let optional = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         let number = |field: &str, raw: &str| -> Result<Option<i64>, AppError> {
-            optional(raw).map(|v| v.parse::<i64>().map_err(|_| AppError::field(field, "Expected a number."))).transpose()
+            optional(raw)
+                .map(|v| v.parse::<i64>().map_err(|_| AppError::field(field, "Expected a number.")))
+                .transpose()
         };
         let date = |field: &str, raw: &str| -> Result<Option<NaiveDate>, AppError> {
             optional(raw)
-                .map(|v| NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| AppError::field(field, "Enter a date like 2026-11-23.")))
+                .map(|v| {
+                    NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                        .map_err(|_| AppError::field(field, "Enter a date like 2026-11-23."))
+                })
                 .transpose()
         };
         let host = optional(host);
@@ -174,7 +179,10 @@ pub mod ssr {
             let bad = |r: Result<SubscriberQuery, AppError>| r.unwrap_err().field_name().map(str::to_owned);
             assert_eq!(bad(parse_query(&AdminZone::UTC, "", "x", "", "", "")).as_deref(), Some("topic"));
             assert_eq!(bad(parse_query(&AdminZone::UTC, "", "", "11/23/2026", "", "")).as_deref(), Some("joined_from"));
-            assert_eq!(bad(parse_query(&AdminZone::UTC, "", "", "2026-11-23", "2026-11-01", "")).as_deref(), Some("joined_to"));
+            assert_eq!(
+                bad(parse_query(&AdminZone::UTC, "", "", "2026-11-23", "2026-11-01", "")).as_deref(),
+                Some("joined_to")
+            );
         }
     }
 }

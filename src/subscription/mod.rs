@@ -7,11 +7,11 @@ pub mod parse;
 #[cfg(feature = "ssr")]
 pub mod transfer;
 
+pub use growth::{subscriber_growth, AudienceGrowth, GrowthDay, GROWTH_DAYS};
 pub use list::{
     delete_subscriber, list_subscribers, subscriber_hosts, DeleteSubscriber, HostCount, ImportProblem, ImportReport,
     SubscriberPage, SubscriberQuery, SubscriberRow, PAGE_SIZE,
 };
-pub use growth::{subscriber_growth, GrowthDay, AudienceGrowth, GROWTH_DAYS};
 
 use leptos::prelude::*;
 
@@ -65,12 +65,7 @@ pub async fn unsubscribe(endpoint: String) -> Result<(), AppError> {
 /// Called by the service worker on `pushsubscriptionchange`: the browser replaced the old
 /// subscription with a new one.
 #[server(endpoint = "resubscribe")]
-pub async fn resubscribe(
-    old_endpoint: String,
-    endpoint: String,
-    p256dh: String,
-    auth: String,
-) -> Result<(), AppError> {
+pub async fn resubscribe(old_endpoint: String, endpoint: String, p256dh: String, auth: String) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
         let policy = state.endpoint_policy();

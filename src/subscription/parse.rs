@@ -28,16 +28,22 @@ impl HostPattern {
         };
         let valid = !name.is_empty()
             && name.contains('.')
-            && name.split('.').all(|label| {
-                !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            });
-        if valid { Ok(pattern) } else { Err(format!("{raw:?} is not a host name or *.host pattern")) }
+            && name
+                .split('.')
+                .all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        if valid {
+            Ok(pattern)
+        } else {
+            Err(format!("{raw:?} is not a host name or *.host pattern"))
+        }
     }
 
     fn matches(&self, host: &str) -> bool {
         match self {
             Self::Exact(name) => host == name,
-            Self::SubdomainsOf(parent) => host.strip_suffix(parent.as_str()).is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
+            Self::SubdomainsOf(parent) => {
+                host.strip_suffix(parent.as_str()).is_some_and(|sub| sub.len() > 1 && sub.ends_with('.'))
+            }
         }
     }
 }
@@ -152,8 +158,7 @@ pub struct P256dhKey(String);
 
 impl P256dhKey {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
-        let bytes = decode_base64url(raw)
-            .ok_or_else(|| AppError::invalid("The p256dh key is not base64url."))?;
+        let bytes = decode_base64url(raw).ok_or_else(|| AppError::invalid("The p256dh key is not base64url."))?;
         if bytes.len() != 65 || bytes[0] != 0x04 {
             return Err(AppError::invalid("The p256dh key must be an uncompressed P-256 point (65 bytes)."));
         }
@@ -242,14 +247,18 @@ mod tests {
             assert!(PushEndpoint::parse(good, &strict()).is_ok(), "{good}");
         }
         for bad in [
-            "https://push.example.com/x",              // not a push service
-            "https://push.apple.com/x",                // *.push.apple.com means subdomains only
-            "https://evilpush.apple.com.example/x",    // suffix trick
-            "https://fcm.googleapis.com:8443/x",       // non-443 port
-            "https://user@fcm.googleapis.com/x",       // userinfo
-            "https://142.250.74.106/x",                // IP literal
-            "https://[::1]/x", "https://0.0.0.0/x", "https://2130706433/x", "https://0x7f000001/x",
-            "https://localhost/x", "https://127.0.0.1/x",
+            "https://push.example.com/x",           // not a push service
+            "https://push.apple.com/x",             // *.push.apple.com means subdomains only
+            "https://evilpush.apple.com.example/x", // suffix trick
+            "https://fcm.googleapis.com:8443/x",    // non-443 port
+            "https://user@fcm.googleapis.com/x",    // userinfo
+            "https://142.250.74.106/x",             // IP literal
+            "https://[::1]/x",
+            "https://0.0.0.0/x",
+            "https://2130706433/x",
+            "https://0x7f000001/x",
+            "https://localhost/x",
+            "https://127.0.0.1/x",
         ] {
             assert!(PushEndpoint::parse(bad, &strict()).is_err(), "{bad} must be refused");
         }

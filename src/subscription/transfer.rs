@@ -138,7 +138,12 @@ pub async fn import(state: AppState, session: Session, body: Body) -> Response {
     let file = SyncIoBridge::new(StreamReader::new(stream));
     match import_file(&state.store, &state.endpoint_policy(), file).await {
         Ok(report) => {
-            tracing::info!(added = report.added, merged = report.merged, rejected = report.rejected, "subscriptions imported");
+            tracing::info!(
+                added = report.added,
+                merged = report.merged,
+                rejected = report.rejected,
+                "subscriptions imported"
+            );
             Json(report).into_response()
         }
         Err(refused) => refused,
@@ -206,7 +211,8 @@ pub async fn import_file(
             .into_response()),
         Err(error) => {
             tracing::error!(%error, "the import's parser failed");
-            Err((StatusCode::INTERNAL_SERVER_ERROR, "The import stopped: an error on our side (logged).").into_response())
+            Err((StatusCode::INTERNAL_SERVER_ERROR, "The import stopped: an error on our side (logged).")
+                .into_response())
         }
     }
 }
@@ -221,7 +227,10 @@ async fn save(
     }
     let results = store.import_subscriptions(batch).await.map_err(|error| {
         tracing::error!(%error, "import failed");
-        let done = format!("The import stopped: a database error. {} added and {} merged before it.", report.added, report.merged);
+        let done = format!(
+            "The import stopped: a database error. {} added and {} merged before it.",
+            report.added, report.merged
+        );
         (StatusCode::INTERNAL_SERVER_ERROR, done).into_response()
     })?;
     report.added += results.iter().filter(|r| **r == Imported::New).count();
@@ -240,10 +249,13 @@ struct RawRow {
 }
 
 fn validate(row: RawRow, policy: &EndpointPolicy) -> Result<(NewSubscription, Option<Vec<String>>), String> {
-    let subscription = NewSubscription::parse(&row.endpoint, &row.p256dh, &row.auth, policy).map_err(|e| e.to_string())?;
+    let subscription =
+        NewSubscription::parse(&row.endpoint, &row.p256dh, &row.auth, policy).map_err(|e| e.to_string())?;
     let topics = row
         .topics
-        .map(|names| names.iter().map(|n| TopicName::parse(n).map(|n| n.as_str().to_owned())).collect::<Result<Vec<_>, _>>())
+        .map(|names| {
+            names.iter().map(|n| TopicName::parse(n).map(|n| n.as_str().to_owned())).collect::<Result<Vec<_>, _>>()
+        })
         .transpose()
         .map_err(|e| format!("topics: {e}"))?;
     Ok((subscription, topics))
@@ -283,7 +295,9 @@ fn parse_rows(mut file: impl BufRead, mut emit: impl FnMut(Rows) -> bool) -> Res
                     continue;
                 }
                 rows.push(
-                    serde_json::from_slice::<Value>(&line).map_err(|e| format!("not valid JSON: {e}")).and_then(|v| from_json(&v)),
+                    serde_json::from_slice::<Value>(&line)
+                        .map_err(|e| format!("not valid JSON: {e}"))
+                        .and_then(|v| from_json(&v)),
                 );
                 if rows.len() == CHUNK && !emit(std::mem::replace(&mut rows, Vec::with_capacity(CHUNK))) {
                     return Ok(());
@@ -374,7 +388,10 @@ fn from_json(value: &Value) -> Result<RawRow, String> {
     let topics = match value.get("topics") {
         None | Some(Value::Null) => None,
         Some(Value::Array(names)) => Some(
-            names.iter().map(|n| n.as_str().map(str::to_owned).ok_or("topics must be names (text)".to_owned())).collect::<Result<_, _>>()?,
+            names
+                .iter()
+                .map(|n| n.as_str().map(str::to_owned).ok_or("topics must be names (text)".to_owned()))
+                .collect::<Result<_, _>>()?,
         ),
         Some(_) => return Err("topics must be a list of names".into()),
     };
@@ -402,7 +419,8 @@ fn from_csv(file: impl Read, mut emit: impl FnMut(Rows) -> bool) -> Result<(), S
                 endpoint: cell(endpoint),
                 p256dh: cell(p256dh),
                 auth: cell(auth),
-                topics: topics.map(|i| cell(i).split('|').map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned).collect()),
+                topics: topics
+                    .map(|i| cell(i).split('|').map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned).collect()),
             }
         }));
         if rows.len() == CHUNK && !emit(std::mem::replace(&mut rows, Vec::with_capacity(CHUNK))) {
@@ -451,7 +469,15 @@ mod tests {
     fn bad_rows_are_reported_one_by_one_and_bad_files_as_a_whole() {
         let rows = read_rows(br#"[{"endpoint":"https://e/1"}, 7, {"endpoint":1,"keys":{}}, {"endpoint":"x","keys":{"p256dh":"p","auth":"a"},"topics":"Releases"}]"#).unwrap();
         let errors: Vec<String> = rows.into_iter().map(|r| r.unwrap_err()).collect();
-        assert_eq!(errors, ["keys.p256dh is missing or not text", "endpoint is missing or not text", "endpoint is missing or not text", "topics must be a list of names"]);
+        assert_eq!(
+            errors,
+            [
+                "keys.p256dh is missing or not text",
+                "endpoint is missing or not text",
+                "endpoint is missing or not text",
+                "topics must be a list of names"
+            ]
+        );
         assert!(read_rows(b"").unwrap_err().contains("empty"));
         assert!(read_rows(b"[{").unwrap_err().contains("not valid JSON"));
         assert!(read_rows(b"name,email\nx,y\n").unwrap_err().contains("endpoint, p256dh and auth"));
@@ -469,7 +495,11 @@ mod tests {
     fn csv_cells_never_start_a_formula_and_read_back_unchanged() {
         for hostile in ["=HYPERLINK(\"https://evil.example\",\"x\")", "+1+cmd", "-2+3", "@SUM(1)", "\tx", "\rx"] {
             let cell = csv_cell(hostile);
-            let inside = cell.strip_prefix('"').and_then(|c| c.strip_suffix('"')).map(|c| c.replace("\"\"", "\"")).unwrap_or(cell.clone());
+            let inside = cell
+                .strip_prefix('"')
+                .and_then(|c| c.strip_suffix('"'))
+                .map(|c| c.replace("\"\"", "\""))
+                .unwrap_or(cell.clone());
             assert!(inside.starts_with('\''), "{hostile:?} was written as {cell:?}");
             assert_eq!(unquote_cell(&inside), hostile);
         }

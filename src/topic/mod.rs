@@ -90,7 +90,8 @@ pub fn topic_ids_text(ids: impl IntoIterator<Item = i64>) -> String {
 
 /// `text` (as [`topic_ids_text`] writes it) with `id` added or removed.
 pub fn toggle_topic_id(text: &str, id: i64, on: bool) -> String {
-    let mut ids: Vec<i64> = parse_topic_ids(text, "").unwrap_or_default().into_iter().map(|t| t.0).filter(|t| *t != id).collect();
+    let mut ids: Vec<i64> =
+        parse_topic_ids(text, "").unwrap_or_default().into_iter().map(|t| t.0).filter(|t| *t != id).collect();
     if on {
         ids.push(id);
     }
@@ -102,7 +103,11 @@ pub fn toggle_topic_id(text: &str, id: i64, on: bool) -> String {
 pub fn parse_topic_ids(raw: &str, field: &str) -> Result<Vec<TopicId>, AppError> {
     let mut ids = Vec::new();
     for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let id = part.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| AppError::field(field, "Topics are chosen by their numbers."))?;
+        let id = part
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| AppError::field(field, "Topics are chosen by their numbers."))?;
         ids.push(TopicId(id));
     }
     ids.sort();
@@ -219,7 +224,10 @@ pub mod ssr {
     pub async fn active_topics(state: &AppState, raw: &str, field: &str) -> Result<Vec<TopicId>, AppError> {
         let topics = parse_topic_ids(raw, field)?;
         if !state.store.inactive_topics(&topics).await?.is_empty() {
-            return Err(AppError::field(field, "One of the chosen topics no longer exists; reload the page and choose again."));
+            return Err(AppError::field(
+                field,
+                "One of the chosen topics no longer exists; reload the page and choose again.",
+            ));
         }
         Ok(topics)
     }

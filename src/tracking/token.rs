@@ -34,7 +34,8 @@ impl TrackingKey {
             .setting_or_insert(KEY_SETTING, &generated)
             .await
             .map_err(|e| format!("reading the tracking key: {e}"))?;
-        let secret = URL_SAFE_NO_PAD.decode(stored).map_err(|_| "the stored tracking key is not base64url".to_owned())?;
+        let secret =
+            URL_SAFE_NO_PAD.decode(stored).map_err(|_| "the stored tracking key is not base64url".to_owned())?;
         Ok(Self::from_secret(&secret))
     }
 
@@ -90,9 +91,7 @@ impl TrackLimiter {
         if self.0.len() > 10_000 {
             self.0.retain_recent();
         }
-        self.0
-            .check_key(&address)
-            .map_err(|_| AppError::TooManyRequests("Too many reports; slow down.".into()))
+        self.0.check_key(&address).map_err(|_| AppError::TooManyRequests("Too many reports; slow down.".into()))
     }
 }
 

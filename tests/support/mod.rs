@@ -109,13 +109,25 @@ pub async fn fresh_database_url(dir: &std::path::Path) -> String {
 
 async fn start(config: Config, dir: tempfile::TempDir) -> TestApp {
     let server = tidings::server::start(config.clone()).await.expect("Tidings starts");
-    TestApp { base: format!("http://{}", server.addr), client: spawn_client(), state: server.state.clone(), server, config, dir }
+    TestApp {
+        base: format!("http://{}", server.addr),
+        client: spawn_client(),
+        state: server.state.clone(),
+        server,
+        config,
+        dir,
+    }
 }
 
 /// A browser-like client of its own: keeps cookies, never follows redirects.
 pub fn spawn_client() -> reqwest::Client {
     // No proxy: the tests talk to loopback, also when a test sets proxy variables.
-    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).no_proxy().build().unwrap()
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
 }
 
 impl TestApp {
@@ -175,7 +187,12 @@ impl TestApp {
     pub async fn resubscribe(&self, old: &TestSubscription, new: &TestSubscription) -> reqwest::Response {
         self.call(
             "resubscribe",
-            &[("old_endpoint", &old.endpoint), ("endpoint", &new.endpoint), ("p256dh", &new.p256dh), ("auth", &new.auth)],
+            &[
+                ("old_endpoint", &old.endpoint),
+                ("endpoint", &new.endpoint),
+                ("p256dh", &new.p256dh),
+                ("auth", &new.auth),
+            ],
         )
         .await
     }

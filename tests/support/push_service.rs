@@ -246,8 +246,8 @@ fn verify_and_decrypt(
         return Err((StatusCode::BAD_REQUEST, "missing TTL header".into()));
     }
     let authorization = header("authorization").ok_or((StatusCode::UNAUTHORIZED, "no Authorization".into()))?;
-    let (claims, vapid_key) =
-        verify_vapid(&authorization, base, &mut inner.verified_signatures).map_err(|why| (StatusCode::UNAUTHORIZED, why))?;
+    let (claims, vapid_key) = verify_vapid(&authorization, base, &mut inner.verified_signatures)
+        .map_err(|why| (StatusCode::UNAUTHORIZED, why))?;
     let plaintext = ece::decrypt(&subscriber.keys, &subscriber.auth, body)
         .map_err(|e| (StatusCode::BAD_REQUEST, format!("decryption failed: {e}")))?;
     Ok(Received {
