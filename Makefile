@@ -9,7 +9,7 @@ SHELL := /bin/bash
 # overwrite target/debug/tidings with a server asking for a file that does not exist).
 CARGO_LEPTOS_ENV := RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=tidings
 
-.PHONY: run test tools test-deps build test-rust test-e2e release bench bench-postgres bench-subscribers screenshots
+.PHONY: run test tools test-deps build lint test-rust test-e2e release bench bench-postgres bench-subscribers screenshots
 
 tools:
 	@scripts/install-tools.sh
@@ -35,8 +35,16 @@ release: tools
 test-deps:
 	@scripts/install-test-deps.sh
 
-## Every test: Rust unit + integration tests, then Playwright in headless Chromium.
-test: build test-deps test-rust test-e2e
+## Every test: formatting and lints, Rust unit + integration tests, then Playwright in
+## headless Chromium.
+test: build test-deps lint test-rust test-e2e
+
+## rustfmt and clippy (warnings are errors) on the server build, its tests and benches,
+## and on the browser build for wasm32.
+lint: tools
+	cargo fmt --check
+	$(CARGO_LEPTOS_ENV) cargo clippy --all-targets --features ssr -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
 
 # Unit and integration tests on SQLite, then the integration tests again on a throwaway
 # PostgreSQL server (scripts/test-postgres.sh installs and starts it; stopped either way).

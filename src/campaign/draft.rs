@@ -99,8 +99,8 @@ impl LinkUrl {
         if raw.len() > MAX_URL_CHARS {
             return Err(AppError::field(field, format!("{name} is longer than {MAX_URL_CHARS} characters.")));
         }
-        // Browsers read "\\" as "/" and drop tabs and newlines, so "/\\evil.example" or
-        // "/\t/evil.example" would open another site; a real link never has either.
+        // Browsers read a backslash as "/" and drop tabs and newlines, so "/\evil.example"
+        // or "/<tab>/evil.example" would open another site; a real link never has either.
         if raw.contains('\\') || raw.chars().any(char::is_control) {
             return Err(AppError::field(field, format!("{name} must not contain backslashes or control characters.")));
         }
@@ -135,12 +135,28 @@ pub struct ComposeForm {
     pub action2_label: String,
     pub action2_url: String,
     /// A checkbox: present ("on") when ticked.
+    #[serde(deserialize_with = "checkbox")]
     pub require_interaction: bool,
     pub topic: String,
     pub ttl_secs: String,
     pub urgency: String,
     /// Comma-separated topic ids; empty for everyone.
     pub audience: String,
+}
+
+/// An HTML checkbox: "on" (or "true") when ticked, absent or "false" otherwise. Form
+/// fields arrive as text, also inside a flattened struct, so a plain `bool` would not do.
+fn checkbox<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Ticked {
+        Bool(bool),
+        Text(String),
+    }
+    Ok(match Ticked::deserialize(deserializer)? {
+        Ticked::Bool(ticked) => ticked,
+        Ticked::Text(text) => matches!(text.as_str(), "on" | "true"),
+    })
 }
 
 impl ComposeForm {

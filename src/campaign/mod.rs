@@ -84,30 +84,11 @@ pub async fn audience_size(#[server(default)] audience: String) -> Result<i64, A
 /// Saves what the admin composed: sends it now (queued for the dispatcher, which sends it
 /// in the background), schedules it, or keeps it as a draft; as a new campaign, or over the
 /// draft or scheduled campaign `campaign_id`. Returns the campaign's id.
-/// The form's fields arrive one by one (a plain HTML form posts them so); optional ones
-/// may be missing.
+/// The form's fields arrive one by one (a plain HTML form posts them so) and are read
+/// into one [`ComposeForm`]; any of them may be missing (an empty field).
 #[server(endpoint = "admin/send_campaign")]
-#[allow(clippy::too_many_arguments)]
 pub async fn send_campaign(
-    title: String,
-    body: String,
-    url: String,
-    icon: String,
-    #[server(default)] image: String,
-    #[server(default)] badge: String,
-    #[server(default)] action1_label: String,
-    #[server(default)] action1_url: String,
-    #[server(default)] action2_label: String,
-    #[server(default)] action2_url: String,
-    /// A checkbox: "on" when ticked, absent otherwise.
-    #[server(default)]
-    require_interaction: Option<String>,
-    #[server(default)] topic: String,
-    ttl_secs: String,
-    urgency: String,
-    /// Comma-separated topic ids; empty (the default) for everyone.
-    #[server(default)]
-    audience: String,
+    #[server(flatten)] form: ComposeForm,
     /// The pressed button: "send" (the default) or "draft".
     #[server(default)]
     intent: String,
@@ -123,23 +104,6 @@ pub async fn send_campaign(
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
         let admin = crate::admin::auth::ssr::require_admin().await?;
-        let form = ComposeForm {
-            title,
-            body,
-            url,
-            icon,
-            image,
-            badge,
-            action1_label,
-            action1_url,
-            action2_label,
-            action2_url,
-            require_interaction: require_interaction.is_some_and(|v| v == "on" || v == "true"),
-            topic,
-            ttl_secs,
-            urgency,
-            audience,
-        };
         let existing = match campaign_id.trim() {
             "" => None,
             id => Some(id.parse::<i64>().map_err(|_| AppError::invalid("campaign_id must be a campaign number."))?),
