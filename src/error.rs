@@ -113,6 +113,17 @@ pub mod ssr {
         }
     }
 
+    /// The error as a plain axum route answers it: the status and JSON body a server
+    /// function would give, so every endpoint fails the same way.
+    impl axum::response::IntoResponse for AppError {
+        fn into_response(self) -> axum::response::Response {
+            let status =
+                http::StatusCode::from_u16(self.status_code()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            let body = serde_json::to_string(&self).unwrap_or_default();
+            (status, [(http::header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+    }
+
     /// Logs an internal cause and returns the opaque error the browser may see.
     pub fn internal(cause: impl std::fmt::Display) -> AppError {
         tracing::error!(%cause, "internal error");

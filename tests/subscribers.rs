@@ -176,3 +176,20 @@ async fn the_list_searches_by_host_topic_and_date_pages_newest_first_and_deletes
     assert_eq!(search(&app, &[("host", "updates.push.services.mozilla.com")]).await.total, 2);
     assert_eq!(app.call("admin/delete_subscriber", &[("id", &id)]).await.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn export_and_import_refuse_with_the_same_json_errors_as_every_endpoint() {
+    let app = spawn_app().await;
+    let anonymous = support::spawn_client();
+    let refused = anonymous.get(format!("{}/admin/subscribers/export.csv", app.base)).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.headers()["content-type"], "application/json");
+    let error: tidings::error::AppError = refused.json().await.unwrap();
+    assert_eq!(error, tidings::error::AppError::Unauthorized);
+
+    app.login().await;
+    let bad = import(&app, "name,email\nAda,ada@example.com\n".into()).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: tidings::error::AppError = bad.json().await.unwrap();
+    assert!(error.to_string().contains("endpoint, p256dh and auth"), "{error}");
+}

@@ -145,11 +145,17 @@ pub mod ssr {
 
     pub async fn current_admin() -> Result<Option<SignedInAdmin>, AppError> {
         let session: Session = leptos_axum::extract().await.map_err(internal)?;
+        admin_of(&AppState::get()?.store, &session).await
+    }
+
+    /// The admin signed in with `session`, if any: the one check behind server functions
+    /// ([`current_admin`]) and plain routes (the subscriber export and import).
+    pub async fn admin_of(store: &crate::store::Store, session: &Session) -> Result<Option<SignedInAdmin>, AppError> {
         let Some(id) = session.get::<i64>(SESSION_KEY).await.map_err(internal)? else {
             return Ok(None);
         };
         // Looked up every time so a deleted admin loses access at once.
-        let admin = AppState::get()?.store.admin_by_id(id).await?;
+        let admin = store.admin_by_id(id).await?;
         Ok(admin.map(|a| SignedInAdmin { id: a.id, username: a.username, time_zone: a.time_zone }))
     }
 

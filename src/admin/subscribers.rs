@@ -202,7 +202,10 @@ fn Import(imported: RwSignal<u32>) -> impl IntoView {
             leptos::task::spawn_local(async move {
                 let outcome = match crate::browser::upload("/admin/subscribers/import", file).await {
                     Ok((200, body)) => serde_json::from_str::<ImportReport>(&body).map_err(|e| e.to_string()),
-                    Ok((_, body)) => Err(body),
+                    // Refusals come as every endpoint's error: an AppError in JSON.
+                    Ok((_, body)) => Err(serde_json::from_str::<crate::error::AppError>(&body)
+                        .map(|e| e.to_string())
+                        .unwrap_or(body)),
                     Err(error) => Err(error),
                 };
                 result.set(Some(outcome));

@@ -10,7 +10,7 @@
 use std::io::{BufRead, BufReader, Read};
 
 use axum::body::{Body, Bytes};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::stream::{self, StreamExt};
@@ -21,7 +21,9 @@ use tower_sessions::Session;
 
 use super::list::{ImportProblem, ImportReport};
 use super::parse::{EndpointPolicy, NewSubscription};
-use crate::admin::auth::ssr::SESSION_KEY;
+use crate::admin::auth::ssr::{admin_of, SignedInAdmin};
+use crate::error::ssr::internal;
+use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::{ExportRow, Imported, Store};
 use crate::topic::TopicName;
@@ -41,8 +43,8 @@ pub enum Format {
 
 /// `GET /admin/subscribers/export.{json,csv}`: every subscription, streamed a chunk at a time.
 pub async fn export(state: AppState, session: Session, format: Format) -> Response {
-    if !is_admin(&state, &session).await {
-        return (StatusCode::UNAUTHORIZED, "Sign in as an admin first.").into_response();
+    if let Err(refused) = require_admin(&state, &session).await {
+        return refused.into_response();
     }
     let (content_type, file, head, tail) = match format {
         Format::Json => ("application/json", "subscriptions.json", "[", "\n]\n"),
@@ -131,8 +133,8 @@ fn unquote_cell(cell: &str) -> &str {
 /// The body is read as it arrives: a file of any size holds only a few chunks of rows in
 /// memory. (The session was checked before the body, by `security::admin_only`.)
 pub async fn import(state: AppState, session: Session, body: Body) -> Response {
-    if !is_admin(&state, &session).await {
-        return (StatusCode::UNAUTHORIZED, "Sign in as an admin first.").into_response();
+    if let Err(refused) = require_admin(&state, &session).await {
+        return refused.into_response();
     }
     let stream = body.into_data_stream().map(|chunk| chunk.map_err(read_error));
     let file = SyncIoBridge::new(StreamReader::new(stream));
@@ -146,7 +148,7 @@ pub async fn import(state: AppState, session: Session, body: Body) -> Response {
             );
             Json(report).into_response()
         }
-        Err(refused) => refused,
+        Err(refused) => refused.into_response(),
     }
 }
 
@@ -171,7 +173,7 @@ pub async fn import_file(
     store: &Store,
     policy: &EndpointPolicy,
     file: impl Read + Send + 'static,
-) -> Result<ImportReport, Response> {
+) -> Result<ImportReport, AppError> {
     let (rows_tx, mut rows_rx) = tokio::sync::mpsc::channel::<Vec<Result<RawRow, String>>>(2);
     let parser = tokio::task::spawn_blocking(move || {
         parse_rows(BufReader::with_capacity(64 * 1024, file), |rows| rows_tx.blocking_send(rows).is_ok())
@@ -200,20 +202,12 @@ pub async fn import_file(
     save(store, &mut batch, &mut report).await?;
     match parser.await {
         Ok(Ok(())) => Ok(report),
-        Ok(Err(message)) if row_number == 0 => Err((StatusCode::UNPROCESSABLE_ENTITY, message).into_response()),
-        Ok(Err(message)) => Err((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "{message} The import stopped after row {row_number}: {} added, {} merged and {} rejected before it.",
-                report.added, report.merged, report.rejected
-            ),
-        )
-            .into_response()),
-        Err(error) => {
-            tracing::error!(%error, "the import's parser failed");
-            Err((StatusCode::INTERNAL_SERVER_ERROR, "The import stopped: an error on our side (logged).")
-                .into_response())
-        }
+        Ok(Err(message)) if row_number == 0 => Err(AppError::Invalid(message)),
+        Ok(Err(message)) => Err(AppError::Invalid(format!(
+            "{message} The import stopped after row {row_number}: {} added, {} merged and {} rejected before it.",
+            report.added, report.merged, report.rejected
+        ))),
+        Err(error) => Err(internal(format!("the import's parser failed: {error}"))),
     }
 }
 
@@ -221,17 +215,12 @@ async fn save(
     store: &Store,
     batch: &mut Vec<(NewSubscription, Option<Vec<String>>)>,
     report: &mut ImportReport,
-) -> Result<(), Response> {
+) -> Result<(), AppError> {
     if batch.is_empty() {
         return Ok(());
     }
     let results = store.import_subscriptions(batch).await.map_err(|error| {
-        tracing::error!(%error, "import failed");
-        let done = format!(
-            "The import stopped: a database error. {} added and {} merged before it.",
-            report.added, report.merged
-        );
-        (StatusCode::INTERNAL_SERVER_ERROR, done).into_response()
+        internal(format!("import stopped after {} added and {} merged: {error}", report.added, report.merged))
     })?;
     report.added += results.iter().filter(|r| **r == Imported::New).count();
     report.merged += results.iter().filter(|r| **r == Imported::Merged).count();
@@ -431,11 +420,8 @@ fn from_csv(file: impl Read, mut emit: impl FnMut(Rows) -> bool) -> Result<(), S
     Ok(())
 }
 
-async fn is_admin(state: &AppState, session: &Session) -> bool {
-    match session.get::<i64>(SESSION_KEY).await {
-        Ok(Some(id)) => matches!(state.store.admin_by_id(id).await, Ok(Some(_))),
-        _ => false,
-    }
+async fn require_admin(state: &AppState, session: &Session) -> Result<SignedInAdmin, AppError> {
+    admin_of(&state.store, session).await?.ok_or(AppError::Unauthorized)
 }
 
 #[cfg(test)]
