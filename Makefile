@@ -22,7 +22,7 @@ run: build
 	target/debug/tidings
 
 # cargo-leptos needs wasm-opt for release builds. npm's binaryen works; Debian's binaryen
-# 108 optimises without error but breaks hydration (see ../shared/TOOLCHAIN.md).
+# 108 optimises without error but breaks hydration (see docs/toolchain.md).
 BINARYEN := $(HOME)/.cache/tidings-tools/binaryen
 BINARYEN_VERSION := 132.0.0
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the build tools Tidings needs, skipping whatever is already present.
-# Why the detours: see ../shared/TOOLCHAIN.md — both CLIs' published lockfiles pin crates
+# Why the detours: see docs/toolchain.md — both CLIs' published lockfiles pin crates
 # this machine's Rust or registry cannot use, so we install them from a patched copy.
 set -euo pipefail
 cd "$(dirname "$0")/.."

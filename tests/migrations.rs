@@ -90,3 +90,42 @@ async fn sqlite_and_postgresql_migrations_end_at_the_same_tables_and_columns() {
     .collect();
     assert_eq!(sqlite_columns, postgres_columns);
 }
+
+/// Databases in use have applied these files, and sqlx refuses to start on a database whose
+/// applied migration's checksum no longer matches its file: a change to any of them would
+/// lock every existing install out. Change the schema by adding a migration, never by
+/// editing one; a new migration goes at the end of this list.
+#[test]
+fn applied_migrations_are_never_edited() {
+    const APPLIED: &[(&str, i64, &str)] = &[
+        ("sqlite", 20261123000001, "8746a4df36a85340"),
+        ("sqlite", 20261123000002, "1bdea7f4bea45b42"),
+        ("sqlite", 20261123000003, "1195c4ff3c5a79f3"),
+        ("sqlite", 20261123000004, "292a31c1ce87acec"),
+        ("sqlite", 20261123000005, "44f3a58c96cd248c"),
+        ("sqlite", 20261123000006, "83b81406ff5cc5de"),
+        ("sqlite", 20261130000007, "e8919b3bb8008ca3"),
+        ("sqlite", 20261130000008, "9df28bce8beb98c3"),
+        ("postgres", 20261130000001, "d5e6e5404ea8db99"),
+    ];
+    let hex = |bytes: &[u8]| bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>();
+    for (set, migrator) in
+        [("sqlite", sqlx::migrate!("./migrations/sqlite")), ("postgres", sqlx::migrate!("./migrations/postgres"))]
+    {
+        for migration in migrator.iter() {
+            let Some((_, _, expected)) = APPLIED.iter().find(|(s, v, _)| *s == set && *v == migration.version) else {
+                continue; // new since this list was written: add it here once released
+            };
+            assert_eq!(
+                hex(&migration.checksum),
+                *expected,
+                "migrations/{set}/{}_{}.sql was edited after it was applied: add a new migration instead",
+                migration.version,
+                migration.description.replace(' ', "_")
+            );
+        }
+        for (s, version, _) in APPLIED.iter().filter(|(s, ..)| *s == set) {
+            assert!(migrator.iter().any(|m| m.version == *version), "migrations/{s}: {version} was deleted");
+        }
+    }
+}
