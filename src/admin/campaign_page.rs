@@ -9,8 +9,8 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use super::compose::{Compose, Editing, Preview};
 use super::pages::{FormError, SignedIn};
 use crate::campaign::{
-    get_campaign_report, ActivityBucket, CampaignReport, CancelCampaign, DeleteDraft, DuplicateCampaign, FailureReason,
-    SendCampaign,
+    get_campaign_report, ActivityBucket, CampaignReport, CampaignStatus, CancelCampaign, DeleteDraft,
+    DuplicateCampaign, FailureReason, SendCampaign,
 };
 
 #[component]
@@ -41,9 +41,9 @@ fn CampaignDetail() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if let Some(Ok(report)) = report.get() {
-            let every = match report.summary.status.as_str() {
-                "queued" | "sending" => 1,
-                "scheduled" => 5,
+            let every = match report.summary.status {
+                CampaignStatus::Queued | CampaignStatus::Sending => 1,
+                CampaignStatus::Scheduled => 5,
                 _ => return,
             };
             set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(every));
@@ -107,12 +107,13 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
             </div>
         }
     };
-    let (id, scheduled, draft) = (c.id.to_string(), c.status == "scheduled", c.status == "draft");
+    let (id, scheduled, draft) =
+        (c.id.to_string(), c.status == CampaignStatus::Scheduled, c.status == CampaignStatus::Draft);
     let (cancel_id, delete_id) = (id.clone(), id.clone());
     let cancel_label = if scheduled { "Cancel schedule" } else { "Cancel sending" };
-    let when = match c.status.as_str() {
-        "draft" => "Draft: not sent, not scheduled.".to_string(),
-        "scheduled" => format!("Scheduled for {}.", c.local.scheduled.clone().unwrap_or_default()),
+    let when = match c.status {
+        CampaignStatus::Draft => "Draft: not sent, not scheduled.".to_string(),
+        CampaignStatus::Scheduled => format!("Scheduled for {}.", c.local.scheduled.clone().unwrap_or_default()),
         _ => format!(
             "Created {}{}{}",
             c.local.created,
@@ -147,7 +148,7 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
     if c.is_editable() {
         return view! {
             <h1>{crate::campaign::visible_controls(&c.title)}</h1>
-            <p class="campaign-meta"><span class=format!("badge {}", c.status)>{c.status.clone()}</span> " " {when}</p>
+            <p class="campaign-meta"><span class=format!("badge {}", c.status)>{c.status.as_str()}</span> " " {when}</p>
             <p class="campaign-audience">{audience}</p>
             {toolbar}
             <section class="card content-card" aria-labelledby="content-heading">
@@ -160,7 +161,7 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
     }
     view! {
         <h1>{crate::campaign::visible_controls(&c.title)}</h1>
-        <p class="campaign-meta"><span class=format!("badge {}", c.status)>{c.status.clone()}</span> " " {when}</p>
+        <p class="campaign-meta"><span class=format!("badge {}", c.status)>{c.status.as_str()}</span> " " {when}</p>
         <p class="campaign-audience">{audience.clone()}</p>
         {toolbar}
         {c.error.clone().map(|error| view! { <p class="campaign-error" role="alert">{error}</p> })}

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::pages::FormError;
-use crate::campaign::{list_campaigns, CampaignSummary, CancelCampaign, SendCampaign};
+use crate::campaign::{list_campaigns, CampaignStatus, CampaignSummary, CancelCampaign, SendCampaign};
 
 #[component]
 pub fn CampaignList(send: ServerAction<SendCampaign>) -> impl IntoView {
@@ -57,8 +57,8 @@ fn CampaignTable(list: Vec<CampaignSummary>, cancel: ServerAction<CancelCampaign
             </thead>
             <tbody>
                 {list.into_iter().map(|c| { let ctr = c.click_through_percent(); view! {
-                    <tr data-campaign=c.id data-status=c.status.clone()>
-                        <td data-label="When">{c.local.scheduled.clone().filter(|_| c.status == "scheduled").unwrap_or_else(|| c.local.created.clone())}</td>
+                    <tr data-campaign=c.id data-status=c.status.as_str()>
+                        <td data-label="When">{c.local.scheduled.clone().filter(|_| c.status == CampaignStatus::Scheduled).unwrap_or_else(|| c.local.created.clone())}</td>
                         <td data-label="Title" class="title">
                             <div>
                                 <a href=format!("/admin/campaigns/{}", c.id)>{crate::campaign::visible_controls(&c.title)}</a>
@@ -102,7 +102,7 @@ pub fn StatusBadge(campaign: CampaignSummary) -> impl IntoView {
         }
     });
     view! {
-        <span class=format!("badge {}", campaign.status)>{campaign.status.clone()}</span>
+        <span class=format!("badge {}", campaign.status)>{campaign.status.as_str()}</span>
         {progress}
     }
 }

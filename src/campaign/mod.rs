@@ -4,6 +4,7 @@ mod draft;
 mod payload;
 mod report;
 mod schedule;
+mod status;
 
 pub use draft::{
     visible_controls, CampaignDraft, CollapseTopic, ComposeForm, LinkUrl, Ttl, Urgency, MAX_ACTION_LABEL_CHARS,
@@ -14,6 +15,7 @@ pub use report::{get_campaign_report, ActivityBucket, CampaignReport, FailureRea
 #[cfg(feature = "ssr")]
 pub use schedule::ssr::{AdminZone, Plan};
 pub use schedule::{LocalTimes, MAX_SCHEDULE_AHEAD_SECS};
+pub use status::CampaignStatus;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -26,8 +28,8 @@ use crate::error::AppError;
 pub struct CampaignSummary {
     pub id: i64,
     pub title: String,
-    /// draft → (scheduled →) queued → sending → sent | cancelled | failed
-    pub status: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub status: CampaignStatus,
     /// A problem the admin must act on (e.g. VAPID rejected), if any.
     pub error: Option<String>,
     pub created_at: i64,
@@ -50,12 +52,12 @@ pub struct CampaignSummary {
 impl CampaignSummary {
     /// Still being worked on, so the list should keep refreshing.
     pub fn is_active(&self) -> bool {
-        matches!(self.status.as_str(), "queued" | "sending")
+        self.status.is_running()
     }
 
     /// Not started yet, so its content and time can still change.
     pub fn is_editable(&self) -> bool {
-        matches!(self.status.as_str(), "draft" | "scheduled")
+        self.status.is_editable()
     }
 
     pub fn done(&self) -> i64 {

@@ -16,7 +16,7 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 use tokio::sync::{mpsc, Notify};
 
-use crate::campaign::{NotificationPayload, Urgency};
+use crate::campaign::{CampaignStatus, NotificationPayload, Urgency};
 use crate::clock::Clock;
 use crate::push::client::{PushClient, PushMessage};
 use crate::push::vapid::VapidKeys;
@@ -109,7 +109,7 @@ impl Dispatcher {
         let Some(campaign) = self.store.next_campaign_with_due_work(now_ms()).await? else {
             return Ok(false);
         };
-        if campaign.status == "queued" {
+        if campaign.status == CampaignStatus::Queued {
             self.store.mark_campaign_sending(campaign.id).await?;
             tracing::info!(campaign = campaign.id, "sending campaign");
         }
@@ -169,7 +169,7 @@ impl Dispatcher {
                     Some(Some(outcome)) => if to_recorder.send(outcome).await.is_err() { break },
                 },
                 _ = cancel_check.tick(), if !cancelled.load(Ordering::Relaxed) => {
-                    if self.store.campaign_status(campaign.id).await?.as_deref() == Some("cancelled") {
+                    if self.store.campaign_status(campaign.id).await? == Some(CampaignStatus::Cancelled) {
                         tracing::info!(campaign = campaign.id, "cancelled: no new pushes for it");
                         cancelled.store(true, Ordering::Relaxed);
                     }

@@ -1,7 +1,8 @@
 use super::{now, Store};
 use sqlx::AnyConnection;
 
-use crate::campaign::{CampaignDraft, CampaignSummary, FailureReason, Plan};
+use crate::campaign::{CampaignDraft, CampaignStatus, CampaignSummary, FailureReason, Plan};
+use crate::tracking::TrackedEvent;
 
 /// A campaign as the dispatcher reads it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -20,7 +21,8 @@ pub struct CampaignRow {
     pub topic: Option<String>,
     pub ttl_secs: i64,
     pub urgency: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: CampaignStatus,
 }
 
 impl CampaignRow {
@@ -78,9 +80,9 @@ impl Store {
         existing: Option<i64>,
     ) -> Result<Option<i64>, sqlx::Error> {
         let (status, scheduled_at) = match plan {
-            Plan::Draft => ("draft", None),
-            Plan::At(at) => ("scheduled", Some(at)),
-            Plan::Now => ("queued", None),
+            Plan::Draft => (CampaignStatus::Draft, None),
+            Plan::At(at) => (CampaignStatus::Scheduled, Some(at)),
+            Plan::Now => (CampaignStatus::Queued, None),
         };
         let mut tx = self.begin().await?;
         let query = match existing {
@@ -110,7 +112,7 @@ impl Store {
             .bind(draft.topic.as_ref().map(|t| t.as_str()))
             .bind(i64::from(draft.ttl.seconds()))
             .bind(draft.urgency.as_str())
-            .bind(status)
+            .bind(status.as_str())
             .bind(scheduled_at)
             .bind(admin_id)
             .bind(now())
@@ -215,8 +217,12 @@ impl Store {
         .await
     }
 
-    pub async fn campaign_status(&self, id: i64) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT status FROM campaigns WHERE id = $1").bind(id).fetch_optional(&self.pool).await
+    pub async fn campaign_status(&self, id: i64) -> Result<Option<CampaignStatus>, sqlx::Error> {
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM campaigns WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        status.map(|s| CampaignStatus::try_from(s).map_err(|e| sqlx::Error::Decode(e.into()))).transpose()
     }
 
     /// Stops a scheduled, queued or sending campaign. Returns whether it was one.
@@ -341,7 +347,7 @@ impl Store {
         &self,
         campaign_id: i64,
         subscription_id: i64,
-        kind: &str,
+        kind: TrackedEvent,
         action: Option<&str>,
     ) -> Result<bool, sqlx::Error> {
         let result = sqlx::query(
@@ -353,7 +359,7 @@ impl Store {
         )
         .bind(campaign_id)
         .bind(subscription_id)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(action)
         .bind(now())
         .execute(&self.pool)

@@ -50,10 +50,8 @@ pub async fn track(token: String, event: String, action: String) -> Result<bool,
             "0" | "1" => Some(action),
             _ => return Err(AppError::invalid("Unknown action.")),
         };
-        let counted = state
-            .store
-            .record_event(delivery.campaign, delivery.subscription, event.as_str(), action.as_deref())
-            .await?;
+        let counted =
+            state.store.record_event(delivery.campaign, delivery.subscription, event, action.as_deref()).await?;
         Ok(counted)
     })
     .await
