@@ -32,6 +32,7 @@ function notificationFor(payload) {
       actionUrls: actions.map((a) => a.url),
     },
     requireInteraction: payload.require_interaction === true,
+    silent: payload.silent === true,
   };
   for (const field of ['icon', 'image', 'badge']) {
     if (typeof payload[field] === 'string') options[field] = payload[field];

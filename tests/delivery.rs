@@ -270,3 +270,33 @@ async fn a_campaign_with_no_subscribers_finishes_at_once() {
     let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
     assert_eq!((campaign.status.as_str(), campaign.targeted), ("sent", 0));
 }
+
+/// The `silent` switch, from the form to the payload, through a saved draft, its edit form
+/// and a duplicate: the path every notification option takes (`NotificationOptions`).
+#[tokio::test]
+async fn a_silent_campaign_says_so_in_its_payload_and_keeps_it_through_drafts_and_copies() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    assert_eq!(app.subscribe(&push.subscription(StatusCode::CREATED)).await.status(), StatusCode::OK);
+    app.login().await;
+    let fields = [("title", "Quiet news"), ("silent", "on"), ("ttl_secs", "3600"), ("urgency", "normal")];
+
+    let draft: i64 =
+        app.call("admin/send_campaign", &[&fields[..], &[("intent", "draft")]].concat()).await.json().await.unwrap();
+    let report: tidings::campaign::CampaignReport =
+        app.call("admin/campaign_report", &[("id", &draft.to_string())]).await.json().await.unwrap();
+    assert!(report.form.options.silent, "the edit form shows the switch as saved");
+    let copy: i64 = app.call("admin/duplicate_campaign", &[("id", &draft.to_string())]).await.json().await.unwrap();
+    let report: tidings::campaign::CampaignReport =
+        app.call("admin/campaign_report", &[("id", &copy.to_string())]).await.json().await.unwrap();
+    assert!(report.form.options.silent, "a duplicate keeps it");
+
+    let sent = app.send_campaign(&fields).await;
+    app.wait_until_sent(sent).await;
+    let loud = app.send_campaign(&[("title", "Loud news"), ("ttl_secs", "3600"), ("urgency", "normal")]).await;
+    app.wait_until_sent(loud).await;
+    let payloads: Vec<serde_json::Value> = push.received().iter().map(|r| r.json()).collect();
+    let of = |id: i64| payloads.iter().find(|p| p["campaign"] == id).expect("a push for the campaign").clone();
+    assert_eq!(of(sent)["silent"], true);
+    assert!(of(loud).get("silent").is_none(), "an unticked switch is left out of the payload");
+}

@@ -106,7 +106,9 @@ fn applied_migrations_are_never_edited() {
         ("sqlite", 20261123000006, "83b81406ff5cc5de"),
         ("sqlite", 20261130000007, "e8919b3bb8008ca3"),
         ("sqlite", 20261130000008, "9df28bce8beb98c3"),
+        ("sqlite", 20261201000009, "94ba1ffe9841f0d4"),
         ("postgres", 20261130000001, "d5e6e5404ea8db99"),
+        ("postgres", 20261201000002, "94ba1ffe9841f0d4"),
     ];
     let hex = |bytes: &[u8]| bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>();
     for (set, migrator) in

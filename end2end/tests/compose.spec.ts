@@ -72,6 +72,27 @@ test('a rich campaign: preview as you type, field errors in place, buttons on th
   await adminContext.close();
 });
 
+test('a silent campaign reaches the real notification without sound or vibration', async ({ browser }) => {
+  const { context: visitor, page, hash } = await subscribedVisitor(browser);
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signInAsAdmin(admin);
+  const title = `Quiet news ${Date.now()}`;
+  await admin.getByLabel('Title').fill(title);
+  await admin.getByText('Images, buttons and delivery options').click();
+  await admin.getByLabel('Silent').check();
+  await expect(admin.getByTestId('preview')).toContainText('Silent');
+  const { id } = await sendCampaign(admin, { title, body: '', url: '' });
+
+  const raw = (await decryptedMessages(hash)).find((m) => JSON.parse(m).campaign === id)!;
+  expect(JSON.parse(raw)).toMatchObject({ silent: true });
+  const shown = await deliverToServiceWorker(page, raw, title);
+  expect(shown).toMatchObject({ silent: true });
+
+  await visitor.close();
+  await adminContext.close();
+});
+
 test('an admin sends a test to their own browser first, and it is not a campaign', async ({ browser }) => {
   const context = await browser.newContext();
   const page = await openAsVisitor(context);

@@ -6,7 +6,7 @@ export const ADMIN = { username: 'admin', password: 'e2e password 1234' };
 
 export type ShownNotification = {
   title: string; body: string; tag: string; data: any;
-  actions: { action: string; title: string }[]; requireInteraction: boolean; image: string; badge: string;
+  actions: { action: string; title: string }[]; requireInteraction: boolean; silent: boolean; image: string; badge: string;
 };
 
 /** Waits until the app has hydrated: a click before that would do nothing. */
@@ -90,7 +90,7 @@ export async function shownNotifications(page: Page): Promise<ShownNotification[
     return list.map((n: any) => ({
       title: n.title, body: n.body, tag: n.tag, data: n.data,
       actions: (n.actions ?? []).map((a: any) => ({ action: a.action, title: a.title })),
-      requireInteraction: n.requireInteraction, image: n.image, badge: n.badge,
+      requireInteraction: n.requireInteraction, silent: n.silent, image: n.image, badge: n.badge,
     }));
   });
 }

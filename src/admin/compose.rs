@@ -41,6 +41,7 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
         ttl_secs: initial_ttl,
         urgency: initial_urgency,
         require_interaction: initial_require_interaction,
+        options: initial_options,
         ..
     } = initial.clone();
     let initial_buttons = initial.clone();
@@ -140,6 +141,11 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
                         <input type="checkbox" name="require_interaction" checked=initial_require_interaction
                             on:change=move |ev| { let on = event_target_checked(&ev); form.update(|f| f.require_interaction = on) }/>
                         " Keep it on screen until the recipient acts (desktop browsers)"
+                    </label>
+                    <label class="check">
+                        <input type="checkbox" name="silent" checked=initial_options.silent
+                            on:change=move |ev| { let on = event_target_checked(&ev); form.update(|f| f.options.silent = on) }/>
+                        " Silent: no sound or vibration"
                     </label>
                     <Field id="topic" label="Collapse topic — a newer campaign with the same topic replaces this one" error>
                         <input id="topic" name="topic" maxlength=32 value=initial_topic pattern="[A-Za-z0-9_-]*" placeholder="daily-deal"
@@ -392,6 +398,7 @@ pub fn Preview(payload: Signal<NotificationPayload>) -> impl IntoView {
                     {move || payload.with(|p| p.actions.iter().map(|a| view! { <span class="notification-action">{a.title.clone()}</span> }).collect_view())}
                 </div>
                 {move || payload.with(|p| p.require_interaction).then(|| view! { <p class="preview-note">"Stays until dismissed"</p> })}
+                {move || payload.with(|p| p.options.silent).then(|| view! { <p class="preview-note">"Silent"</p> })}
             </div>
         </aside>
     }

@@ -3,9 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::payload::{NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES};
+use super::payload::{checkbox, NotificationOptions, NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES};
 use crate::error::AppError;
-use crate::topic::Audience;
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_BODY_CHARS: usize = 2000;
@@ -69,6 +68,11 @@ impl Ttl {
     pub fn seconds(self) -> u32 {
         self.0
     }
+
+    /// A stored number of seconds, kept within what push services honour.
+    pub fn from_stored(seconds: i64) -> Self {
+        Self(u32::try_from(seconds.clamp(0, i64::from(Self::MAX.0))).unwrap_or(Self::MAX.0))
+    }
 }
 
 /// `text` with its bidirectional controls (U+202E RIGHT-TO-LEFT OVERRIDE and kin) written
@@ -114,6 +118,12 @@ impl LinkUrl {
         Ok(Some(Self(raw.to_owned())))
     }
 
+    /// Without checking: for a value this type accepted before (read back from the
+    /// database), or one that is only shown (the compose preview).
+    pub fn trusted(raw: String) -> Self {
+        Self(raw)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -137,6 +147,8 @@ pub struct ComposeForm {
     /// A checkbox: present ("on") when ticked.
     #[serde(deserialize_with = "checkbox")]
     pub require_interaction: bool,
+    #[serde(flatten)]
+    pub options: NotificationOptions,
     pub topic: String,
     pub ttl_secs: String,
     pub urgency: String,
@@ -144,68 +156,35 @@ pub struct ComposeForm {
     pub audience: String,
 }
 
-/// An HTML checkbox: "on" (or "true") when ticked, absent or "false" otherwise. Form
-/// fields arrive as text, also inside a flattened struct, so a plain `bool` would not do.
-fn checkbox<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Ticked {
-        Bool(bool),
-        Text(String),
-    }
-    Ok(match Ticked::deserialize(deserializer)? {
-        Ticked::Bool(ticked) => ticked,
-        Ticked::Text(text) => matches!(text.as_str(), "on" | "true"),
-    })
-}
-
 impl ComposeForm {
-    /// The notification as it would be sent, best effort (fields as typed, trimmed); what
-    /// the byte counter and the preview show.
+    /// The notification as it would be sent, best effort (fields as typed, trimmed, not
+    /// checked); what the byte counter and the preview show.
     pub fn payload(&self) -> NotificationPayload {
-        let optional = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
-        NotificationPayload {
-            campaign: 0,
-            title: self.title.trim().to_owned(),
-            body: self.body.trim().to_owned(),
-            url: optional(&self.url),
-            icon: optional(&self.icon),
-            image: optional(&self.image),
-            badge: optional(&self.badge),
-            actions: [(&self.action1_label, &self.action1_url), (&self.action2_label, &self.action2_url)]
-                .into_iter()
-                .filter(|(label, _)| !label.trim().is_empty())
-                .map(|(label, url)| PayloadAction { title: label.trim().to_owned(), url: url.trim().to_owned() })
-                .collect(),
-            require_interaction: self.require_interaction,
-            topic: optional(&self.topic),
-            track: None,
-        }
+        CampaignDraft::as_typed(self).payload(0)
     }
-}
 
-#[cfg(feature = "ssr")]
-impl ComposeForm {
-    /// A stored campaign (and the topics it is aimed at) back in the form, to edit it.
-    pub fn from_row(row: &crate::store::CampaignRow, topics: &[crate::topic::TopicId]) -> Self {
-        let actions: Vec<PayloadAction> = serde_json::from_str(&row.actions).unwrap_or_default();
-        let action = |i: usize| actions.get(i).map(|a| (a.title.clone(), a.url.clone())).unwrap_or_default();
+    /// A campaign's content back in the form (with the topics it is aimed at), to edit it.
+    pub fn from_draft(draft: &CampaignDraft, topics: &[crate::topic::TopicId]) -> Self {
+        let link = |u: &Option<LinkUrl>| u.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default();
+        let action =
+            |i: usize| draft.actions.get(i).map(|a| (a.label.clone(), a.url.as_str().to_owned())).unwrap_or_default();
         let ((action1_label, action1_url), (action2_label, action2_url)) = (action(0), action(1));
         Self {
-            title: row.title.clone(),
-            body: row.body.clone(),
-            url: row.url.clone().unwrap_or_default(),
-            icon: row.icon.clone().unwrap_or_default(),
-            image: row.image.clone().unwrap_or_default(),
-            badge: row.badge.clone().unwrap_or_default(),
+            title: draft.title.clone(),
+            body: draft.body.clone(),
+            url: link(&draft.url),
+            icon: link(&draft.icon),
+            image: link(&draft.image),
+            badge: link(&draft.badge),
             action1_label,
             action1_url,
             action2_label,
             action2_url,
-            require_interaction: row.require_interaction(),
-            topic: row.topic.clone().unwrap_or_default(),
-            ttl_secs: row.ttl_secs.to_string(),
-            urgency: row.urgency.clone(),
+            require_interaction: draft.require_interaction,
+            options: draft.options.clone(),
+            topic: draft.topic.as_ref().map(|t| t.as_str().to_owned()).unwrap_or_default(),
+            ttl_secs: draft.ttl.seconds().to_string(),
+            urgency: draft.urgency.as_str().to_owned(),
             audience: crate::topic::topic_ids_text(topics.iter().map(|t| t.0)),
         }
     }
@@ -235,6 +214,11 @@ impl CollapseTopic {
         Ok(Some(Self(raw.to_owned())))
     }
 
+    /// Without checking, as [`LinkUrl::trusted`].
+    pub fn trusted(raw: String) -> Self {
+        Self(raw)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -253,11 +237,10 @@ pub struct CampaignDraft {
     /// At most two: what browsers show.
     pub actions: Vec<DraftAction>,
     pub require_interaction: bool,
+    pub options: NotificationOptions,
     pub topic: Option<CollapseTopic>,
     pub ttl: Ttl,
     pub urgency: Urgency,
-    /// Everyone, or subscribers of any of some topics (checked to exist by the caller).
-    pub audience: Audience,
 }
 
 impl CampaignDraft {
@@ -312,11 +295,11 @@ impl CampaignDraft {
             badge: LinkUrl::parse_optional("badge", "Badge URL", &form.badge)?,
             actions,
             require_interaction: form.require_interaction,
+            options: form.options.clone(),
             topic: CollapseTopic::parse_optional(&form.topic)?,
             ttl: Ttl::parse(&form.ttl_secs)?,
             urgency: Urgency::parse(&form.urgency)
                 .ok_or_else(|| AppError::field("urgency", "Urgency must be very-low, low, normal or high."))?,
-            audience: Audience::parse(&form.audience, "audience")?,
         };
         let bytes = draft.payload(0).sent_size();
         if bytes > MAX_PAYLOAD_BYTES {
@@ -344,8 +327,37 @@ impl CampaignDraft {
                 .map(|a| PayloadAction { title: a.label.clone(), url: a.url.as_str().to_owned() })
                 .collect(),
             require_interaction: self.require_interaction,
+            options: self.options.clone(),
             topic: self.topic.as_ref().map(|t| t.as_str().to_owned()),
             track: None,
+        }
+    }
+
+    /// The form's fields as they are, trimmed but not checked: only for what the compose
+    /// page shows while the admin types (the preview and the byte counter), so they show
+    /// what would be sent through the same [`CampaignDraft::payload`].
+    fn as_typed(form: &ComposeForm) -> Self {
+        let link = |raw: &str| Some(raw.trim()).filter(|r| !r.is_empty()).map(|r| LinkUrl::trusted(r.to_owned()));
+        Self {
+            title: form.title.trim().to_owned(),
+            body: form.body.trim().to_owned(),
+            url: link(&form.url),
+            icon: link(&form.icon),
+            image: link(&form.image),
+            badge: link(&form.badge),
+            actions: [(&form.action1_label, &form.action1_url), (&form.action2_label, &form.action2_url)]
+                .into_iter()
+                .filter(|(label, _)| !label.trim().is_empty())
+                .map(|(label, url)| DraftAction {
+                    label: label.trim().to_owned(),
+                    url: LinkUrl::trusted(url.trim().to_owned()),
+                })
+                .collect(),
+            require_interaction: form.require_interaction,
+            options: form.options.clone(),
+            topic: Some(form.topic.trim()).filter(|t| !t.is_empty()).map(|t| CollapseTopic::trusted(t.to_owned())),
+            ttl: Ttl::DEFAULT,
+            urgency: Urgency::Normal,
         }
     }
 }

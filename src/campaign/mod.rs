@@ -7,10 +7,10 @@ mod schedule;
 mod status;
 
 pub use draft::{
-    visible_controls, CampaignDraft, CollapseTopic, ComposeForm, LinkUrl, Ttl, Urgency, MAX_ACTION_LABEL_CHARS,
-    MAX_BODY_CHARS, MAX_TITLE_CHARS,
+    visible_controls, CampaignDraft, CollapseTopic, ComposeForm, DraftAction, LinkUrl, Ttl, Urgency,
+    MAX_ACTION_LABEL_CHARS, MAX_BODY_CHARS, MAX_TITLE_CHARS,
 };
-pub use payload::{NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES, MAX_TRACK_TOKEN_CHARS};
+pub use payload::{NotificationOptions, NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES, MAX_TRACK_TOKEN_CHARS};
 pub use report::{get_campaign_report, ActivityBucket, CampaignReport, FailureReason};
 #[cfg(feature = "ssr")]
 pub use schedule::ssr::{AdminZone, Plan};
@@ -111,9 +111,10 @@ pub async fn send_campaign(
             id => Some(id.parse::<i64>().map_err(|_| AppError::invalid("campaign_id must be a campaign number."))?),
         };
         let draft = CampaignDraft::parse(&form)?;
+        let audience = crate::topic::Audience::parse(&form.audience, "audience")?;
         crate::topic::ssr::active_topics(&state, &form.audience, "audience").await?;
         let plan = Plan::parse(intent.trim(), when.trim(), &send_at, &admin.zone(), state.config.clock.now())?;
-        let id = state.store.save_campaign(&draft, plan, admin.id, existing).await?.ok_or_else(|| {
+        let id = state.store.save_campaign(&draft, &audience, plan, admin.id, existing).await?.ok_or_else(|| {
             AppError::Conflict(
                 "This campaign has already started (or was deleted), so it can no longer be changed.".into(),
             )

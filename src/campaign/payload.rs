@@ -28,6 +28,9 @@ pub struct NotificationPayload {
     pub actions: Vec<PayloadAction>,
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub require_interaction: bool,
+    /// Switches passed to `showNotification` as they are.
+    #[serde(flatten)]
+    pub options: NotificationOptions,
     /// The admin's collapse topic: a newer campaign with the same topic replaces this one
     /// at the push service and on screen.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -36,6 +39,34 @@ pub struct NotificationPayload {
     /// dismissals (`src/tracking/`). Differs per recipient.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub track: Option<String>,
+}
+
+/// On/off switches of a notification, passed from the compose form to the service worker
+/// unchanged and stored together (the `campaigns.options` JSON column). A new switch is
+/// a field here, a checkbox in `admin/compose.rs` and a line in `public/sw.js`; the form,
+/// the database and the payload carry it without further changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NotificationOptions {
+    /// No sound or vibration (`showNotification`'s `silent`), for news that can wait.
+    #[serde(deserialize_with = "checkbox", skip_serializing_if = "std::ops::Not::not")]
+    pub silent: bool,
+}
+
+/// An HTML checkbox: "on" (or "true") when ticked, absent or "false" otherwise. Form
+/// fields arrive as text, also inside a flattened struct, so a plain `bool` would not do;
+/// JSON gives a real boolean.
+pub(crate) fn checkbox<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Ticked {
+        Bool(bool),
+        Text(String),
+    }
+    Ok(match Ticked::deserialize(deserializer)? {
+        Ticked::Bool(ticked) => ticked,
+        Ticked::Text(text) => matches!(text.as_str(), "on" | "true"),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -53,8 +53,12 @@ pub async fn get_campaign_report(id: i64) -> Result<CampaignReport, AppError> {
         let mut summary = state.store.campaign_summary(id).await?.ok_or(AppError::NotFound)?;
         summary.local = admin.zone().times(&summary);
         let topics = state.store.campaign_topics(id).await?;
-        let form =
-            state.store.campaign_row(id).await?.map(|row| ComposeForm::from_row(&row, &topics)).unwrap_or_default();
+        let form = state
+            .store
+            .campaign_row(id)
+            .await?
+            .map(|row| ComposeForm::from_draft(&row.draft, &topics))
+            .unwrap_or_default();
         let names = state.store.topics().await?;
         let audience =
             topics.iter().filter_map(|t| names.iter().find(|n| n.id == t.0).map(|n| n.name.clone())).collect();

@@ -16,7 +16,7 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 use tokio::sync::{mpsc, Notify};
 
-use crate::campaign::{CampaignStatus, NotificationPayload, Urgency};
+use crate::campaign::{CampaignStatus, NotificationPayload};
 use crate::clock::Clock;
 use crate::push::client::{PushClient, PushMessage};
 use crate::push::vapid::VapidKeys;
@@ -125,7 +125,7 @@ impl Dispatcher {
     /// nothing more is claimed and requests not yet started are not made.
     async fn send_campaign(&self, campaign: &CampaignRow) -> Result<(), sqlx::Error> {
         let message = Arc::new(message_for(campaign));
-        let payload = Arc::new(payload_for(campaign));
+        let payload = Arc::new(campaign.draft.payload(campaign.id));
         let cancelled = Arc::new(AtomicBool::new(false));
         let retry = self.retry;
         let half = (self.concurrency / 2).max(1);
@@ -255,30 +255,17 @@ impl Dispatcher {
     }
 }
 
-/// The notification every recipient gets, before their own delivery token is added.
-fn payload_for(campaign: &CampaignRow) -> NotificationPayload {
-    NotificationPayload {
-        campaign: campaign.id,
-        title: campaign.title.clone(),
-        body: campaign.body.clone(),
-        url: campaign.url.clone(),
-        icon: campaign.icon.clone(),
-        image: campaign.image.clone(),
-        badge: campaign.badge.clone(),
-        // Written by save_campaign from validated actions; unreadable means none.
-        actions: serde_json::from_str(&campaign.actions).unwrap_or_default(),
-        require_interaction: campaign.require_interaction(),
-        topic: campaign.topic.clone(),
-        track: None,
-    }
-}
-
 fn message_for(campaign: &CampaignRow) -> PushMessage {
+    let draft = &campaign.draft;
     PushMessage {
-        ttl_secs: u32::try_from(campaign.ttl_secs).unwrap_or(0),
-        urgency: Urgency::parse(&campaign.urgency).unwrap_or(Urgency::Normal),
+        ttl_secs: draft.ttl.seconds(),
+        urgency: draft.urgency,
         // The admin's collapse topic, or one derived from the campaign: either way a copy
         // resent after a crash replaces the first.
-        topic: campaign.topic.clone().unwrap_or_else(|| format!("campaign{}", campaign.id)),
+        topic: draft
+            .topic
+            .as_ref()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_else(|| format!("campaign{}", campaign.id)),
     }
 }

@@ -1,39 +1,73 @@
 use super::{now, Store};
 use sqlx::AnyConnection;
 
-use crate::campaign::{CampaignDraft, CampaignStatus, CampaignSummary, FailureReason, Plan};
+use crate::campaign::{
+    CampaignDraft, CampaignStatus, CampaignSummary, CollapseTopic, DraftAction, FailureReason, LinkUrl, PayloadAction,
+    Plan, Ttl, Urgency,
+};
+use crate::topic::Audience;
 use crate::tracking::TrackedEvent;
 
-/// A campaign as the dispatcher reads it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A campaign as the dispatcher and the edit page read it: its content typed as it was
+/// composed.
+#[derive(Debug, Clone)]
 pub struct CampaignRow {
     pub id: i64,
-    pub title: String,
-    pub body: String,
-    pub url: Option<String>,
-    pub icon: Option<String>,
-    pub image: Option<String>,
-    pub badge: Option<String>,
-    /// JSON, as stored by `enqueue_campaign`.
-    pub actions: String,
-    /// 1 or 0, whichever the database's boolean is (SQLite has none): see the method.
-    require_interaction: i64,
-    pub topic: Option<String>,
-    pub ttl_secs: i64,
-    pub urgency: String,
-    #[sqlx(try_from = "String")]
     pub status: CampaignStatus,
+    pub draft: CampaignDraft,
 }
 
-impl CampaignRow {
-    /// Whether the notification stays on screen until the user acts on it.
-    pub fn require_interaction(&self) -> bool {
-        self.require_interaction != 0
+/// The columns of [`CampaignRow`] as stored.
+#[derive(sqlx::FromRow)]
+struct StoredCampaign {
+    id: i64,
+    title: String,
+    body: String,
+    url: Option<String>,
+    icon: Option<String>,
+    image: Option<String>,
+    badge: Option<String>,
+    /// JSON: `[{"title", "url"}]`, as `save_campaign` writes it.
+    actions: String,
+    /// 1 or 0, whichever the database's boolean is (SQLite has none).
+    require_interaction: i64,
+    /// JSON: [`NotificationOptions`].
+    options: String,
+    topic: Option<String>,
+    ttl_secs: i64,
+    urgency: String,
+    #[sqlx(try_from = "String")]
+    status: CampaignStatus,
+}
+
+impl From<StoredCampaign> for CampaignRow {
+    /// Every value was checked when it was saved; a value that no longer reads (hand-edited)
+    /// falls back to the default rather than stopping the dispatcher.
+    fn from(row: StoredCampaign) -> Self {
+        let actions: Vec<PayloadAction> = serde_json::from_str(&row.actions).unwrap_or_default();
+        let draft = CampaignDraft {
+            title: row.title,
+            body: row.body,
+            url: row.url.map(LinkUrl::trusted),
+            icon: row.icon.map(LinkUrl::trusted),
+            image: row.image.map(LinkUrl::trusted),
+            badge: row.badge.map(LinkUrl::trusted),
+            actions: actions
+                .into_iter()
+                .map(|a| DraftAction { label: a.title, url: LinkUrl::trusted(a.url) })
+                .collect(),
+            require_interaction: row.require_interaction != 0,
+            options: serde_json::from_str(&row.options).unwrap_or_default(),
+            topic: row.topic.map(CollapseTopic::trusted),
+            ttl: Ttl::from_stored(row.ttl_secs),
+            urgency: Urgency::parse(&row.urgency).unwrap_or(Urgency::Normal),
+        };
+        Self { id: row.id, status: row.status, draft }
     }
 }
 
 const CAMPAIGN_ROW: &str = "SELECT id, title, body, url, icon, image, badge, actions,
-        CASE WHEN require_interaction THEN 1 ELSE 0 END AS require_interaction, topic,
+        CASE WHEN require_interaction THEN 1 ELSE 0 END AS require_interaction, options, topic,
         ttl_secs, urgency, status FROM campaigns";
 
 /// One pending delivery per current subscriber in the campaign's audience: everyone when
@@ -75,6 +109,7 @@ impl Store {
     pub async fn save_campaign(
         &self,
         draft: &CampaignDraft,
+        audience: &Audience,
         plan: Plan,
         admin_id: i64,
         existing: Option<i64>,
@@ -88,14 +123,14 @@ impl Store {
         let query = match existing {
             None => sqlx::query_scalar(
                 "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
-                                        ttl_secs, urgency, status, scheduled_at, created_by, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                                        ttl_secs, urgency, status, scheduled_at, created_by, created_at, options)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17)
                  RETURNING id",
             ),
             Some(_) => sqlx::query_scalar(
                 "UPDATE campaigns SET title = $1, body = $2, url = $3, icon = $4, image = $5, badge = $6, actions = $7,
                         require_interaction = $8, topic = $9, ttl_secs = $10, urgency = $11, status = $12,
-                        scheduled_at = $13
+                        scheduled_at = $13, options = $17
                  WHERE id = $16 AND status IN ('draft', 'scheduled')
                  RETURNING id",
             ),
@@ -117,10 +152,11 @@ impl Store {
             .bind(admin_id)
             .bind(now())
             .bind(existing)
+            .bind(serde_json::to_string(&draft.options).expect("options serialize"))
             .fetch_optional(&mut *tx)
             .await?;
         let Some(id) = id else { return Ok(None) };
-        super::topics::replace_topics(&mut tx, "campaign_topics", "campaign_id", id, draft.audience.topics()).await?;
+        super::topics::replace_topics(&mut tx, "campaign_topics", "campaign_id", id, audience.topics()).await?;
         if plan == Plan::Now {
             create_deliveries(&mut tx, id).await?;
         }
@@ -163,17 +199,19 @@ impl Store {
 
     /// A campaign's content, e.g. to edit it.
     pub async fn campaign_row(&self, id: i64) -> Result<Option<CampaignRow>, sqlx::Error> {
-        sqlx::query_as(&format!("{CAMPAIGN_ROW} WHERE id = $1")).bind(id).fetch_optional(&self.pool).await
+        let row: Option<StoredCampaign> =
+            sqlx::query_as(&format!("{CAMPAIGN_ROW} WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.map(CampaignRow::from))
     }
 
     /// Copies a campaign's content and audience into a new draft. Returns the draft's id.
     pub async fn duplicate_campaign(&self, id: i64, admin_id: i64) -> Result<Option<i64>, sqlx::Error> {
         let mut tx = self.begin().await?;
         let copy: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
-                                    ttl_secs, urgency, status, created_by, created_at)
-             SELECT title, body, url, icon, image, badge, actions, require_interaction, topic,
-                    ttl_secs, urgency, 'draft', $1, $2
+            "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, options,
+                                    topic, ttl_secs, urgency, status, created_by, created_at)
+             SELECT title, body, url, icon, image, badge, actions, require_interaction, options,
+                    topic, ttl_secs, urgency, 'draft', $1, $2
              FROM campaigns WHERE id = $3
              RETURNING id",
         )
@@ -205,7 +243,7 @@ impl Store {
     /// The oldest running campaign with a delivery due now. A campaign whose remaining
     /// deliveries all wait for a retry does not hold up the ones queued after it.
     pub async fn next_campaign_with_due_work(&self, now_ms: i64) -> Result<Option<CampaignRow>, sqlx::Error> {
-        sqlx::query_as(&format!(
+        let row: Option<StoredCampaign> = sqlx::query_as(&format!(
             "{CAMPAIGN_ROW} c
              WHERE status IN ('queued', 'sending') AND EXISTS (
                 SELECT 1 FROM deliveries d
@@ -214,7 +252,8 @@ impl Store {
         ))
         .bind(now_ms)
         .fetch_optional(&self.pool)
-        .await
+        .await?;
+        Ok(row.map(CampaignRow::from))
     }
 
     pub async fn campaign_status(&self, id: i64) -> Result<Option<CampaignStatus>, sqlx::Error> {
