@@ -1,9 +1,20 @@
-//! The wall clock that scheduling reads. Tests substitute a manual one, so "does a
-//! campaign scheduled for 09:00 start at 09:00, also after a restart" is checked without
-//! waiting for 09:00.
+//! The wall clock. Scheduling reads a [`Clock`], which tests substitute with a manual
+//! one, so "does a campaign scheduled for 09:00 start at 09:00, also after a restart" is
+//! checked without waiting for 09:00.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+
+/// Current time as Unix seconds, the unit of every `…_at` column but two.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Current time as Unix milliseconds: `deliveries.next_attempt_at`, where retries and
+/// rate-limit pauses need finer steps than seconds, and `instances.heartbeat_at`.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
 
 #[derive(Debug, Clone, Default)]
 pub enum Clock {
@@ -21,7 +32,7 @@ impl Clock {
     /// Now, as Unix seconds.
     pub fn now(&self) -> i64 {
         match self {
-            Self::System => crate::store::now(),
+            Self::System => now(),
             Self::Manual(at) => at.load(Ordering::SeqCst),
         }
     }

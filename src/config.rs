@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::delivery::RetryPolicy;
-use crate::subscription::parse::{EndpointPolicy, HostPattern};
+use crate::push::endpoint::{EndpointPolicy, HostPattern};
+pub use crate::push::vapid::VapidSubject;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -57,32 +58,6 @@ pub struct HttpLimits {
 impl Default for HttpLimits {
     fn default() -> Self {
         Self { header_timeout: Duration::from_secs(20), body_timeout: Duration::from_secs(30), max_connections: 1024 }
-    }
-}
-
-/// A `mailto:` or `https:` URL, as RFC 8292 §2.1 asks. Apple rejects `@localhost` contacts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VapidSubject(String);
-
-impl VapidSubject {
-    pub fn parse(value: &str) -> Result<Self, String> {
-        let value = value.trim();
-        let ok = match value.split_once(':') {
-            Some(("mailto", address)) => {
-                address.contains('@') && !address.ends_with("@localhost") && !address.contains(' ')
-            }
-            Some(("https", rest)) => rest.starts_with("//") && url::Url::parse(value).is_ok(),
-            _ => false,
-        };
-        if ok {
-            Ok(Self(value.to_owned()))
-        } else {
-            Err(format!("TIDINGS_VAPID_SUBJECT must be a mailto: address or an https: URL, got {value:?}"))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 

@@ -81,7 +81,7 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
         tracing::warn!("{problem}");
     }
     let store = Store::open(&config.database_url).await.map_err(|e| format!("opening {}: {e}", config.database_url))?;
-    let vapid = Arc::new(VapidKeys::load_or_generate(&store, config.vapid_subject.clone()).await?);
+    let (vapid, tracking_key) = load_keys(&store, &config).await?;
     let config = Arc::new(config);
     let extra_root = match &config.extra_root_cert {
         Some(path) => {
@@ -95,9 +95,9 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     let state = AppState {
         store: store.clone(),
         config: config.clone(),
-        vapid,
+        vapid: Arc::new(vapid),
         dispatcher_wake: Arc::new(Notify::new()),
-        tracking_key: Arc::new(TrackingKey::load_or_generate(&store).await?),
+        tracking_key: Arc::new(tracking_key),
         track_limiter: Arc::default(),
         push: client.clone(),
     };
@@ -122,6 +122,21 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     let router = router(state.clone()).await?;
     let serve = tokio::spawn(serve(listener, router, config.http));
     Ok(RunningServer { addr, state, instance, serve, dispatcher })
+}
+
+/// The VAPID key pair and the tracking key, from the database; the first instance to start
+/// on an empty database generates them, and every later start (and every other instance)
+/// reads the same ones: a new VAPID key would orphan every subscription.
+async fn load_keys(store: &Store, config: &Config) -> Result<(VapidKeys, TrackingKey), String> {
+    let vapid = store
+        .setting_or_insert(crate::push::vapid::PRIVATE_KEY_SETTING, &VapidKeys::generate_private_key_b64())
+        .await
+        .map_err(|e| format!("reading the VAPID key: {e}"))?;
+    let tracking = store
+        .setting_or_insert(crate::tracking::token::KEY_SETTING, &TrackingKey::generate_stored())
+        .await
+        .map_err(|e| format!("reading the tracking key: {e}"))?;
+    Ok((VapidKeys::from_private_key(&vapid, config.vapid_subject.clone())?, TrackingKey::from_stored(&tracking)?))
 }
 
 /// Why the pages will not work from `site_root`, if they will not: the server runs, but

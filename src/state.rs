@@ -7,9 +7,9 @@ use tokio::sync::Notify;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::push::client::PushClient;
+use crate::push::endpoint::EndpointPolicy;
 use crate::push::vapid::VapidKeys;
 use crate::store::Store;
-use crate::subscription::parse::EndpointPolicy;
 use crate::tracking::token::{TrackLimiter, TrackingKey};
 
 #[derive(Clone)]

@@ -75,7 +75,7 @@ pub async fn login(
         // password nor trying one password on many accounts gets far.
         let user_key = format!("user:{}", username.to_lowercase());
         let address_key = ssr::peer_address().await.map(|address| format!("ip:{address}"));
-        let now = crate::store::now_ms();
+        let now = crate::clock::now_ms();
         crate::admin::throttle::reserve(&state.store, &user_key, address_key.as_deref(), now).await?;
         let admin = state.store.admin_by_username(username).await?;
         // A wrong password needs nothing more: the attempt was counted as failed above.
@@ -107,11 +107,11 @@ pub mod ssr {
     use tower_sessions::Session;
 
     use super::MIN_PASSWORD_CHARS;
-    use crate::campaign::AdminZone;
     use crate::error::ssr::internal;
     use crate::error::AppError;
     use crate::state::AppState;
     use crate::store::AdminRow;
+    use crate::zone::AdminZone;
 
     /// The session entry holding the signed-in admin's id.
     pub const SESSION_KEY: &str = "admin_id";

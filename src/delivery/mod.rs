@@ -17,10 +17,11 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::{mpsc, Notify};
 
 use crate::campaign::{CampaignStatus, NotificationPayload};
+use crate::clock::now_ms;
 use crate::clock::Clock;
 use crate::push::client::{PushClient, PushMessage};
 use crate::push::vapid::VapidKeys;
-use crate::store::{now_ms, CampaignRow, ClaimedDelivery, DeliveryOutcome, InstanceId, Store};
+use crate::store::{CampaignRow, ClaimedDelivery, DeliveryOutcome, InstanceId, Store};
 use crate::tracking::token::{DeliveryId, TrackingKey};
 
 /// The longest the dispatcher sleeps without looking for work (another process may have

@@ -10,10 +10,10 @@ use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE
 
 use super::address::GuardedResolver;
 use super::encrypt::encrypt;
+use super::endpoint::{EndpointPolicy, PushEndpoint};
 use super::vapid::VapidKeys;
 use crate::campaign::Urgency;
 use crate::store::SubscriptionRow;
-use crate::subscription::parse::{EndpointPolicy, PushEndpoint};
 
 /// The request headers every recipient of one campaign gets; the payload is per recipient.
 pub struct PushMessage {

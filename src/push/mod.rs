@@ -1,6 +1,8 @@
-//! Talking to push services: VAPID keys and signatures, encryption, the HTTP client.
+//! Talking to push services: which endpoints we accept, VAPID keys and signatures,
+//! encryption, the HTTP client.
 
 pub mod address;
 pub mod client;
 pub mod encrypt;
+pub mod endpoint;
 pub mod vapid;

@@ -8,10 +8,34 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use web_push::{PartialVapidSignatureBuilder, SubscriptionInfo, VapidSignatureBuilder};
 
-use crate::config::VapidSubject;
-use crate::store::Store;
+/// A `mailto:` or `https:` URL, as RFC 8292 §2.1 asks. Apple rejects `@localhost` contacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VapidSubject(String);
 
-const PRIVATE_KEY_SETTING: &str = "vapid_private_key";
+impl VapidSubject {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        let ok = match value.split_once(':') {
+            Some(("mailto", address)) => {
+                address.contains('@') && !address.ends_with("@localhost") && !address.contains(' ')
+            }
+            Some(("https", rest)) => rest.starts_with("//") && url::Url::parse(value).is_ok(),
+            _ => false,
+        };
+        if ok {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(format!("TIDINGS_VAPID_SUBJECT must be a mailto: address or an https: URL, got {value:?}"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The `settings` row holding the private key (base64url), created on first start.
+pub const PRIVATE_KEY_SETTING: &str = "vapid_private_key";
 
 /// web-push signs with `exp` = now + 12 h (RFC 8292 §2 allows at most 24 h). Re-signing
 /// well before that keeps a long campaign from ever presenting an expired token.
@@ -27,14 +51,9 @@ pub struct VapidKeys {
 }
 
 impl VapidKeys {
-    /// Loads the key pair from the database, generating and storing one on first start.
-    pub async fn load_or_generate(store: &Store, subject: VapidSubject) -> Result<Self, String> {
-        let generated = URL_SAFE_NO_PAD.encode(generate_private_key());
-        let private_key = store
-            .setting_or_insert(PRIVATE_KEY_SETTING, &generated)
-            .await
-            .map_err(|e| format!("reading the VAPID key: {e}"))?;
-        Self::from_private_key(&private_key, subject)
+    /// A new private key, base64url, for a first start (stored under [`PRIVATE_KEY_SETTING`]).
+    pub fn generate_private_key_b64() -> String {
+        URL_SAFE_NO_PAD.encode(generate_private_key())
     }
 
     pub fn from_private_key(private_key_b64: &str, subject: VapidSubject) -> Result<Self, String> {

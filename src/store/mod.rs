@@ -32,6 +32,9 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 use std::str::FromStr;
 
+// The wall clock lives below the store; its queries stamp rows with it.
+pub use crate::clock::{now, now_ms};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
@@ -160,15 +163,4 @@ impl Store {
 /// Ids as a JSON array, for [`Store::ids_in`].
 fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
     serde_json::to_string(&ids.into_iter().collect::<Vec<_>>()).expect("a list of integers serializes")
-}
-
-/// Current time as Unix seconds, the unit of every `…_at` column but two.
-pub fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
-/// Current time as Unix milliseconds: `deliveries.next_attempt_at`, where retries and
-/// rate-limit pauses need finer steps than seconds, and `instances.heartbeat_at`.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }

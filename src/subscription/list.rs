@@ -113,8 +113,8 @@ pub mod ssr {
     use chrono::{Days, NaiveDate};
 
     use super::SubscriberQuery;
-    use crate::campaign::AdminZone;
     use crate::error::AppError;
+    use crate::zone::AdminZone;
 
     pub fn parse_query(
         zone: &AdminZone,

@@ -10,9 +10,9 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use ring::hmac;
 
 use crate::error::AppError;
-use crate::store::Store;
 
-const KEY_SETTING: &str = "tracking_key";
+/// The `settings` row holding the key (base64url), created on first start.
+pub const KEY_SETTING: &str = "tracking_key";
 /// 128 bits of HMAC-SHA256 are plenty against guessing, and keep the payload small.
 const MAC_BYTES: usize = 16;
 use crate::campaign::MAX_TRACK_TOKEN_CHARS as MAX_TOKEN_CHARS;
@@ -26,14 +26,13 @@ pub struct DeliveryId {
 pub struct TrackingKey(hmac::Key);
 
 impl TrackingKey {
-    /// Loads the server's key, generating and storing one on first start (shared by every
-    /// instance using the database).
-    pub async fn load_or_generate(store: &Store) -> Result<Self, String> {
-        let generated = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-        let stored = store
-            .setting_or_insert(KEY_SETTING, &generated)
-            .await
-            .map_err(|e| format!("reading the tracking key: {e}"))?;
+    /// A new secret, base64url, for a first start (stored under [`KEY_SETTING`]).
+    pub fn generate_stored() -> String {
+        URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+    }
+
+    /// The key from its stored form.
+    pub fn from_stored(stored: &str) -> Result<Self, String> {
         let secret =
             URL_SAFE_NO_PAD.decode(stored).map_err(|_| "the stored tracking key is not base64url".to_owned())?;
         Ok(Self::from_secret(&secret))
