@@ -8,10 +8,8 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::compose::{Compose, Editing, Preview};
 use super::pages::{FormError, SignedIn};
-use crate::campaign::{
-    get_campaign_report, ActivityBucket, CampaignReport, CampaignStatus, CancelCampaign, DeleteDraft,
-    DuplicateCampaign, FailureReason, SendCampaign,
-};
+use crate::campaign::api::{get_campaign_report, CancelCampaign, DeleteDraft, DuplicateCampaign, SendCampaign};
+use crate::campaign::{ActivityBucket, CampaignReport, CampaignStatus, FailureReason};
 
 #[component]
 pub fn CampaignPage() -> impl IntoView {

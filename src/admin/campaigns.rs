@@ -3,7 +3,8 @@
 use leptos::prelude::*;
 
 use super::pages::FormError;
-use crate::campaign::{list_campaigns, CampaignStatus, CampaignSummary, CancelCampaign, SendCampaign};
+use crate::campaign::api::{list_campaigns, CancelCampaign, SendCampaign};
+use crate::campaign::{CampaignStatus, CampaignSummary};
 
 #[component]
 pub fn CampaignList(send: ServerAction<SendCampaign>) -> impl IntoView {

@@ -5,9 +5,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::auth::SignInState;
+use crate::campaign::api::{audience_size, SendCampaign};
 use crate::campaign::{
-    audience_size, ComposeForm, NotificationPayload, SendCampaign, Ttl, Urgency, MAX_ACTION_LABEL_CHARS,
-    MAX_BODY_CHARS, MAX_PAYLOAD_BYTES, MAX_TITLE_CHARS,
+    ComposeForm, NotificationPayload, Ttl, Urgency, MAX_ACTION_LABEL_CHARS, MAX_BODY_CHARS, MAX_PAYLOAD_BYTES,
+    MAX_TITLE_CHARS,
 };
 use crate::error::AppError;
 use crate::topic::{admin_topics, parse_topic_ids, toggle_topic_id, Topic, TopicId};
@@ -74,7 +75,7 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
         leptos::task::spawn_local(async move {
             testing.set(true);
             let result = match crate::browser::current_subscription().await {
-                Ok(Some(subscription)) => crate::campaign::send_test(subscription.endpoint, form.get_untracked())
+                Ok(Some(subscription)) => crate::campaign::api::send_test(subscription.endpoint, form.get_untracked())
                     .await
                     .map_err(|e| e.to_string()),
                 Ok(None) => {

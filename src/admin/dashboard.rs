@@ -6,7 +6,8 @@ use leptos_meta::Title;
 
 use super::campaigns::StatusBadge;
 use super::pages::SignedIn;
-use crate::campaign::{list_campaigns, CampaignSummary};
+use crate::campaign::api::list_campaigns;
+use crate::campaign::CampaignSummary;
 use crate::subscription::{subscriber_growth, AudienceGrowth, GrowthDay, GROWTH_DAYS};
 use crate::topic::{admin_topics, Topic};
 

@@ -8,7 +8,7 @@ use leptos_router::components::{Redirect, A};
 use super::auth::{admin_status, Login, Logout, SetupAdmin, SignInState, MIN_PASSWORD_CHARS};
 use super::campaigns::CampaignList;
 use super::compose::Compose;
-use crate::campaign::SendCampaign;
+use crate::campaign::api::SendCampaign;
 use crate::error::AppError;
 
 /// Shows the error of the last submission of a form, if it failed.

@@ -1,0 +1,207 @@
+//! The campaign endpoints: compose, send, schedule, test, cancel, copy, list, report.
+//! Each is an admin-only server function: authorize, parse into the types beside this
+//! file, call the store.
+
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::{ActivityBucket, CampaignDraft, Plan};
+use super::{CampaignReport, CampaignSummary, ComposeForm};
+use crate::error::AppError;
+
+/// How many subscribers a campaign sent now would reach.
+/// `audience`: comma-separated topic ids, empty for everyone.
+#[server(endpoint = "admin/audience_size")]
+pub async fn audience_size(#[server(default)] audience: String) -> Result<i64, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        crate::admin::auth::ssr::require_admin().await?;
+        let audience = crate::topic::Audience::parse(&audience, "audience")?;
+        Ok(state.store.audience_size(&audience).await?)
+    })
+    .await
+}
+
+/// Saves what the admin composed: sends it now (queued for the dispatcher, which sends it
+/// in the background), schedules it, or keeps it as a draft; as a new campaign, or over the
+/// draft or scheduled campaign `campaign_id`. Returns the campaign's id.
+/// The form's fields arrive one by one (a plain HTML form posts them so) and are read
+/// into one [`ComposeForm`]; any of them may be missing (an empty field).
+#[server(endpoint = "admin/send_campaign")]
+pub async fn send_campaign(
+    #[server(flatten)] form: ComposeForm,
+    /// The pressed button: "send" (the default) or "draft".
+    #[server(default)]
+    intent: String,
+    /// "now" (the default) or "later", at `send_at` (a `datetime-local` value in the
+    /// admin's time zone).
+    #[server(default)]
+    when: String,
+    #[server(default)] send_at: String,
+    /// The draft or scheduled campaign being edited; empty for a new one.
+    #[server(default)]
+    campaign_id: String,
+) -> Result<i64, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let admin = crate::admin::auth::ssr::require_admin().await?;
+        let existing = match campaign_id.trim() {
+            "" => None,
+            id => Some(id.parse::<i64>().map_err(|_| AppError::invalid("campaign_id must be a campaign number."))?),
+        };
+        let draft = CampaignDraft::parse(&form)?;
+        let audience = crate::topic::Audience::parse(&form.audience, "audience")?;
+        crate::topic::ssr::active_topics(&state, &form.audience, "audience").await?;
+        let plan = Plan::parse(intent.trim(), when.trim(), &send_at, &admin.zone(), state.config.clock.now())?;
+        let id = state.store.save_campaign(&draft, &audience, plan, admin.id, existing).await?.ok_or_else(|| {
+            AppError::Conflict(
+                "This campaign has already started (or was deleted), so it can no longer be changed.".into(),
+            )
+        })?;
+        match plan {
+            Plan::Now => {
+                state.dispatcher_wake.notify_one();
+                tracing::info!(campaign = id, admin = %admin.username, "campaign queued");
+            }
+            Plan::At(at) => {
+                // The dispatcher may be asleep until an earlier time; let it look again.
+                state.dispatcher_wake.notify_one();
+                tracing::info!(campaign = id, admin = %admin.username, at, "campaign scheduled");
+            }
+            Plan::Draft => tracing::info!(campaign = id, admin = %admin.username, "draft saved"),
+        }
+        Ok(id)
+    })
+    .await
+}
+
+/// Copies a campaign's content into a new draft, to send it again or build on it.
+/// Returns the draft's id.
+#[server(endpoint = "admin/duplicate_campaign")]
+pub async fn duplicate_campaign(id: i64) -> Result<i64, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let admin = crate::admin::auth::ssr::require_admin().await?;
+        let copy = state.store.duplicate_campaign(id, admin.id).await?.ok_or(AppError::NotFound)?;
+        tracing::info!(campaign = id, draft = copy, admin = %admin.username, "campaign duplicated");
+        Ok(copy)
+    })
+    .await
+}
+
+/// Deletes a draft. Campaigns that were scheduled or sent are cancelled, not deleted, so
+/// their history stays.
+#[server(endpoint = "admin/delete_draft")]
+pub async fn delete_draft(id: i64) -> Result<(), AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let admin = crate::admin::auth::ssr::require_admin().await?;
+        if !state.store.delete_draft(id).await? {
+            return Err(AppError::Conflict("Only a draft can be deleted.".into()));
+        }
+        tracing::info!(campaign = id, admin = %admin.username, "draft deleted");
+        Ok(())
+    })
+    .await
+}
+
+/// Sends the composed notification to one subscription only — the admin's own browser —
+/// right away, and says what its push service answered. Nothing is stored or counted.
+#[server(endpoint = "admin/send_test")]
+pub async fn send_test(endpoint: String, form: ComposeForm) -> Result<String, AppError> {
+    crate::error::ssr::respond(async move {
+        use crate::push::client::{PushMessage, PushResult};
+        let state = crate::state::AppState::get()?;
+        crate::admin::auth::ssr::require_admin().await?;
+        let draft = CampaignDraft::parse(&form)?;
+        // Only a subscription we already have: this is not a way to push anywhere else.
+        let to = state.store.subscription_by_endpoint(endpoint.trim()).await?.ok_or_else(|| {
+            AppError::invalid("This browser's subscription is not on the server. Subscribe on the public page first.")
+        })?;
+        let message = PushMessage { ttl_secs: draft.ttl.seconds(), urgency: draft.urgency, topic: "test".into() };
+        match state.push.send(&state.vapid, &to, &message, &draft.payload(0).to_bytes()).await {
+            PushResult::Answered { status, .. } if (200..300).contains(&status) => {
+                Ok(format!("Sent to this browser (the push service answered {status})."))
+            }
+            PushResult::Answered { status, body, .. } => {
+                Err(AppError::invalid(format!("The push service refused the test ({status}): {body}")))
+            }
+            PushResult::NoAnswer(why) | PushResult::NotSent(why) => {
+                Err(AppError::invalid(format!("The test could not be sent: {why}")))
+            }
+            PushResult::OriginPaused(_) => {
+                Err(AppError::invalid("This browser's push service asked us to slow down; try again in a minute."))
+            }
+        }
+    })
+    .await
+}
+
+/// Stops a scheduled, queued or sending campaign: no new push starts after this returns
+/// (requests already in flight finish). Deliveries not yet sent stay unsent.
+#[server(endpoint = "admin/cancel_campaign")]
+pub async fn cancel_campaign(id: i64) -> Result<(), AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let admin = crate::admin::auth::ssr::require_admin().await?;
+        if !state.store.cancel_campaign(id).await? {
+            return Err(AppError::Conflict("Only a scheduled, queued or sending campaign can be cancelled.".into()));
+        }
+        tracing::info!(campaign = id, admin = %admin.username, "campaign cancelled");
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "admin/list_campaigns")]
+pub async fn list_campaigns() -> Result<Vec<CampaignSummary>, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let admin = crate::admin::auth::ssr::require_admin().await?;
+        Ok(admin.zone().localize(state.store.campaign_summaries(50).await?))
+    })
+    .await
+}
+
+/// How many slices the activity chart has at most.
+#[cfg(feature = "ssr")]
+pub const ACTIVITY_BUCKETS: i64 = 48;
+
+#[server(endpoint = "admin/campaign_report")]
+pub async fn get_campaign_report(id: i64) -> Result<CampaignReport, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let admin = crate::admin::auth::ssr::require_admin().await?;
+        let mut summary = state.store.campaign_summary(id).await?.ok_or(AppError::NotFound)?;
+        summary.local = admin.zone().times(&summary);
+        let topics = state.store.campaign_topics(id).await?;
+        let form = state
+            .store
+            .campaign_row(id)
+            .await?
+            .map(|row| ComposeForm::from_draft(&row.draft, &topics))
+            .unwrap_or_default();
+        let names = state.store.topics().await?;
+        let audience =
+            topics.iter().filter_map(|t| names.iter().find(|n| n.id == t.0).map(|n| n.name.clone())).collect();
+        let failures = state.store.failure_reasons(id).await?;
+        let start = summary.started_at.unwrap_or(summary.created_at);
+        // Slices sized so the campaign so far (and its clicks) fit the chart, at least 1 s.
+        let end = state.store.last_activity_at(id).await?.unwrap_or(start).max(start);
+        let bucket_secs = ((end - start) / ACTIVITY_BUCKETS + 1).max(1);
+        let counted = state.store.activity(id, start, bucket_secs).await?;
+        let last = counted.last().map(|(bucket, _, _)| *bucket).unwrap_or(-1);
+        let activity = (0..=last)
+            .map(|bucket| {
+                let (sent, clicked) = counted
+                    .iter()
+                    .find(|(b, _, _)| *b == bucket)
+                    .map(|(_, sent, clicked)| (*sent, *clicked))
+                    .unwrap_or((0, 0));
+                ActivityBucket { offset_secs: bucket * bucket_secs, sent, clicked }
+            })
+            .collect();
+        Ok(CampaignReport { summary, form, audience, failures, activity, bucket_secs })
+    })
+    .await
+}
