@@ -11,7 +11,8 @@ use crate::campaign::{
     MAX_TITLE_CHARS,
 };
 use crate::error::AppError;
-use crate::topic::{admin_topics, parse_topic_ids, toggle_topic_id, Topic, TopicId};
+use crate::topic::api::admin_topics;
+use crate::topic::{parse_topic_ids, toggle_topic_id, Topic, TopicId};
 
 /// A draft or scheduled campaign opened for editing.
 #[derive(Debug, Clone)]

@@ -9,7 +9,8 @@ use super::pages::SignedIn;
 use crate::campaign::api::list_campaigns;
 use crate::campaign::CampaignSummary;
 use crate::subscription::{subscriber_growth, AudienceGrowth, GrowthDay, GROWTH_DAYS};
-use crate::topic::{admin_topics, Topic};
+use crate::topic::api::admin_topics;
+use crate::topic::Topic;
 
 /// How many campaigns the dashboard lists.
 const RECENT_CAMPAIGNS: usize = 5;

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use super::pages::{FormError, SignedIn};
 use crate::subscription::{list_subscribers, subscriber_hosts, DeleteSubscriber, ImportReport, SubscriberRow};
-use crate::topic::admin_topics;
+use crate::topic::api::admin_topics;
 
 #[component]
 pub fn SubscribersPage() -> impl IntoView {

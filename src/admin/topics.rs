@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::pages::{FormError, SignedIn};
-use crate::topic::{admin_topics, ArchiveTopic, CreateTopic, RenameTopic, Topic, MAX_TOPIC_NAME_CHARS};
+use crate::topic::api::{admin_topics, ArchiveTopic, CreateTopic, RenameTopic};
+use crate::topic::{Topic, MAX_TOPIC_NAME_CHARS};
 
 #[component]
 pub fn TopicsPage() -> impl IntoView {

@@ -51,7 +51,7 @@ pub async fn send_campaign(
         };
         let draft = CampaignDraft::parse(&form)?;
         let audience = crate::topic::Audience::parse(&form.audience, "audience")?;
-        crate::topic::ssr::active_topics(&state, &form.audience, "audience").await?;
+        crate::topic::api::active_topics(&state, &form.audience, "audience").await?;
         let plan = Plan::parse(intent.trim(), when.trim(), &send_at, &admin.zone(), state.config.clock.now())?;
         let id = state.store.save_campaign(&draft, &audience, plan, admin.id, existing).await?.ok_or_else(|| {
             AppError::Conflict(

@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::subscription::vapid_public_key;
-use crate::topic::{list_topics, TopicChoice};
+use crate::topic::api::list_topics;
+use crate::topic::TopicChoice;
 
 /// Every state the subscribe widget can be in; each shows an honest message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,7 +186,8 @@ mod client {
     use super::PushState;
     use crate::browser::{self, Permission, PERMISSION_REFUSED};
     use crate::subscription::{subscribe as save_subscription, unsubscribe as forget_subscription};
-    use crate::topic::{choose_topics, my_topics, topic_ids_text};
+    use crate::topic::api::{choose_topics, my_topics};
+    use crate::topic::topic_ids_text;
 
     /// Works out the true state on load. A browser that is subscribed re-sends its
     /// subscription, so the server heals if it lost the row (the call is idempotent).

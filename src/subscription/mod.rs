@@ -37,7 +37,7 @@ pub async fn subscribe(
         let state = crate::state::AppState::get()?;
         let subscription = parse::NewSubscription::parse(&endpoint, &p256dh, &auth, &state.endpoint_policy())?;
         let topics = match topics {
-            Some(raw) => Some(crate::topic::ssr::active_topics(&state, &raw, "topics").await?),
+            Some(raw) => Some(crate::topic::api::active_topics(&state, &raw, "topics").await?),
             None => None,
         };
         let user_agent = user_agent().await;
