@@ -6,8 +6,9 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{ParamSegment, StaticSegment};
 
 use crate::admin::campaign_page::{CampaignPage, EditCampaignPage};
+use crate::admin::campaigns::CampaignsPage;
 use crate::admin::dashboard::DashboardPage;
-use crate::admin::pages::{CampaignsPage, LoginPage, SetupPage};
+use crate::admin::sign_in::{LoginPage, SetupPage};
 use crate::admin::subscribers::SubscribersPage;
 use crate::admin::team::TeamPage;
 use crate::admin::topics::TopicsPage;

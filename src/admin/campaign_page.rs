@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::compose::{Compose, Editing, Preview};
-use super::pages::{FormError, SignedIn};
+use super::frame::{FormError, SignedIn};
 use crate::campaign::api::{get_campaign_report, CancelCampaign, DeleteDraft, DuplicateCampaign, SendCampaign};
 use crate::campaign::{ActivityBucket, CampaignReport, CampaignStatus, FailureReason};
 

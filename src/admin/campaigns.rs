@@ -1,10 +1,26 @@
-//! The campaign list, refreshing every second while a campaign is sending.
+//! The campaigns page: compose, and the list below, refreshing every second while a
+//! campaign is sending.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 
-use super::pages::FormError;
+use super::compose::Compose;
+use super::frame::{FormError, SignedIn};
 use crate::campaign::api::{list_campaigns, CancelCampaign, SendCampaign};
 use crate::campaign::{CampaignStatus, CampaignSummary};
+
+#[component]
+pub fn CampaignsPage() -> impl IntoView {
+    let send = ServerAction::<SendCampaign>::new();
+    view! {
+        <Title text="Campaigns"/>
+        <SignedIn>
+            <h1>"Campaigns"</h1>
+            <Compose send/>
+            <CampaignList send/>
+        </SignedIn>
+    }
+}
 
 #[component]
 pub fn CampaignList(send: ServerAction<SendCampaign>) -> impl IntoView {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::campaigns::StatusBadge;
-use super::pages::SignedIn;
+use super::frame::SignedIn;
 use crate::campaign::api::list_campaigns;
 use crate::campaign::CampaignSummary;
 use crate::subscription::{subscriber_growth, AudienceGrowth, GrowthDay, GROWTH_DAYS};

@@ -2,10 +2,11 @@
 
 pub mod auth;
 pub mod campaign_page;
-mod campaigns;
+pub mod campaigns;
 mod compose;
 pub mod dashboard;
-pub mod pages;
+pub mod frame;
+pub mod sign_in;
 pub mod subscribers;
 pub mod team;
 #[cfg(feature = "ssr")]

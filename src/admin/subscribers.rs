@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::pages::{FormError, SignedIn};
+use super::frame::{FormError, SignedIn};
 use crate::subscription::{list_subscribers, subscriber_hosts, DeleteSubscriber, ImportReport, SubscriberRow};
 use crate::topic::api::admin_topics;
 

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use super::pages::{FormError, NewAdminFields, SignedIn};
+use super::frame::{FormError, NewAdminFields, SignedIn};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

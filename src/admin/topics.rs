@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::pages::{FormError, SignedIn};
+use super::frame::{FormError, SignedIn};
 use crate::topic::api::{admin_topics, ArchiveTopic, CreateTopic, RenameTopic};
 use crate::topic::{Topic, MAX_TOPIC_NAME_CHARS};
 
