@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::json;
 use support::push_service::Reply;
-use support::{PushService, ADMIN_PASSWORD, ADMIN_USER};
+use support::{call, PushService, ADMIN_PASSWORD, ADMIN_USER};
 
 const SUBSCRIBERS: usize = 20_000;
 const INSTANCES: usize = 3;
@@ -23,10 +23,6 @@ const IN_FLIGHT_WINDOW: usize = CONCURRENCY * 2;
 
 /// How soon the survivors take over the killed instance's deliveries.
 const LEASE_SECS: u64 = 3;
-
-async fn call(client: &reqwest::Client, base: &str, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    client.post(format!("{base}/api/{function}")).form(form).send().await.unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_instances_share_a_campaign_and_survive_one_being_killed() {

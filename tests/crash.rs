@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use reqwest::StatusCode;
 use support::push_service::Reply;
-use support::{PushService, ADMIN_PASSWORD, ADMIN_USER};
+use support::{call, PushService, ADMIN_PASSWORD, ADMIN_USER};
 
 const SUBSCRIBERS: usize = 2000;
 const CONCURRENCY: usize = 16;
@@ -19,10 +19,6 @@ const IN_FLIGHT_WINDOW: usize = CONCURRENCY * 2;
 
 /// The restarted process takes over the killed one's deliveries after this.
 const LEASE_SECS: u64 = 2;
-
-async fn call(client: &reqwest::Client, base: &str, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    client.post(format!("{base}/api/{function}")).form(form).send().await.unwrap()
-}
 
 /// How the first process is stopped mid-campaign.
 #[derive(Clone, Copy, PartialEq)]

@@ -21,16 +21,7 @@ async fn joins_and_losses_are_counted_per_day_including_unsubscribes_and_expirie
     assert_eq!(app.subscribe(&staying).await.status(), StatusCode::OK);
     assert_eq!(app.call("unsubscribe", &[("endpoint", &leaving.endpoint)]).await.status(), StatusCode::OK);
     app.login().await;
-    let id = app
-        .send_campaign(&[
-            ("title", "Hello"),
-            ("body", ""),
-            ("url", ""),
-            ("icon", ""),
-            ("ttl_secs", "60"),
-            ("urgency", "normal"),
-        ])
-        .await;
+    let id = app.send_plain("Hello").await;
     assert_eq!(app.wait_until_sent(id).await.expired, 1, "the push service said 410 Gone");
 
     let response = app.call("admin/subscriber_growth", &[]).await;

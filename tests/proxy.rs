@@ -37,16 +37,7 @@ async fn pushes_ignore_proxy_variables() {
     let subscriber = push.subscription(StatusCode::CREATED);
     assert_eq!(app.subscribe(&subscriber).await.status(), StatusCode::OK);
     app.login().await;
-    let id = app
-        .send_campaign(&[
-            ("title", "Direct"),
-            ("body", ""),
-            ("url", ""),
-            ("icon", ""),
-            ("ttl_secs", "60"),
-            ("urgency", "normal"),
-        ])
-        .await;
+    let id = app.send_plain("Direct").await;
     let campaign = app.wait_until_sent(id).await;
     assert_eq!((campaign.sent, campaign.failed), (1, 0), "{campaign:?}");
     assert_eq!(push.received().len(), 1);

@@ -23,16 +23,7 @@ async fn the_report_groups_failures_by_answer_and_charts_every_send_and_click() 
         }
     }
     app.login().await;
-    let id = app
-        .send_campaign(&[
-            ("title", "Report"),
-            ("body", ""),
-            ("url", ""),
-            ("icon", ""),
-            ("ttl_secs", "60"),
-            ("urgency", "normal"),
-        ])
-        .await;
+    let id = app.send_plain("Report").await;
     app.wait_until_sent(id).await;
     let token = push.received().iter().find_map(|r| r.json()["track"].as_str().map(str::to_owned)).unwrap();
     app.call("track", &[("token", &token), ("event", "click"), ("action", "")]).await;

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use support::{spawn_app_with, PushService, TestApp};
@@ -55,19 +55,6 @@ async fn report(app: &TestApp, id: i64) -> CampaignReport {
     response.json().await.unwrap()
 }
 
-/// Waits for the campaign to reach `status`, for up to 10 s.
-async fn wait_for_status(app: &TestApp, id: i64, status: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let now = report(app, id).await.summary.status;
-        if now == status {
-            return;
-        }
-        assert!(Instant::now() < deadline, "campaign {id} is still {now}, not {status}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_scheduled_campaign_waits_for_its_time_given_in_the_admins_time_zone() {
     let (app, push, start) = app_on_a_manual_clock().await;
@@ -87,7 +74,7 @@ async fn a_scheduled_campaign_waits_for_its_time_given_in_the_admins_time_zone()
     assert!(push.received().is_empty(), "nothing is sent early");
 
     app.state.config.clock.set(at);
-    wait_for_status(&app, id, "sent").await;
+    app.wait_for_status(id, "sent").await;
     let sent = self::report(&app, id).await.summary;
     assert_eq!((sent.status.as_str(), sent.sent), ("sent", 1));
     assert_eq!(push.received().len(), 1);
@@ -102,7 +89,7 @@ async fn a_scheduled_campaign_starts_after_a_restart_and_only_once() {
     // Stopped before its time, started again after it: nothing in memory carried the schedule.
     let app = app.restart_with(|config| config.clock = Clock::manual(at + 30)).await;
     app.login().await;
-    wait_for_status(&app, id, "sent").await;
+    app.wait_for_status(id, "sent").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(push.received().len(), 1, "sent once");
     assert_eq!(report(&app, id).await.summary.sent, 1);

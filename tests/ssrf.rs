@@ -61,16 +61,7 @@ async fn an_allowed_host_that_resolves_to_loopback_is_refused_at_connect_time() 
     assert_eq!(app.subscribe(&subscription).await.status(), StatusCode::OK, "the host is on the allowlist");
     app.login().await;
 
-    let id = app
-        .send_campaign(&[
-            ("title", "Hi"),
-            ("body", ""),
-            ("url", ""),
-            ("icon", ""),
-            ("ttl_secs", "60"),
-            ("urgency", "normal"),
-        ])
-        .await;
+    let id = app.send_plain("Hi").await;
     let campaign = app.wait_until_sent(id).await;
 
     assert_eq!((campaign.sent, campaign.failed), (0, 1));

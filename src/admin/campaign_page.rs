@@ -34,17 +34,11 @@ fn CampaignDetail() -> impl IntoView {
     let actions = CampaignActions::new();
     let report =
         Resource::new(move || (id(), tick.get(), actions.cancel.version().get()), |(id, _, _)| get_campaign_report(id));
-    // Refresh every second while it is sending, like the list; a scheduled one now and
-    // then, to see it start.
+    // Refreshes while it runs or waits for its time, as the list does.
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if let Some(Ok(report)) = report.get() {
-            let every = match report.summary.status {
-                CampaignStatus::Queued | CampaignStatus::Sending => 1,
-                CampaignStatus::Scheduled => 5,
-                _ => return,
-            };
-            set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(every));
+            super::frame::refresh_after(tick, report.summary.status.refresh_every());
         }
     });
     view! {
@@ -95,7 +89,7 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
     } else {
         format!("Audience: subscribers of {}.", report.audience.join(", "))
     };
-    let percent = if c.targeted == 0 { 100 } else { c.done() * 100 / c.targeted };
+    let percent = c.percent_done();
     let ctr = c.click_through_percent().map(|p| format!("{p:.1}% of sent")).unwrap_or_else(|| "—".into());
     let stat = |label: &'static str, value: i64, class: &'static str, note: Option<String>| {
         view! {

@@ -29,13 +29,11 @@ pub fn CampaignList(send: ServerAction<SendCampaign>) -> impl IntoView {
     let campaigns =
         Resource::new(move || (send.version().get(), cancel.version().get(), tick.get()), |_| list_campaigns());
 
-    // Poll only while something is queued or sending; an idle list costs nothing.
+    // Poll only while something is running or waiting for its time; an idle list costs nothing.
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if let Some(Ok(list)) = campaigns.get() {
-            if list.iter().any(CampaignSummary::is_active) {
-                set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(1));
-            }
+            super::frame::refresh_after(tick, list.iter().filter_map(|c| c.status.refresh_every()).min());
         }
     });
 
@@ -112,7 +110,7 @@ fn CampaignTable(list: Vec<CampaignSummary>, cancel: ServerAction<CancelCampaign
 #[component]
 pub fn StatusBadge(campaign: CampaignSummary) -> impl IntoView {
     let progress = campaign.is_active().then(|| {
-        let percent = if campaign.targeted == 0 { 100 } else { campaign.done() * 100 / campaign.targeted };
+        let percent = campaign.percent_done();
         view! {
             <progress max="100" value=percent.to_string() aria-label="Progress"></progress>
             <span class="progress-text">{format!("{} / {}", campaign.done(), campaign.targeted)}</span>

@@ -72,3 +72,13 @@ pub fn NewAdminFields(id_prefix: &'static str, hint: &'static str) -> impl IntoV
         <input id=id("confirm") name="confirm" type="password" autocomplete="new-password" required/>
     }
 }
+
+/// Asks for a refresh of whatever reads `tick` after `every`, if anything: pages showing a
+/// running campaign call it from an effect each time their data arrives, so they follow it
+/// until it is over and then stop.
+#[cfg(feature = "hydrate")]
+pub fn refresh_after(tick: RwSignal<u32>, every: Option<std::time::Duration>) {
+    if let Some(every) = every {
+        set_timeout(move || tick.update(|t| *t += 1), every);
+    }
+}

@@ -62,6 +62,15 @@ impl CampaignSummary {
         self.sent + self.failed + self.expired
     }
 
+    /// How far it has got, 0 to 100; a campaign with nobody to reach is done.
+    pub fn percent_done(&self) -> i64 {
+        if self.targeted == 0 {
+            100
+        } else {
+            self.done() * 100 / self.targeted
+        }
+    }
+
     /// Clicks per delivered notification, in percent; none before anything was sent.
     pub fn click_through_percent(&self) -> Option<f64> {
         (self.sent > 0).then(|| self.clicked as f64 * 100.0 / self.sent as f64)

@@ -45,6 +45,16 @@ impl CampaignStatus {
     pub fn is_editable(self) -> bool {
         matches!(self, Self::Draft | Self::Scheduled)
     }
+
+    /// How often a page showing a campaign in this state should look again: every second
+    /// while it is sending, now and then while it waits for its time, never once it is over.
+    pub fn refresh_every(self) -> Option<std::time::Duration> {
+        match self {
+            Self::Queued | Self::Sending => Some(std::time::Duration::from_secs(1)),
+            Self::Scheduled => Some(std::time::Duration::from_secs(5)),
+            Self::Draft | Self::Sent | Self::Cancelled | Self::Failed => None,
+        }
+    }
 }
 
 impl std::fmt::Display for CampaignStatus {

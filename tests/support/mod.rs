@@ -119,6 +119,18 @@ async fn start(config: Config, dir: tempfile::TempDir) -> TestApp {
     }
 }
 
+/// Calls server function `function` of the Tidings at `base` as a browser form would
+/// (form-urlencoded POST), with `client`'s cookies.
+pub async fn call(client: &reqwest::Client, base: &str, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    client.post(format!("{base}/api/{function}")).form(form).send().await.expect("request sent")
+}
+
+/// The compose form's fields for a campaign with only a title: a one-minute TTL, normal
+/// urgency, everything optional left empty.
+pub fn plain_campaign(title: &str) -> [(&'static str, &str); 6] {
+    [("title", title), ("body", ""), ("url", ""), ("icon", ""), ("ttl_secs", "60"), ("urgency", "normal")]
+}
+
 /// A browser-like client of its own: keeps cookies, never follows redirects.
 pub fn spawn_client() -> reqwest::Client {
     // No proxy: the tests talk to loopback, also when a test sets proxy variables.
@@ -156,7 +168,7 @@ impl TestApp {
 
     /// Calls a server function the way a browser form would (form-urlencoded POST).
     pub async fn call(&self, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.client.post(format!("{}/api/{function}", self.base)).form(form).send().await.expect("request sent")
+        call(&self.client, &self.base, function, form).await
     }
 
     pub async fn login(&self) {
@@ -197,6 +209,11 @@ impl TestApp {
         .await
     }
 
+    /// Sends a campaign with only a title (one-minute TTL, normal urgency) and returns its id.
+    pub async fn send_plain(&self, title: &str) -> i64 {
+        self.send_campaign(&plain_campaign(title)).await
+    }
+
     pub async fn send_campaign(&self, fields: &[(&str, &str)]) -> i64 {
         let response = self.call("admin/send_campaign", fields).await;
         assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap_or_default());
@@ -218,6 +235,19 @@ impl TestApp {
                 return campaign;
             }
             assert!(Instant::now() < deadline, "campaign {id} still {} after 20 s", campaign.status);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits for the campaign to reach `status`, for up to 10 s.
+    pub async fn wait_for_status(&self, id: i64, status: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let now = self.campaigns().await.into_iter().find(|c| c.id == id).expect("the campaign is listed").status;
+            if now == status {
+                return;
+            }
+            assert!(Instant::now() < deadline, "campaign {id} is still {now}, not {status}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
