@@ -130,6 +130,15 @@ pub mod ssr {
         AppError::Internal
     }
 
+    /// A database error where a unique rule may be broken: that one is the caller's
+    /// conflict (`conflict` says which value is taken, naming its field); any other is ours.
+    pub fn unique_or_internal(error: sqlx::Error, conflict: impl FnOnce() -> AppError) -> AppError {
+        match &error {
+            sqlx::Error::Database(e) if e.is_unique_violation() => conflict(),
+            _ => internal(error),
+        }
+    }
+
     impl From<sqlx::Error> for AppError {
         fn from(error: sqlx::Error) -> Self {
             internal(error)

@@ -77,13 +77,44 @@ pub async fn current_subscription() -> Result<Option<BrowserSubscription>, Strin
     }
 }
 
+/// What went wrong in the browser's push machinery, by kind: the page answers a refused
+/// permission differently from a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrowserError {
+    /// The visitor did not allow notifications (or closed the prompt).
+    PermissionRefused,
+    /// Anything else, in the browser's words.
+    Failed(String),
+}
+
+impl std::fmt::Display for BrowserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::PermissionRefused => f.write_str("notifications are not allowed"),
+            Self::Failed(message) => f.write_str(message),
+        }
+    }
+}
+
+impl From<String> for BrowserError {
+    fn from(message: String) -> Self {
+        Self::Failed(message)
+    }
+}
+
+impl From<&str> for BrowserError {
+    fn from(message: &str) -> Self {
+        Self::Failed(message.to_owned())
+    }
+}
+
 /// Asks permission, registers the service worker and subscribes. Must be called from a
 /// click handler: Safari only shows the permission prompt for a user gesture, so the
 /// prompt comes first, before anything else is awaited.
-pub async fn subscribe(vapid_public_key: &str) -> Result<BrowserSubscription, String> {
+pub async fn subscribe(vapid_public_key: &str) -> Result<BrowserSubscription, BrowserError> {
     let answer = JsFuture::from(Notification::request_permission().map_err(describe)?).await.map_err(describe)?;
     if answer.as_string().as_deref() != Some("granted") {
-        return Err(PERMISSION_REFUSED.into());
+        return Err(BrowserError::PermissionRefused);
     }
     let container = web_sys::window().ok_or("no window")?.navigator().service_worker();
     JsFuture::from(container.register(SERVICE_WORKER_URL)).await.map_err(describe)?;
@@ -97,10 +128,8 @@ pub async fn subscribe(vapid_public_key: &str) -> Result<BrowserSubscription, St
     let push_manager = registration.push_manager().map_err(describe)?;
     let subscription =
         JsFuture::from(push_manager.subscribe_with_options(&options).map_err(describe)?).await.map_err(describe)?;
-    read_subscription(&subscription)
+    Ok(read_subscription(&subscription)?)
 }
-
-pub const PERMISSION_REFUSED: &str = "permission refused";
 
 /// Cancels this browser's subscription and returns the endpoint it had.
 pub async fn unsubscribe() -> Result<Option<String>, String> {

@@ -184,7 +184,7 @@ mod client {
     use leptos::prelude::*;
 
     use super::PushState;
-    use crate::browser::{self, Permission, PERMISSION_REFUSED};
+    use crate::browser::{self, BrowserError, Permission};
     use crate::subscription::{subscribe as save_subscription, unsubscribe as forget_subscription};
     use crate::topic::api::{choose_topics, my_topics};
     use crate::topic::topic_ids_text;
@@ -229,17 +229,17 @@ mod client {
             state.set(PushState::Working("Saving your subscription…"));
             save_subscription(sub.endpoint, sub.keys.p256dh, sub.keys.auth, Some(topic_ids_text(topics)))
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| BrowserError::Failed(e.to_string()))
         }
         .await;
         state.set(match result {
             Ok(()) => PushState::Subscribed,
-            Err(error) if error == PERMISSION_REFUSED => match browser::permission() {
+            Err(BrowserError::PermissionRefused) => match browser::permission() {
                 Permission::Denied => PushState::Denied,
                 // The prompt was dismissed without an answer: offer the button again.
                 _ => PushState::NotAsked,
             },
-            Err(error) => PushState::Failed(error),
+            Err(error) => PushState::Failed(error.to_string()),
         });
     }
 

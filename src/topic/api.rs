@@ -76,8 +76,7 @@ pub async fn rename_topic(id: i64, name: String) -> Result<(), AppError> {
         match state.store.rename_topic(TopicId(id), &name).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(AppError::NotFound),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(taken(&name)),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(crate::error::ssr::unique_or_internal(e, || taken(&name))),
         }
     })
     .await
