@@ -31,22 +31,7 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
         urgency: Urgency::Normal.as_str().to_owned(),
         ..ComposeForm::default()
     });
-    // Each input's first value, taken apart because each view closure owns what it uses.
-    let ComposeForm {
-        title: initial_title,
-        body: initial_body,
-        url: initial_url,
-        icon: initial_icon,
-        image: initial_image,
-        badge: initial_badge,
-        topic: initial_topic,
-        ttl_secs: initial_ttl,
-        urgency: initial_urgency,
-        require_interaction: initial_require_interaction,
-        options: initial_options,
-        ..
-    } = initial.clone();
-    let initial_buttons = initial.clone();
+    let first = initial.clone();
     let initial_send_at = editing.as_ref().and_then(|e| e.send_at.clone()).unwrap_or_default();
     // Mirrors the inputs as typed; the form itself still posts its fields.
     let form = RwSignal::new(initial);
@@ -96,104 +81,16 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
         send.value().get().and_then(Result::ok).filter(|_| editing_id.is_none() && !later.get() && !saving_draft.get())
     };
     let error: Signal<Option<AppError>> = Signal::derive(move || send.value().get().and_then(Result::err));
-    let text = move |set: fn(&mut ComposeForm, String)| {
-        move |ev: leptos::ev::Event| {
-            let value = event_target_value(&ev);
-            form.update(|f| set(f, value));
-        }
-    };
 
     view! {
         <section class="card" aria-labelledby="compose-heading">
             <h2 id="compose-heading">{if editing_id.is_some() { "Edit campaign" } else { "New campaign" }}</h2>
             <div class="compose-grid">
             <ActionForm action=send attr:class="form compose">
-                <Field id="title" label="Title" error required=true>
-                    <input id="title" name="title" required maxlength=MAX_TITLE_CHARS value=initial_title
-                        placeholder="Our spring sale starts today" on:input=text(|f, v| f.title = v)/>
-                </Field>
-                <Field id="body" label="Body" error>
-                    <textarea id="body" name="body" rows=3 maxlength=MAX_BODY_CHARS
-                        placeholder="Everything 20% off until Sunday." on:input=text(|f, v| f.body = v)>{textarea_text(initial_body)}</textarea>
-                </Field>
-                <Field id="url" label="Link URL" error>
-                    <input id="url" name="url" inputmode="url" value=initial_url placeholder="https://example.org/sale — opens on click"
-                        on:input=text(|f, v| f.url = v)/>
-                </Field>
-                <details class="more">
-                    <summary>"Images, buttons and delivery options"</summary>
-                    <Field id="icon" label="Icon URL" error>
-                        <input id="icon" name="icon" inputmode="url" value=initial_icon placeholder="https://example.org/icon-192.png"
-                            on:input=text(|f, v| f.icon = v)/>
-                    </Field>
-                    <Field id="image" label="Image URL — a large picture (not shown by every browser)" error>
-                        <input id="image" name="image" inputmode="url" value=initial_image placeholder="https://example.org/banner.jpg"
-                            on:input=text(|f, v| f.image = v)/>
-                    </Field>
-                    <Field id="badge" label="Badge URL — small monochrome icon for Android's status bar" error>
-                        <input id="badge" name="badge" inputmode="url" value=initial_badge placeholder="https://example.org/badge-72.png"
-                            on:input=text(|f, v| f.badge = v)/>
-                    </Field>
-                    <fieldset class="buttons">
-                        <legend>"Buttons (optional, up to two)"</legend>
-                        <ButtonFields button=BUTTONS[0] form initial=initial_buttons.clone() error/>
-                        <ButtonFields button=BUTTONS[1] form initial=initial_buttons error/>
-                    </fieldset>
-                    <label class="check">
-                        <input type="checkbox" name="require_interaction" checked=initial_require_interaction
-                            on:change=move |ev| { let on = event_target_checked(&ev); form.update(|f| f.require_interaction = on) }/>
-                        " Keep it on screen until the recipient acts (desktop browsers)"
-                    </label>
-                    <label class="check">
-                        <input type="checkbox" name="silent" checked=initial_options.silent
-                            on:change=move |ev| { let on = event_target_checked(&ev); form.update(|f| f.options.silent = on) }/>
-                        " Silent: no sound or vibration"
-                    </label>
-                    <Field id="topic" label="Collapse topic — a newer campaign with the same topic replaces this one" error>
-                        <input id="topic" name="topic" maxlength=32 value=initial_topic pattern="[A-Za-z0-9_-]*" placeholder="daily-deal"
-                            on:input=text(|f, v| f.topic = v)/>
-                    </Field>
-                    <div class="row">
-                        <Field id="ttl" label="Keep for offline devices (TTL)" error>
-                            <select id="ttl" name="ttl_secs" on:change=text(|f, v| f.ttl_secs = v)>
-                                {Ttl::PRESETS.into_iter().map(|(seconds, label)| view! {
-                                    <option value=seconds.to_string() selected=seconds.to_string() == initial_ttl>{label}</option>
-                                }).collect_view()}
-                            </select>
-                        </Field>
-                        <Field id="urgency" label="Urgency" error>
-                            <select id="urgency" name="urgency" on:change=text(|f, v| f.urgency = v)>
-                                {Urgency::ALL.into_iter().map(|u| view! {
-                                    <option value=u.as_str() selected=u.as_str() == initial_urgency>{u.label()}</option>
-                                }).collect_view()}
-                            </select>
-                        </Field>
-                    </div>
-                </details>
+                <ContentFields form initial=first.clone() error/>
+                <DeliveryOptions form initial=first error/>
                 <AudienceFields form/>
-                <fieldset class="when">
-                    <legend>"When"</legend>
-                    <div class="choices">
-                        <label class="check">
-                            <input type="radio" name="when" value="now" checked=!later.get_untracked()
-                                on:change=move |_| later.set(false)/>
-                            " Send now"
-                        </label>
-                        <label class="check">
-                            <input type="radio" name="when" value="later" checked=later.get_untracked()
-                                on:change=move |_| later.set(true)/>
-                            " At a date and time"
-                        </label>
-                    </div>
-                    {move || {
-                        let (label, value) = (send_at_label.clone(), initial_send_at.clone());
-                        later.get().then(move || view! {
-                            <Field id="send_at" label error required=true>
-                                <input id="send_at" name="send_at" type="datetime-local" step=1 required value=value/>
-                            </Field>
-                        })
-                    }}
-                </fieldset>
+                <WhenFields later label=send_at_label initial=initial_send_at error/>
                 {editing_id.map(|id| view! { <input type="hidden" name="campaign_id" value=id.to_string()/> })}
                 <p class="meter" class:over=too_big aria-live="polite">
                     {move || bytes.get()} " / " {MAX_PAYLOAD_BYTES} " bytes"
@@ -242,6 +139,131 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
             <Preview payload=payload.into()/>
             </div>
         </section>
+    }
+}
+
+/// Set by an input: what it writes into the mirrored form as the admin types.
+fn on_text(form: RwSignal<ComposeForm>, set: fn(&mut ComposeForm, String)) -> impl Fn(leptos::ev::Event) {
+    move |ev| {
+        let value = event_target_value(&ev);
+        form.update(|f| set(f, value));
+    }
+}
+
+/// Title, body and link: what every campaign needs.
+#[component]
+fn ContentFields(form: RwSignal<ComposeForm>, initial: ComposeForm, error: Signal<Option<AppError>>) -> impl IntoView {
+    let text = move |set| on_text(form, set);
+    view! {
+        <Field id="title" label="Title" error required=true>
+            <input id="title" name="title" required maxlength=MAX_TITLE_CHARS value=initial.title
+                placeholder="Our spring sale starts today" on:input=text(|f, v| f.title = v)/>
+        </Field>
+        <Field id="body" label="Body" error>
+            <textarea id="body" name="body" rows=3 maxlength=MAX_BODY_CHARS
+                placeholder="Everything 20% off until Sunday." on:input=text(|f, v| f.body = v)>{textarea_text(initial.body)}</textarea>
+        </Field>
+        <Field id="url" label="Link URL" error>
+            <input id="url" name="url" inputmode="url" value=initial.url placeholder="https://example.org/sale — opens on click"
+                on:input=text(|f, v| f.url = v)/>
+        </Field>
+    }
+}
+
+/// Under "Images, buttons and delivery options": everything a campaign may leave as it is.
+#[component]
+fn DeliveryOptions(
+    form: RwSignal<ComposeForm>,
+    initial: ComposeForm,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let text = move |set| on_text(form, set);
+    // Each input's first value, taken apart because each view closure owns what it uses.
+    let buttons = initial.clone();
+    let ComposeForm { icon, image, badge, topic, ttl_secs: initial_ttl, urgency: initial_urgency, .. } =
+        initial.clone();
+    view! {
+        <details class="more">
+            <summary>"Images, buttons and delivery options"</summary>
+            <Field id="icon" label="Icon URL" error>
+                <input id="icon" name="icon" inputmode="url" value=icon placeholder="https://example.org/icon-192.png"
+                    on:input=text(|f, v| f.icon = v)/>
+            </Field>
+            <Field id="image" label="Image URL — a large picture (not shown by every browser)" error>
+                <input id="image" name="image" inputmode="url" value=image placeholder="https://example.org/banner.jpg"
+                    on:input=text(|f, v| f.image = v)/>
+            </Field>
+            <Field id="badge" label="Badge URL — small monochrome icon for Android's status bar" error>
+                <input id="badge" name="badge" inputmode="url" value=badge placeholder="https://example.org/badge-72.png"
+                    on:input=text(|f, v| f.badge = v)/>
+            </Field>
+            <fieldset class="buttons">
+                <legend>"Buttons (optional, up to two)"</legend>
+                <ButtonFields button=BUTTONS[0] form initial=buttons.clone() error/>
+                <ButtonFields button=BUTTONS[1] form initial=buttons error/>
+            </fieldset>
+            <label class="check">
+                <input type="checkbox" name="require_interaction" checked=initial.require_interaction
+                    on:change=move |ev| { let on = event_target_checked(&ev); form.update(|f| f.require_interaction = on) }/>
+                " Keep it on screen until the recipient acts (desktop browsers)"
+            </label>
+            <label class="check">
+                <input type="checkbox" name="silent" checked=initial.options.silent
+                    on:change=move |ev| { let on = event_target_checked(&ev); form.update(|f| f.options.silent = on) }/>
+                " Silent: no sound or vibration"
+            </label>
+            <Field id="topic" label="Collapse topic — a newer campaign with the same topic replaces this one" error>
+                <input id="topic" name="topic" maxlength=32 value=topic pattern="[A-Za-z0-9_-]*" placeholder="daily-deal"
+                    on:input=text(|f, v| f.topic = v)/>
+            </Field>
+            <div class="row">
+                <Field id="ttl" label="Keep for offline devices (TTL)" error>
+                    <select id="ttl" name="ttl_secs" on:change=text(|f, v| f.ttl_secs = v)>
+                        {Ttl::PRESETS.into_iter().map(|(seconds, label)| view! {
+                            <option value=seconds.to_string() selected=seconds.to_string() == initial_ttl>{label}</option>
+                        }).collect_view()}
+                    </select>
+                </Field>
+                <Field id="urgency" label="Urgency" error>
+                    <select id="urgency" name="urgency" on:change=text(|f, v| f.urgency = v)>
+                        {Urgency::ALL.into_iter().map(|u| view! {
+                            <option value=u.as_str() selected=u.as_str() == initial_urgency>{u.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </Field>
+            </div>
+        </details>
+    }
+}
+
+/// Now, or at a date and time in the admin's zone (`label` names it).
+#[component]
+fn WhenFields(later: RwSignal<bool>, label: String, initial: String, error: Signal<Option<AppError>>) -> impl IntoView {
+    let (send_at_label, initial_send_at) = (label, initial);
+    view! {
+        <fieldset class="when">
+            <legend>"When"</legend>
+            <div class="choices">
+                <label class="check">
+                    <input type="radio" name="when" value="now" checked=!later.get_untracked()
+                        on:change=move |_| later.set(false)/>
+                    " Send now"
+                </label>
+                <label class="check">
+                    <input type="radio" name="when" value="later" checked=later.get_untracked()
+                        on:change=move |_| later.set(true)/>
+                    " At a date and time"
+                </label>
+            </div>
+            {move || {
+                let (label, value) = (send_at_label.clone(), initial_send_at.clone());
+                later.get().then(move || view! {
+                    <Field id="send_at" label error required=true>
+                        <input id="send_at" name="send_at" type="datetime-local" step=1 required value=value/>
+                    </Field>
+                })
+            }}
+        </fieldset>
     }
 }
 
@@ -334,12 +356,7 @@ fn ButtonFields(
     initial: ComposeForm,
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
-    let set = move |setter: fn(&mut ComposeForm, String)| {
-        move |ev: leptos::ev::Event| {
-            let value = event_target_value(&ev);
-            form.update(|f| setter(f, value));
-        }
-    };
+    let set = move |setter| on_text(form, setter);
     let (label, url) = ((button.get_label)(&initial), (button.get_url)(&initial));
     view! {
         <div class="row">
