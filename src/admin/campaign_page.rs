@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use super::compose::{Compose, Editing, Preview};
 use super::frame::{FormError, SignedIn};
 use crate::campaign::api::{get_campaign_report, CancelCampaign, DeleteDraft, DuplicateCampaign, SendCampaign};
-use crate::campaign::{ActivityBucket, CampaignReport, CampaignStatus, FailureReason};
+use crate::campaign::{ActivityBucket, CampaignReport, CampaignStatus, CampaignSummary, FailureReason};
 
 #[component]
 pub fn CampaignPage() -> impl IntoView {
@@ -89,20 +89,43 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
     } else {
         format!("Audience: subscribers of {}.", report.audience.join(", "))
     };
-    let percent = c.percent_done();
-    let ctr = c.click_through_percent().map(|p| format!("{p:.1}% of sent")).unwrap_or_else(|| "—".into());
-    let stat = |label: &'static str, value: i64, class: &'static str, note: Option<String>| {
-        view! {
-            <div class=format!("stat {class}")>
-                <dt>{label}</dt>
-                <dd>{value} {note.map(|n| view! { <span class="stat-note">{n}</span> })}</dd>
-            </div>
+    if c.is_editable() {
+        return view! {
+            <ReportHeading summary=c.clone() audience/>
+            <Toolbar summary=c actions/>
+            <section class="card content-card" aria-labelledby="content-heading">
+                <h2 id="content-heading">"What it says"</h2>
+                <Preview payload=Signal::stored(content)/>
+                {Some(report.form.url.clone()).filter(|u| !u.is_empty()).map(|url| view! { <p class="muted">"Opens " <code>{url}</code></p> })}
+            </section>
         }
-    };
-    let (id, scheduled, draft) =
-        (c.id.to_string(), c.status == CampaignStatus::Scheduled, c.status == CampaignStatus::Draft);
-    let (cancel_id, delete_id) = (id.clone(), id.clone());
-    let cancel_label = if scheduled { "Cancel schedule" } else { "Cancel sending" };
+        .into_any();
+    }
+    view! {
+        <ReportHeading summary=c.clone() audience/>
+        <Toolbar summary=c.clone() actions/>
+        {c.error.clone().map(|error| view! { <p class="campaign-error" role="alert">{error}</p> })}
+        <Counts summary=c.clone()/>
+        <section class="card" aria-labelledby="activity-heading">
+            <h2 id="activity-heading">"Sends and clicks over time"</h2>
+            <ActivityChart activity=report.activity.clone() bucket_secs=report.bucket_secs active=c.is_active()/>
+        </section>
+        <section class="card" aria-labelledby="failures-heading">
+            <h2 id="failures-heading">"Why deliveries did not arrive"</h2>
+            <Failures failures=report.failures.clone()/>
+        </section>
+        <section class="card content-card" aria-labelledby="content-heading">
+            <h2 id="content-heading">"What it said"</h2>
+            <Preview payload=Signal::stored(content)/>
+        </section>
+    }
+    .into_any()
+}
+
+/// The title, status, when and who.
+#[component]
+fn ReportHeading(summary: CampaignSummary, audience: String) -> impl IntoView {
+    let c = summary;
     let when = match c.status {
         CampaignStatus::Draft => "Draft: not sent, not scheduled.".to_string(),
         CampaignStatus::Scheduled => format!("Scheduled for {}.", c.local.scheduled.clone().unwrap_or_default()),
@@ -113,7 +136,22 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
             c.local.finished.as_ref().map(|t| format!(" · finished {t}")).unwrap_or_default()
         ),
     };
-    let toolbar = view! {
+    view! {
+        <h1>{crate::campaign::visible_controls(&c.title)}</h1>
+        <p class="campaign-meta"><span class=format!("badge {}", c.status)>{c.status.as_str()}</span> " " {when}</p>
+        <p class="campaign-audience">{audience}</p>
+    }
+}
+
+/// What can be done with it now: edit, cancel, delete a draft, duplicate.
+#[component]
+fn Toolbar(summary: CampaignSummary, actions: CampaignActions) -> impl IntoView {
+    let c = summary;
+    let (id, scheduled, draft) =
+        (c.id.to_string(), c.status == CampaignStatus::Scheduled, c.status == CampaignStatus::Draft);
+    let (cancel_id, delete_id) = (id.clone(), id.clone());
+    let cancel_label = if scheduled { "Cancel schedule" } else { "Cancel sending" };
+    view! {
         <div class="toolbar">
             {c.is_editable().then(|| view! { <a class="btn primary" href=format!("/admin/campaigns/{}/edit", c.id)>"Edit"</a> })}
             {(scheduled || c.is_active()).then(|| view! {
@@ -136,30 +174,26 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
         <FormError result=actions.cancel.value().into()/>
         <FormError result=actions.delete.value().into()/>
         <FormError result=actions.duplicate.value().into()/>
-    };
-    if c.is_editable() {
-        return view! {
-            <h1>{crate::campaign::visible_controls(&c.title)}</h1>
-            <p class="campaign-meta"><span class=format!("badge {}", c.status)>{c.status.as_str()}</span> " " {when}</p>
-            <p class="campaign-audience">{audience}</p>
-            {toolbar}
-            <section class="card content-card" aria-labelledby="content-heading">
-                <h2 id="content-heading">"What it says"</h2>
-                <Preview payload=Signal::stored(content)/>
-                {Some(report.form.url.clone()).filter(|u| !u.is_empty()).map(|url| view! { <p class="muted">"Opens " <code>{url}</code></p> })}
-            </section>
-        }
-        .into_any();
     }
+}
+
+/// Progress and every count.
+#[component]
+fn Counts(summary: CampaignSummary) -> impl IntoView {
+    let c = summary;
+    let ctr = c.click_through_percent().map(|p| format!("{p:.1}% of sent")).unwrap_or_else(|| "—".into());
+    let stat = |label: &'static str, value: i64, class: &'static str, note: Option<String>| {
+        view! {
+            <div class=format!("stat {class}")>
+                <dt>{label}</dt>
+                <dd>{value} {note.map(|n| view! { <span class="stat-note">{n}</span> })}</dd>
+            </div>
+        }
+    };
     view! {
-        <h1>{crate::campaign::visible_controls(&c.title)}</h1>
-        <p class="campaign-meta"><span class=format!("badge {}", c.status)>{c.status.as_str()}</span> " " {when}</p>
-        <p class="campaign-audience">{audience.clone()}</p>
-        {toolbar}
-        {c.error.clone().map(|error| view! { <p class="campaign-error" role="alert">{error}</p> })}
         <section class="card">
             <div class="progress-row">
-                <progress max="100" value=percent.to_string() aria-label="Delivered so far"></progress>
+                <progress max="100" value=c.percent_done().to_string() aria-label="Delivered so far"></progress>
                 <span class="progress-text" aria-live="polite">{format!("{} of {} done", c.done(), c.targeted)}</span>
             </div>
             <dl class="stats">
@@ -171,20 +205,7 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
                 {stat("Dismissed", c.dismissed, "dismissed", None)}
             </dl>
         </section>
-        <section class="card" aria-labelledby="activity-heading">
-            <h2 id="activity-heading">"Sends and clicks over time"</h2>
-            <ActivityChart activity=report.activity.clone() bucket_secs=report.bucket_secs active=c.is_active()/>
-        </section>
-        <section class="card" aria-labelledby="failures-heading">
-            <h2 id="failures-heading">"Why deliveries did not arrive"</h2>
-            <Failures failures=report.failures.clone()/>
-        </section>
-        <section class="card content-card" aria-labelledby="content-heading">
-            <h2 id="content-heading">"What it said"</h2>
-            <Preview payload=Signal::stored(content)/>
-        </section>
     }
-    .into_any()
 }
 
 #[component]
