@@ -29,7 +29,6 @@ struct Filters {
 
 #[component]
 fn Subscribers() -> impl IntoView {
-    let typed = RwSignal::new(Filters::default());
     let applied = RwSignal::new(Filters::default());
     // Cursors of the pages before this one, for "Newer"; the last is this page's.
     let cursors = RwSignal::new(vec![String::new()]);
@@ -46,14 +45,8 @@ fn Subscribers() -> impl IntoView {
         },
         |(f, before, _, _)| list_subscribers(f.host, f.topic, f.joined_from, f.joined_to, before),
     );
-    let hosts = Resource::new(move || imported.get(), |_| subscriber_hosts());
-    let topics = Resource::new(|| (), |_| admin_topics());
-    let text = move |set: fn(&mut Filters, String)| {
-        move |ev: leptos::ev::Event| typed.update(|f| set(f, event_target_value(&ev)))
-    };
-    let search = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        applied.set(typed.get_untracked());
+    let search = move |filters: Filters| {
+        applied.set(filters);
         cursors.set(vec![String::new()]);
     };
 
@@ -65,6 +58,56 @@ fn Subscribers() -> impl IntoView {
                 <a class="btn" href="/admin/subscribers/export.csv" download="subscriptions.csv">"Export CSV"</a>
             </div>
         </div>
+        <SearchForm imported on_search=search/>
+        <section class="card" aria-labelledby="list-heading">
+            <h2 id="list-heading">"Subscriptions"</h2>
+            <FormError result=delete.value().into()/>
+            <Transition fallback=|| view! { <p class="status">"Loading subscribers…"</p> }>
+                {move || page.get().map(|page| match page {
+                    Ok(page) if page.rows.is_empty() => view! {
+                        <p class="empty">
+                            {if applied.with(|f| *f == Filters::default()) {
+                                "Nobody has subscribed yet. Share your public page, or import subscriptions below."
+                            } else {
+                                "No subscriber matches this search."
+                            }}
+                        </p>
+                    }.into_any(),
+                    Ok(page) => {
+                        let next = page.next_before;
+                        view! {
+                            <p class="muted" aria-live="polite">{match page.total { 1 => "1 subscriber matches.".to_string(), n => format!("{n} subscribers match.") }}</p>
+                            <SubscriberTable rows=page.rows delete/>
+                            <div class="pager">
+                                <button class="btn small" disabled=move || cursors.with(|c| c.len() <= 1)
+                                    on:click=move |_| cursors.update(|c| { c.pop(); })>"← Newer"</button>
+                                <button class="btn small" disabled=next.is_none()
+                                    on:click=move |_| if let Some(next) = next { cursors.update(|c| c.push(next.to_string())) }>"Older →"</button>
+                            </div>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+        <Import imported/>
+    }
+}
+
+/// The filters: push service, topic, join dates. Applied when the form is submitted.
+#[component]
+fn SearchForm(imported: RwSignal<u32>, on_search: impl Fn(Filters) + 'static) -> impl IntoView {
+    let typed = RwSignal::new(Filters::default());
+    let hosts = Resource::new(move || imported.get(), |_| subscriber_hosts());
+    let topics = Resource::new(|| (), |_| admin_topics());
+    let text = move |set: fn(&mut Filters, String)| {
+        move |ev: leptos::ev::Event| typed.update(|f| set(f, event_target_value(&ev)))
+    };
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        on_search(typed.get_untracked());
+    };
+    view! {
         <section class="card" aria-labelledby="search-heading">
             <h2 id="search-heading">"Search"</h2>
             <form class="form filters" on:submit=search>
@@ -103,38 +146,6 @@ fn Subscribers() -> impl IntoView {
                 </div>
             </form>
         </section>
-        <section class="card" aria-labelledby="list-heading">
-            <h2 id="list-heading">"Subscriptions"</h2>
-            <FormError result=delete.value().into()/>
-            <Transition fallback=|| view! { <p class="status">"Loading subscribers…"</p> }>
-                {move || page.get().map(|page| match page {
-                    Ok(page) if page.rows.is_empty() => view! {
-                        <p class="empty">
-                            {if applied.with(|f| *f == Filters::default()) {
-                                "Nobody has subscribed yet. Share your public page, or import subscriptions below."
-                            } else {
-                                "No subscriber matches this search."
-                            }}
-                        </p>
-                    }.into_any(),
-                    Ok(page) => {
-                        let next = page.next_before;
-                        view! {
-                            <p class="muted" aria-live="polite">{match page.total { 1 => "1 subscriber matches.".to_string(), n => format!("{n} subscribers match.") }}</p>
-                            <SubscriberTable rows=page.rows delete/>
-                            <div class="pager">
-                                <button class="btn small" disabled=move || cursors.with(|c| c.len() <= 1)
-                                    on:click=move |_| cursors.update(|c| { c.pop(); })>"← Newer"</button>
-                                <button class="btn small" disabled=next.is_none()
-                                    on:click=move |_| if let Some(next) = next { cursors.update(|c| c.push(next.to_string())) }>"Older →"</button>
-                            </div>
-                        }.into_any()
-                    }
-                    Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
-                })}
-            </Transition>
-        </section>
-        <Import imported/>
     }
 }
 

@@ -75,32 +75,8 @@ fn SubscribeWidget(
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(client::save_topics(ticked.get_untracked(), saved));
     };
-    let toggle = move |id: i64, on: bool| {
-        let mut ids: Vec<i64> = ticked.get_untracked().into_iter().filter(|t| *t != id).collect();
-        if on {
-            ids.push(id);
-        }
-        chosen.set(Some(ids));
-        saved.set(None);
-    };
-    // The topic checkboxes, before subscribing and (to change them) after.
-    let choices = move || {
-        let topics = topics.get_value();
-        (!topics.is_empty()).then(|| view! {
-            <fieldset class="topic-choices">
-                <legend>"What would you like to hear about?"</legend>
-                <div class="choices">
-                    {topics.into_iter().map(|t| { let id = t.id; view! {
-                        <label class="check">
-                            <input type="checkbox" name="topic" value=id.to_string() prop:checked=move || ticked.get().contains(&id)
-                                on:change=move |ev| toggle(id, event_target_checked(&ev))/>
-                            " " {t.name}
-                        </label>
-                    }}).collect_view()}
-                </div>
-            </fieldset>
-        })
-    };
+    let has_topics = !topics.get_value().is_empty();
+    let choices = move || view! { <TopicChoices topics=topics.get_value() ticked chosen saved/> };
     let on_unsubscribe = move |_| {
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(client::unsubscribe(state));
@@ -112,38 +88,18 @@ fn SubscribeWidget(
                 PushState::Checking => view! {
                     <p class="status">"Checking what this browser supports…"</p>
                 }.into_any(),
-                PushState::Unsupported => view! {
-                    <p class="status warn">
-                        "This browser cannot receive web notifications. Try a current Chrome, Edge, Firefox or Safari "
-                        "(on iPhone and iPad: iOS 16.4 or later)."
-                    </p>
-                }.into_any(),
-                PushState::NeedsHomeScreen => view! {
-                    <div class="status warn home-screen">
-                        <p><strong>"On iPhone and iPad, notifications need this site on your Home Screen."</strong></p>
-                        <ol>
-                            <li>"Tap " <strong>"Share"</strong> " (the square with an arrow) in Safari."</li>
-                            <li>"Choose " <strong>"Add to Home Screen"</strong> "."</li>
-                            <li>"Open Tidings from your Home Screen and tap " <strong>"Subscribe"</strong> " there."</li>
-                        </ol>
-                        <p class="hint">"This needs iOS or iPadOS 16.4 or later."</p>
-                    </div>
-                }.into_any(),
+                PushState::Unsupported => view! { <Unsupported/> }.into_any(),
+                PushState::NeedsHomeScreen => view! { <HomeScreenSteps/> }.into_any(),
                 PushState::NotAsked => view! {
                     {choices()}
                     <button class="btn primary" on:click=on_subscribe>"Subscribe to notifications"</button>
                     <p class="hint">"Your browser will ask whether this site may show notifications."</p>
                 }.into_any(),
-                PushState::Denied => view! {
-                    <p class="status warn">
-                        <strong>"Notifications are blocked for this site. "</strong>
-                        "To allow them, open the site settings (the icon left of the address bar), set Notifications to Allow, then reload this page."
-                    </p>
-                }.into_any(),
+                PushState::Denied => view! { <Blocked/> }.into_any(),
                 PushState::Subscribed => view! {
                     <p class="status ok">"You are subscribed. Notifications arrive even when this page is closed."</p>
-                    {move || choices().map(|choices| view! {
-                        {choices}
+                    {has_topics.then(|| view! {
+                        {choices()}
                         <button class="btn primary save-topics" on:click=on_save_topics>"Save my topics"</button>
                         {move || saved.get().map(|result| match result {
                             Ok(()) => view! { <p class="status ok topics-saved" role="status">"Your topics are saved."</p> }.into_any(),
@@ -162,6 +118,76 @@ fn SubscribeWidget(
                 }.into_any(),
             }}
         </div>
+    }
+}
+
+/// The topic checkboxes, before subscribing and (to change them) after. Unticking or
+/// ticking one starts a new, unsaved choice.
+#[component]
+fn TopicChoices(
+    topics: Vec<TopicChoice>,
+    ticked: Memo<Vec<i64>>,
+    chosen: RwSignal<Option<Vec<i64>>>,
+    saved: RwSignal<Option<Result<(), String>>>,
+) -> impl IntoView {
+    let toggle = move |id: i64, on: bool| {
+        let mut ids: Vec<i64> = ticked.get_untracked().into_iter().filter(|t| *t != id).collect();
+        if on {
+            ids.push(id);
+        }
+        chosen.set(Some(ids));
+        saved.set(None);
+    };
+    (!topics.is_empty()).then(|| view! {
+        <fieldset class="topic-choices">
+            <legend>"What would you like to hear about?"</legend>
+            <div class="choices">
+                {topics.into_iter().map(|t| { let id = t.id; view! {
+                    <label class="check">
+                        <input type="checkbox" name="topic" value=id.to_string() prop:checked=move || ticked.get().contains(&id)
+                            on:change=move |ev| toggle(id, event_target_checked(&ev))/>
+                        " " {t.name}
+                    </label>
+                }}).collect_view()}
+            </div>
+        </fieldset>
+    })
+}
+
+#[component]
+fn Unsupported() -> impl IntoView {
+    view! {
+        <p class="status warn">
+            "This browser cannot receive web notifications. Try a current Chrome, Edge, Firefox or Safari "
+            "(on iPhone and iPad: iOS 16.4 or later)."
+        </p>
+    }
+}
+
+/// iOS offers push only to web apps on the Home Screen: how to get there.
+#[component]
+fn HomeScreenSteps() -> impl IntoView {
+    view! {
+        <div class="status warn home-screen">
+            <p><strong>"On iPhone and iPad, notifications need this site on your Home Screen."</strong></p>
+            <ol>
+                <li>"Tap " <strong>"Share"</strong> " (the square with an arrow) in Safari."</li>
+                <li>"Choose " <strong>"Add to Home Screen"</strong> "."</li>
+                <li>"Open Tidings from your Home Screen and tap " <strong>"Subscribe"</strong> " there."</li>
+            </ol>
+            <p class="hint">"This needs iOS or iPadOS 16.4 or later."</p>
+        </div>
+    }
+}
+
+/// The visitor said no once; only they can undo it, in the browser's settings.
+#[component]
+fn Blocked() -> impl IntoView {
+    view! {
+        <p class="status warn">
+            <strong>"Notifications are blocked for this site. "</strong>
+            "To allow them, open the site settings (the icon left of the address bar), set Notifications to Allow, then reload this page."
+        </p>
     }
 }
 
