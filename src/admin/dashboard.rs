@@ -8,7 +8,8 @@ use super::campaigns::StatusBadge;
 use super::frame::SignedIn;
 use crate::campaign::api::list_campaigns;
 use crate::campaign::CampaignSummary;
-use crate::subscription::{subscriber_growth, AudienceGrowth, GrowthDay, GROWTH_DAYS};
+use crate::subscription::api::subscriber_growth;
+use crate::subscription::{AudienceGrowth, GrowthDay, GROWTH_DAYS};
 use crate::topic::api::admin_topics;
 use crate::topic::Topic;
 

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::frame::{FormError, SignedIn};
-use crate::subscription::{list_subscribers, subscriber_hosts, DeleteSubscriber, ImportReport, SubscriberRow};
+use crate::subscription::api::{list_subscribers, subscriber_hosts, DeleteSubscriber};
+use crate::subscription::{ImportReport, SubscriberRow};
 use crate::topic::api::admin_topics;
 
 #[component]

@@ -118,7 +118,8 @@ pub async fn send_test(endpoint: String, form: ComposeForm) -> Result<String, Ap
         let to = state.store.subscription_by_endpoint(endpoint.trim()).await?.ok_or_else(|| {
             AppError::invalid("This browser's subscription is not on the server. Subscribe on the public page first.")
         })?;
-        let message = PushMessage { ttl_secs: draft.ttl.seconds(), urgency: draft.urgency, topic: "test".into() };
+        let message =
+            PushMessage { ttl_secs: draft.ttl.seconds(), urgency: draft.urgency.as_str(), topic: "test".into() };
         match state.push.send(&state.vapid, &to, &message, &draft.payload(0).to_bytes()).await {
             PushResult::Answered { status, .. } if (200..300).contains(&status) => {
                 Ok(format!("Sent to this browser (the push service answered {status})."))

@@ -260,7 +260,7 @@ fn message_for(campaign: &CampaignRow) -> PushMessage {
     let draft = &campaign.draft;
     PushMessage {
         ttl_secs: draft.ttl.seconds(),
-        urgency: draft.urgency,
+        urgency: draft.urgency.as_str(),
         // The admin's collapse topic, or one derived from the campaign: either way a copy
         // resent after a crash replaces the first.
         topic: draft

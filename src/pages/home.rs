@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::subscription::vapid_public_key;
+use crate::subscription::api::vapid_public_key;
 use crate::topic::api::list_topics;
 use crate::topic::TopicChoice;
 
@@ -211,7 +211,7 @@ mod client {
 
     use super::PushState;
     use crate::browser::{self, BrowserError, Permission};
-    use crate::subscription::{subscribe as save_subscription, unsubscribe as forget_subscription};
+    use crate::subscription::api::{subscribe as save_subscription, unsubscribe as forget_subscription};
     use crate::topic::api::{choose_topics, my_topics};
     use crate::topic::topic_ids_text;
 

@@ -12,15 +12,23 @@ use super::address::GuardedResolver;
 use super::encrypt::encrypt;
 use super::endpoint::{EndpointPolicy, PushEndpoint};
 use super::vapid::VapidKeys;
-use crate::campaign::Urgency;
-use crate::store::SubscriptionRow;
 
 /// The request headers every recipient of one campaign gets; the payload is per recipient.
 pub struct PushMessage {
     pub ttl_secs: u32,
-    pub urgency: Urgency,
+    /// The RFC 8030 §5.3 `Urgency` value: very-low, low, normal or high.
+    pub urgency: &'static str,
     /// Lets the push service replace an undelivered copy of the same campaign (RFC 8030 §5.4).
     pub topic: String,
+}
+
+/// One browser to push to: its subscription as stored (the store reads it into this).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SubscriptionRow {
+    pub id: i64,
+    pub endpoint: String,
+    pub p256dh: String,
+    pub auth: String,
 }
 
 /// What happened to one push request. Whether to retry is the dispatcher's decision.
@@ -138,7 +146,7 @@ impl PushClient {
             .http
             .post(endpoint.as_str())
             .header("TTL", message.ttl_secs)
-            .header("Urgency", message.urgency.as_str())
+            .header("Urgency", message.urgency)
             .header("Topic", &message.topic)
             .header(CONTENT_ENCODING, "aes128gcm")
             .header(CONTENT_TYPE, "application/octet-stream")

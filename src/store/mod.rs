@@ -19,13 +19,13 @@ mod subscribers;
 mod subscriptions;
 mod topics;
 
+pub use crate::push::client::SubscriptionRow;
 pub use admins::AdminRow;
 pub use campaigns::CampaignRow;
 pub use deliveries::{ClaimedDelivery, DeliveryOutcome, OutcomeKind};
 pub use instances::InstanceId;
 pub use sessions::SessionStore;
 pub use subscribers::{ExportRow, Imported, SubscriberListRow};
-pub use subscriptions::SubscriptionRow;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;

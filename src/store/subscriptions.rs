@@ -1,14 +1,5 @@
-use super::{now, Store};
+use super::{now, Store, SubscriptionRow};
 use crate::subscription::parse::NewSubscription;
-
-/// What the dispatcher needs to reach one browser.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SubscriptionRow {
-    pub id: i64,
-    pub endpoint: String,
-    pub p256dh: String,
-    pub auth: String,
-}
 
 impl Store {
     /// Stores a subscription; the same endpoint again updates its keys (one row per endpoint).

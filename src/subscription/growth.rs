@@ -1,9 +1,6 @@
 //! How the audience changed: subscribers gained and lost per day, for the dashboard.
 
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::error::AppError;
 
 /// How many days the dashboard looks back.
 pub const GROWTH_DAYS: usize = 30;
@@ -36,23 +33,8 @@ impl AudienceGrowth {
     }
 }
 
-#[server(endpoint = "admin/subscriber_growth")]
-pub async fn subscriber_growth() -> Result<AudienceGrowth, AppError> {
-    crate::error::ssr::respond(async move {
-        let state = crate::state::AppState::get()?;
-        let zone = crate::admin::auth::ssr::require_admin().await?.zone();
-        let now = crate::store::now();
-        let total = state.store.subscription_count().await?;
-        // A day more than needed: local days do not start on UTC hours everywhere.
-        let since_hour = (now - (GROWTH_DAYS as i64 + 1) * 86_400) / 3600;
-        let hours = state.store.subscriber_hours(since_hour).await?;
-        Ok(ssr::by_day(&zone, now, total, &hours))
-    })
-    .await
-}
-
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(super) mod ssr {
     use chrono::{Days, NaiveDate};
 
     use super::{AudienceGrowth, GrowthDay, GROWTH_DAYS};

@@ -1,10 +1,7 @@
 //! The subscriber list for admins: search by push-service host, topic and join date,
 //! newest first, a page at a time; delete one subscription.
 
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::error::AppError;
 
 /// Rows per page.
 pub const PAGE_SIZE: i64 = 50;
@@ -46,66 +43,6 @@ pub struct SubscriberPage {
 pub struct HostCount {
     pub host: String,
     pub subscribers: i64,
-}
-
-/// `host`: a push-service host; `topic`: a topic id; `joined_from`/`joined_to`: dates
-/// (YYYY-MM-DD, both included) in the admin's time zone; `before`: the page cursor.
-/// Empty means no filter.
-#[server(endpoint = "admin/subscribers")]
-pub async fn list_subscribers(
-    #[server(default)] host: String,
-    #[server(default)] topic: String,
-    #[server(default)] joined_from: String,
-    #[server(default)] joined_to: String,
-    #[server(default)] before: String,
-) -> Result<SubscriberPage, AppError> {
-    crate::error::ssr::respond(async move {
-        let state = crate::state::AppState::get()?;
-        let zone = crate::admin::auth::ssr::require_admin().await?.zone();
-        let query = ssr::parse_query(&zone, &host, &topic, &joined_from, &joined_to, &before)?;
-        let (rows, total) = state.store.subscriber_page(&query, PAGE_SIZE).await?;
-        let next_before = (rows.len() as i64 == PAGE_SIZE).then(|| rows.last().map(|r| r.id)).flatten();
-        let rows = rows
-            .into_iter()
-            .map(|r| SubscriberRow {
-                id: r.id,
-                host: r.host,
-                endpoint: r.endpoint,
-                topics: r.topics.unwrap_or_default(),
-                joined: zone.format(r.created_at),
-                last_success: r.last_success_at.map(|t| zone.format(t)),
-            })
-            .collect();
-        Ok(SubscriberPage { rows, total, next_before })
-    })
-    .await
-}
-
-/// Push-service hosts with their subscriber counts, for the host filter.
-#[server(endpoint = "admin/subscriber_hosts")]
-pub async fn subscriber_hosts() -> Result<Vec<HostCount>, AppError> {
-    crate::error::ssr::respond(async move {
-        let state = crate::state::AppState::get()?;
-        crate::admin::auth::ssr::require_admin().await?;
-        let hosts = state.store.subscriber_hosts().await?;
-        Ok(hosts.into_iter().map(|(host, subscribers)| HostCount { host, subscribers }).collect())
-    })
-    .await
-}
-
-/// Deletes one subscription; its browser gets nothing more from us.
-#[server(endpoint = "admin/delete_subscriber")]
-pub async fn delete_subscriber(id: i64) -> Result<(), AppError> {
-    crate::error::ssr::respond(async move {
-        let state = crate::state::AppState::get()?;
-        let admin = crate::admin::auth::ssr::require_admin().await?;
-        if !state.store.delete_subscription(id).await? {
-            return Err(AppError::NotFound);
-        }
-        tracing::info!(subscription = id, admin = %admin.username, "subscription deleted by an admin");
-        Ok(())
-    })
-    .await
 }
 
 #[cfg(feature = "ssr")]
