@@ -14,8 +14,8 @@ use http_body_util::Limited;
 use tower_http::timeout::TimeoutBody;
 use tower_sessions::Session;
 
-use crate::admin::auth::ssr::SESSION_KEY;
 use crate::error::AppError;
+use crate::session::SESSION_KEY;
 use crate::state::AppState;
 
 /// Server functions anyone may call; every other one needs a signed-in admin. Deny by

@@ -18,7 +18,7 @@ pub struct AdminSummary {
 pub async fn list_admins() -> Result<Vec<AdminSummary>, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let zone = crate::admin::auth::ssr::require_admin().await?.zone();
+        let zone = crate::session::require_admin().await?.zone();
         let admins = state.store.admins().await?;
         Ok(admins
             .into_iter()

@@ -15,7 +15,7 @@ use crate::error::AppError;
 pub async fn audience_size(#[server(default)] audience: String) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        crate::admin::auth::ssr::require_admin().await?;
+        crate::session::require_admin().await?;
         let audience = crate::topic::Audience::parse(&audience, "audience")?;
         Ok(state.store.audience_size(&audience).await?)
     })
@@ -44,7 +44,7 @@ pub async fn send_campaign(
 ) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::admin::auth::ssr::require_admin().await?;
+        let admin = crate::session::require_admin().await?;
         let existing = match campaign_id.trim() {
             "" => None,
             id => Some(id.parse::<i64>().map_err(|_| AppError::invalid("campaign_id must be a campaign number."))?),
@@ -81,7 +81,7 @@ pub async fn send_campaign(
 pub async fn duplicate_campaign(id: i64) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::admin::auth::ssr::require_admin().await?;
+        let admin = crate::session::require_admin().await?;
         let copy = state.store.duplicate_campaign(id, admin.id).await?.ok_or(AppError::NotFound)?;
         tracing::info!(campaign = id, draft = copy, admin = %admin.username, "campaign duplicated");
         Ok(copy)
@@ -95,7 +95,7 @@ pub async fn duplicate_campaign(id: i64) -> Result<i64, AppError> {
 pub async fn delete_draft(id: i64) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::admin::auth::ssr::require_admin().await?;
+        let admin = crate::session::require_admin().await?;
         if !state.store.delete_draft(id).await? {
             return Err(AppError::Conflict("Only a draft can be deleted.".into()));
         }
@@ -112,7 +112,7 @@ pub async fn send_test(endpoint: String, form: ComposeForm) -> Result<String, Ap
     crate::error::ssr::respond(async move {
         use crate::push::client::{PushMessage, PushResult};
         let state = crate::state::AppState::get()?;
-        crate::admin::auth::ssr::require_admin().await?;
+        crate::session::require_admin().await?;
         let draft = CampaignDraft::parse(&form)?;
         // Only a subscription we already have: this is not a way to push anywhere else.
         let to = state.store.subscription_by_endpoint(endpoint.trim()).await?.ok_or_else(|| {
@@ -144,7 +144,7 @@ pub async fn send_test(endpoint: String, form: ComposeForm) -> Result<String, Ap
 pub async fn cancel_campaign(id: i64) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::admin::auth::ssr::require_admin().await?;
+        let admin = crate::session::require_admin().await?;
         if !state.store.cancel_campaign(id).await? {
             return Err(AppError::Conflict("Only a scheduled, queued or sending campaign can be cancelled.".into()));
         }
@@ -158,7 +158,7 @@ pub async fn cancel_campaign(id: i64) -> Result<(), AppError> {
 pub async fn list_campaigns() -> Result<Vec<CampaignSummary>, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::admin::auth::ssr::require_admin().await?;
+        let admin = crate::session::require_admin().await?;
         Ok(admin.zone().localize(state.store.campaign_summaries(50).await?))
     })
     .await
@@ -172,7 +172,7 @@ pub const ACTIVITY_BUCKETS: i64 = 48;
 pub async fn get_campaign_report(id: i64) -> Result<CampaignReport, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::admin::auth::ssr::require_admin().await?;
+        let admin = crate::session::require_admin().await?;
         let mut summary = state.store.campaign_summary(id).await?.ok_or(AppError::NotFound)?;
         summary.local = admin.zone().times(&summary);
         let topics = state.store.campaign_topics(id).await?;

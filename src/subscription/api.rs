@@ -99,7 +99,7 @@ pub async fn list_subscribers(
 ) -> Result<SubscriberPage, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let zone = crate::admin::auth::ssr::require_admin().await?.zone();
+        let zone = crate::session::require_admin().await?.zone();
         let query = super::list::ssr::parse_query(&zone, &host, &topic, &joined_from, &joined_to, &before)?;
         let (rows, total) = state.store.subscriber_page(&query, PAGE_SIZE).await?;
         let next_before = (rows.len() as i64 == PAGE_SIZE).then(|| rows.last().map(|r| r.id)).flatten();
@@ -124,7 +124,7 @@ pub async fn list_subscribers(
 pub async fn subscriber_hosts() -> Result<Vec<HostCount>, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        crate::admin::auth::ssr::require_admin().await?;
+        crate::session::require_admin().await?;
         let hosts = state.store.subscriber_hosts().await?;
         Ok(hosts.into_iter().map(|(host, subscribers)| HostCount { host, subscribers }).collect())
     })
@@ -136,7 +136,7 @@ pub async fn subscriber_hosts() -> Result<Vec<HostCount>, AppError> {
 pub async fn delete_subscriber(id: i64) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::admin::auth::ssr::require_admin().await?;
+        let admin = crate::session::require_admin().await?;
         if !state.store.delete_subscription(id).await? {
             return Err(AppError::NotFound);
         }
@@ -150,7 +150,7 @@ pub async fn delete_subscriber(id: i64) -> Result<(), AppError> {
 pub async fn subscriber_growth() -> Result<AudienceGrowth, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let zone = crate::admin::auth::ssr::require_admin().await?.zone();
+        let zone = crate::session::require_admin().await?.zone();
         let now = crate::store::now();
         let total = state.store.subscription_count().await?;
         // A day more than needed: local days do not start on UTC hours everywhere.

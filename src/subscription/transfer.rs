@@ -21,9 +21,9 @@ use tower_sessions::Session;
 
 use super::list::{ImportProblem, ImportReport};
 use super::parse::{EndpointPolicy, NewSubscription};
-use crate::admin::auth::ssr::{admin_of, SignedInAdmin};
 use crate::error::ssr::internal;
 use crate::error::AppError;
+use crate::session::{admin_of, SignedInAdmin};
 use crate::state::AppState;
 use crate::store::{ExportRow, Imported, Store};
 use crate::topic::TopicName;

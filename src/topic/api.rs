@@ -48,7 +48,7 @@ pub async fn choose_topics(endpoint: String, topics: String) -> Result<(), AppEr
 pub async fn admin_topics() -> Result<Vec<Topic>, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        crate::admin::auth::ssr::require_admin().await?;
+        crate::session::require_admin().await?;
         Ok(state.store.topics().await?)
     })
     .await
@@ -58,7 +58,7 @@ pub async fn admin_topics() -> Result<Vec<Topic>, AppError> {
 pub async fn create_topic(name: String) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::admin::auth::ssr::require_admin().await?;
+        let admin = crate::session::require_admin().await?;
         let name = TopicName::parse(&name)?;
         let id = state.store.create_topic(&name).await?.ok_or_else(|| taken(&name))?;
         tracing::info!(topic = id, name = name.as_str(), admin = %admin.username, "topic created");
@@ -71,7 +71,7 @@ pub async fn create_topic(name: String) -> Result<i64, AppError> {
 pub async fn rename_topic(id: i64, name: String) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        crate::admin::auth::ssr::require_admin().await?;
+        crate::session::require_admin().await?;
         let name = TopicName::parse(&name)?;
         match state.store.rename_topic(TopicId(id), &name).await {
             Ok(true) => Ok(()),
@@ -88,7 +88,7 @@ pub async fn rename_topic(id: i64, name: String) -> Result<(), AppError> {
 pub async fn archive_topic(id: i64, archived: bool) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        crate::admin::auth::ssr::require_admin().await?;
+        crate::session::require_admin().await?;
         if !state.store.set_topic_archived(TopicId(id), archived).await? {
             return Err(AppError::NotFound);
         }

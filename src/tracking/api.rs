@@ -13,7 +13,7 @@ use crate::error::AppError;
 pub async fn track(token: String, event: String, action: String) -> Result<bool, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        if let Some(address) = crate::admin::auth::ssr::peer_address().await {
+        if let Some(address) = crate::session::peer_address().await {
             state.track_limiter.check(address)?;
         }
         let delivery = state.tracking_key.verify(&token)?;
