@@ -120,7 +120,8 @@ async fn unauthenticated_uploads_are_refused_before_their_body_is_read() {
     for (status, after) in futures::future::join_all(uploads).await {
         let status = status.expect("an answer to the upload");
         assert!(status.contains(" 401 "), "{status}");
-        assert!(after < Duration::from_secs(2), "the 401 took {after:?}: the body was read first");
+        // Reading the body first would take until all 500 MB had arrived, which never happens.
+        assert!(after < Duration::from_secs(5), "the 401 took {after:?}: the body was read first");
     }
     // A chunked body (no declared length) to an admin server function, likewise.
     let (status, _) =
@@ -287,7 +288,15 @@ async fn idle_and_half_sent_requests_are_closed_within_their_timeouts() {
 
 #[tokio::test]
 async fn many_idle_connections_neither_block_new_clients_nor_exceed_the_limit() {
-    let app = strict_server().await;
+    // Idle connections would only time out after 30 s: whatever happens sooner is the cap.
+    let app = spawn_app_with(|config| {
+        config.http = tidings::config::HttpLimits {
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 64,
+        };
+    })
+    .await;
     let addr = app.base.trim_start_matches("http://").to_owned();
     let mut idle = Vec::new();
     for _ in 0..200 {
@@ -296,11 +305,11 @@ async fn many_idle_connections_neither_block_new_clients_nor_exceed_the_limit() 
     let started = Instant::now();
     let page = app.client.get(format!("{}/admin/login", app.base)).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(started.elapsed() < Duration::from_millis(900), "a new client waited {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(10), "a new client waited {:?}", started.elapsed());
 
     // The server closed the oldest idle connections to stay within 64: at least 136 of
-    // the 200 are closed already, well before their header timeout would have.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // the 200 are closed already, long before their header timeout would have.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let mut closed = 0;
     for stream in &idle {
         let mut byte = [0u8; 1];
