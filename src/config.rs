@@ -39,6 +39,9 @@ pub struct Config {
     pub clock: Clock,
     /// How long clients may take, and how many may be connected at once.
     pub http: HttpLimits,
+    /// Reverse proxies in front of us: only from these is `X-Forwarded-For` / `Forwarded`
+    /// believed, for the per-address limits. Empty: every client is its TCP peer.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Bounds on what one HTTP client may hold: without them, idle or slow connections
@@ -120,6 +123,10 @@ impl Config {
             lease: Duration::from_secs(number("TIDINGS_LEASE_SECS", 1..=3600, 30)?),
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             clock: Clock::System,
+            trusted_proxies: match var("TIDINGS_TRUSTED_PROXIES") {
+                Some(list) => parse_networks(&list).map_err(|e| format!("TIDINGS_TRUSTED_PROXIES: {e}"))?,
+                None => Vec::new(),
+            },
             http: HttpLimits {
                 header_timeout: Duration::from_secs(number("TIDINGS_HEADER_TIMEOUT_SECS", 1..=600, 20)?),
                 body_timeout: Duration::from_secs(number("TIDINGS_BODY_TIMEOUT_SECS", 1..=600, 30)?),
@@ -129,9 +136,31 @@ impl Config {
     }
 }
 
+/// Comma-separated CIDR ranges; a bare address is a range of one.
+pub fn parse_networks(list: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            n.parse::<ipnet::IpNet>()
+                .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("{n:?} is not an address or a CIDR range such as 10.0.0.0/8"))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::VapidSubject;
+    use super::{parse_networks, VapidSubject};
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        let networks = parse_networks(" 10.0.0.0/8, 127.0.0.1 ,::1").unwrap();
+        assert_eq!(networks.len(), 3);
+        assert!(networks[1].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+        assert!(parse_networks("10.0.0.0/33").is_err());
+        assert!(parse_networks("proxy.internal").is_err());
+    }
 
     #[test]
     fn vapid_subject_accepts_mailto_and_https() {

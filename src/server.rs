@@ -295,6 +295,15 @@ async fn router(state: AppState) -> Result<Router, String> {
                 move |session| transfer::export(state, session, transfer::Format::Csv)
             }),
         )
+        // For load balancers and orchestrators: up, and ready to serve.
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get({
+                let state = state.clone();
+                move || ready(state)
+            }),
+        )
         .route(
             security::IMPORT_PATH,
             post({
@@ -314,6 +323,21 @@ async fn router(state: AppState) -> Result<Router, String> {
         .layer(middleware::from_fn(security::security_headers))
         .with_state(leptos_options);
     Ok(app)
+}
+
+/// 200 when this instance can serve: the database answers and has this build's schema.
+/// (Keys are loaded before the server accepts a connection, so they always are.) 503 with
+/// the reason otherwise.
+async fn ready(state: AppState) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.store.unready_reason().await {
+        None => axum::Json(serde_json::json!({ "ready": true })).into_response(),
+        Some(reason) => {
+            tracing::warn!(%reason, "not ready");
+            (http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "ready": false, "reason": reason })))
+                .into_response()
+        }
+    }
 }
 
 /// Sessions live in our database, so they survive restarts and work on every instance

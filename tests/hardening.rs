@@ -535,3 +535,78 @@ async fn start_up_fails_at_once_with_the_real_cause() {
 
     assert!(tidings::server::site_problem(dir.path()).is_some_and(|p| p.contains("pkg/tidings.js")));
 }
+
+#[tokio::test]
+async fn health_and_readiness_answer_for_load_balancers() {
+    let app = spawn_app().await;
+    let health = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    assert_eq!((health.status(), health.text().await.unwrap().as_str()), (StatusCode::OK, "ok"));
+    let ready = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+
+    // A schema behind this build (as while another instance migrates): not ready, and why.
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)")
+        .execute(app.state.store.pool())
+        .await
+        .unwrap();
+    let behind = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    assert_eq!(behind.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(behind.text().await.unwrap().contains("schema"));
+    // A database that does not answer.
+    app.state.store.pool().close().await;
+    let gone = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    assert_eq!(gone.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(gone.text().await.unwrap().contains("does not answer"));
+    // The process itself is still up.
+    assert_eq!(app.client.get(format!("{}/healthz", app.base)).send().await.unwrap().status(), StatusCode::OK);
+}
+
+/// Behind a reverse proxy every client has the proxy's address; only a proxy we trust may
+/// tell us the real one, and a client cannot choose its own.
+#[tokio::test]
+async fn forwarded_addresses_count_only_from_trusted_proxies() {
+    let login = |app: &TestApp, forwarded_for: &'static str, password: &'static str| {
+        let client = app.client.clone();
+        let url = format!("{}/api/admin/login", app.base);
+        async move {
+            client
+                .post(url)
+                .header("X-Forwarded-For", forwarded_for)
+                .form(&[("username", ADMIN_USER), ("password", password)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    const SPOOFS: [&str; 11] = [
+        "198.51.100.1",
+        "198.51.100.2",
+        "198.51.100.3",
+        "198.51.100.4",
+        "198.51.100.5",
+        "198.51.100.6",
+        "198.51.100.7",
+        "198.51.100.8",
+        "198.51.100.9",
+        "198.51.100.10",
+        "198.51.100.11",
+    ];
+    // Not trusted: a new X-Forwarded-For per guess does not escape the address limit.
+    let direct = spawn_app().await;
+    for spoof in &SPOOFS[..10] {
+        assert_eq!(login(&direct, spoof, "wrong password!").await, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert_eq!(login(&direct, SPOOFS[10], ADMIN_PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
+
+    // Behind our proxy (loopback here): each client is counted by the address it forwarded.
+    let proxied =
+        spawn_app_with(|config| config.trusted_proxies = tidings::config::parse_networks("127.0.0.1/32").unwrap())
+            .await;
+    for _ in 0..10 {
+        assert_eq!(login(&proxied, "203.0.113.9", "wrong password!").await, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert_eq!(login(&proxied, "203.0.113.9", ADMIN_PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
+    let other = login(&proxied, "203.0.113.10", ADMIN_PASSWORD).await;
+    assert!(other.is_success() || other.is_redirection(), "another client behind the proxy is not locked: {other}");
+}

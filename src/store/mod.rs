@@ -116,6 +116,24 @@ impl Store {
         Ok(Self { pool, dialect, sessions })
     }
 
+    /// Why this instance should not take traffic, if it should not: the database does not
+    /// answer, or its schema is behind this build's migrations. One cheap query.
+    pub async fn unready_reason(&self) -> Option<String> {
+        let latest = match self.dialect {
+            Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").iter().map(|m| m.version).max(),
+            Dialect::Postgres => sqlx::migrate!("./migrations/postgres").iter().map(|m| m.version).max(),
+        };
+        let applied: Result<Option<i64>, _> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success").fetch_one(&self.pool).await;
+        match applied {
+            Err(error) => Some(format!("the database does not answer: {error}")),
+            Ok(applied) if applied < latest => {
+                Some(format!("the database schema is at {applied:?}, this build needs {latest:?}"))
+            }
+            Ok(_) => None,
+        }
+    }
+
     /// The pool itself, for tests and benchmarks that look into the tables.
     pub fn pool(&self) -> &AnyPool {
         &self.pool

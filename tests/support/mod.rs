@@ -66,6 +66,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         // Short, so a restart after a simulated crash resumes quickly.
         lease: std::time::Duration::from_secs(2),
         http: tidings::config::HttpLimits::default(),
+        trusted_proxies: Vec::new(),
     };
     configure(&mut config);
     start(config, dir).await
