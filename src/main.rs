@@ -7,9 +7,17 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() {
     use tracing_subscriber::EnvFilter;
 
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Human-readable by default; one JSON object a line (fields such as campaign and
+    // instance as keys) for log collectors.
+    match std::env::var("TIDINGS_LOG_FORMAT").as_deref().map(str::trim) {
+        Err(_) | Ok("" | "text") => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        Ok("json") => tracing_subscriber::fmt().json().with_env_filter(filter).init(),
+        Ok(other) => {
+            eprintln!("tidings: configuration error: TIDINGS_LOG_FORMAT must be text or json, got {other:?}");
+            std::process::exit(2);
+        }
+    }
 
     let config = match tidings::config::Config::from_env() {
         Ok(config) => config,

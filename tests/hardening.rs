@@ -610,3 +610,40 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
     let other = login(&proxied, "203.0.113.10", ADMIN_PASSWORD).await;
     assert!(other.is_success() || other.is_redirection(), "another client behind the proxy is not locked: {other}");
 }
+
+/// `TIDINGS_LOG_FORMAT=json`: every log line of the real binary is one JSON object, with
+/// the event's fields as keys; a value we do not know stops it with a clear message.
+#[tokio::test]
+async fn logs_can_be_json_lines() {
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .env("TIDINGS_LISTEN", "127.0.0.1:0")
+        .env("DATABASE_URL", format!("sqlite:{}", dir.path().join("tidings.db").display()))
+        .env("TIDINGS_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut logged = 0;
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await.unwrap().unwrap().unwrap();
+        if line.starts_with("Tidings is running on") {
+            break;
+        }
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(event["level"].is_string() && event["fields"]["message"].is_string(), "{event}");
+        logged += 1;
+    }
+    assert!(logged >= 1, "start-up logs nothing at info");
+
+    let refused = tokio::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .env("TIDINGS_LOG_FORMAT", "yaml")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("TIDINGS_LOG_FORMAT must be text or json"));
+}

@@ -121,7 +121,8 @@ impl PushClient {
                 PushResult::Answered { status, retry_after, body }
             }
             Err(error) if error.is_timeout() => PushResult::NoAnswer("timed out".into()),
-            Err(error) => PushResult::NoAnswer(format!("connection failed: {}", with_causes(&error))),
+            // Without the URL: an endpoint is a capability, and this text is stored and shown.
+            Err(error) => PushResult::NoAnswer(format!("connection failed: {}", with_causes(&error.without_url()))),
         }
     }
 
