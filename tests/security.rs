@@ -88,29 +88,30 @@ async fn repeated_wrong_passwords_are_throttled_even_for_the_right_one() {
 
 #[tokio::test]
 async fn the_sign_in_limit_counts_per_key_lasts_one_window_and_a_success_clears_the_user_name() {
-    use tidings::admin::throttle::{check, record_failure, record_success, MAX_FAILURES, WINDOW};
+    // Through `reserve`, the one mechanism sign-in uses: each call counts an attempt.
+    use tidings::admin::throttle::{reserve, succeeded, MAX_FAILURES, WINDOW};
     let app = spawn_app().await;
     let store = &app.state.store;
-    let keys = ["user:ada".to_owned(), "ip:192.0.2.1".to_owned()];
+    let (ada, address) = ("user:ada", Some("ip:192.0.2.1"));
     let start = 1_000_000_000_000;
     for _ in 0..MAX_FAILURES {
-        check(store, &keys, start).await.unwrap();
-        record_failure(store, &keys, start).await.unwrap();
+        reserve(store, ada, address, start).await.unwrap();
     }
-    let refused = check(store, &keys, start + 60_000).await.unwrap_err();
+    let refused = reserve(store, ada, address, start + 60_000).await.unwrap_err();
     assert!(refused.to_string().contains("14 minutes"), "{refused}");
     // Another user name from the same address is refused too; another address is not.
-    assert!(check(store, &["user:bob".to_owned(), "ip:192.0.2.1".to_owned()], start).await.is_err());
-    assert!(check(store, &["user:bob".to_owned(), "ip:192.0.2.9".to_owned()], start).await.is_ok());
+    assert!(reserve(store, "user:bob", Some("ip:192.0.2.1"), start).await.is_err());
+    assert!(reserve(store, "user:bob", Some("ip:192.0.2.9"), start).await.is_ok());
     let window = WINDOW.as_millis() as i64;
-    assert!(check(store, &keys, start + window).await.is_ok(), "the lock ends with its window");
+    assert!(reserve(store, ada, address, start + window).await.is_ok(), "the lock ends with its window");
 
-    let user = ["user:grace".to_owned()];
+    // Without an address the user name's lock holds; a success clears it.
     for _ in 0..MAX_FAILURES {
-        record_failure(store, &user, start).await.unwrap();
+        reserve(store, "user:grace", None, start).await.unwrap();
     }
-    record_success(store, "user:grace").await.unwrap();
-    assert!(check(store, &user, start).await.is_ok(), "a success clears the user name");
+    assert!(reserve(store, "user:grace", None, start).await.is_err());
+    succeeded(store, "user:grace", None).await.unwrap();
+    assert!(reserve(store, "user:grace", None, start).await.is_ok(), "a success clears the user name");
 }
 
 #[tokio::test]

@@ -20,17 +20,6 @@ fn window_ms() -> i64 {
     WINDOW.as_millis() as i64
 }
 
-/// Refuses (429) if any of `keys` has used up its failures.
-pub async fn check(store: &Store, keys: &[String], now_ms: i64) -> Result<(), AppError> {
-    match store.locked_since(keys, MAX_FAILURES, now_ms - window_ms()).await? {
-        Some(started) => Err(AppError::TooManyRequests(format!(
-            "Too many failed sign-ins. Try again in {} minutes.",
-            minutes_left(started, now_ms)
-        ))),
-        None => Ok(()),
-    }
-}
-
 /// Counts this attempt against the address and the user name before the password is
 /// checked, or refuses it (429). The user name's lock applies only to addresses that
 /// have failed before: anyone can fail ten times for "admin", and must not thereby
@@ -48,20 +37,11 @@ pub async fn reserve(store: &Store, user_key: &str, address_key: Option<&str>, n
 /// The reserved attempt succeeded: the user name starts afresh, and the address gets
 /// its attempt back (an admin signing in all day is never limited).
 pub async fn succeeded(store: &Store, user_key: &str, address_key: Option<&str>) -> Result<(), AppError> {
-    record_success(store, user_key).await?;
+    store.clear_sign_in_failures(user_key).await?;
     if let Some(address) = address_key {
         store.release_sign_in(address).await?;
     }
     Ok(())
-}
-
-pub async fn record_failure(store: &Store, keys: &[String], now_ms: i64) -> Result<(), AppError> {
-    Ok(store.count_sign_in_failure(keys, now_ms, window_ms()).await?)
-}
-
-/// A successful sign-in clears the user name's count (not the address's).
-pub async fn record_success(store: &Store, user_key: &str) -> Result<(), AppError> {
-    Ok(store.clear_sign_in_failures(user_key).await?)
 }
 
 /// Whole minutes until a window begun at `started_ms` ends, at least one.
