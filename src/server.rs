@@ -333,7 +333,7 @@ async fn ready(state: AppState) -> axum::response::Response {
     match state.store.unready_reason().await {
         None => axum::Json(serde_json::json!({ "ready": true })).into_response(),
         Some(reason) => {
-            tracing::warn!(%reason, "not ready");
+            tracing::debug!(%reason, "not ready");
             (http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "ready": false, "reason": reason })))
                 .into_response()
         }

@@ -126,7 +126,11 @@ impl Store {
         let applied: Result<Option<i64>, _> =
             sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success").fetch_one(&self.pool).await;
         match applied {
-            Err(error) => Some(format!("the database does not answer: {error}")),
+            // The cause stays in the log: /readyz answers anyone.
+            Err(error) => {
+                tracing::warn!(%error, "readiness check: the database does not answer");
+                Some("the database does not answer".to_owned())
+            }
             Ok(applied) if applied < latest => {
                 Some(format!("the database schema is at {applied:?}, this build needs {latest:?}"))
             }

@@ -166,17 +166,25 @@ fn read_error(error: axum::Error) -> std::io::Error {
     std::io::Error::other(message)
 }
 
+/// A row checked like a browser's subscription, with its topic names; or why not.
+type CheckedRow = Result<(NewSubscription, Option<Vec<String>>), String>;
+
 /// Reads, validates and stores a file of subscriptions, a chunk at a time. The file is
-/// parsed on a blocking thread (serde_json and csv read from `std::io::Read`) that hands
-/// rows over through a short queue, so parsing waits while the database catches up.
+/// parsed and each row checked (a curve point per key: the CPU-heavy part) on a blocking
+/// thread, off the async workers; rows come over through a short queue, so parsing waits
+/// while the database catches up.
 pub async fn import_file(
     store: &Store,
     policy: &EndpointPolicy,
     file: impl Read + Send + 'static,
 ) -> Result<ImportReport, AppError> {
-    let (rows_tx, mut rows_rx) = tokio::sync::mpsc::channel::<Vec<Result<RawRow, String>>>(2);
+    let (rows_tx, mut rows_rx) = tokio::sync::mpsc::channel::<Vec<CheckedRow>>(2);
+    let policy = policy.clone();
     let parser = tokio::task::spawn_blocking(move || {
-        parse_rows(BufReader::with_capacity(64 * 1024, file), |rows| rows_tx.blocking_send(rows).is_ok())
+        parse_rows(BufReader::with_capacity(64 * 1024, file), |rows| {
+            let checked = rows.into_iter().map(|row| row.and_then(|row| validate(row, &policy))).collect();
+            rows_tx.blocking_send(checked).is_ok()
+        })
     });
     let mut report = ImportReport::default();
     let mut batch = Vec::with_capacity(CHUNK);
@@ -184,7 +192,7 @@ pub async fn import_file(
     while let Some(rows) = rows_rx.recv().await {
         for row in rows {
             row_number += 1;
-            match row.and_then(|row| validate(row, policy)) {
+            match row {
                 Ok(valid) => batch.push(valid),
                 Err(reason) => {
                     report.rejected += 1;
@@ -237,7 +245,7 @@ struct RawRow {
     topics: Option<Vec<String>>,
 }
 
-fn validate(row: RawRow, policy: &EndpointPolicy) -> Result<(NewSubscription, Option<Vec<String>>), String> {
+fn validate(row: RawRow, policy: &EndpointPolicy) -> CheckedRow {
     let subscription =
         NewSubscription::parse(&row.endpoint, &row.p256dh, &row.auth, policy).map_err(|e| e.to_string())?;
     let topics = row
