@@ -50,8 +50,8 @@ pub async fn send_campaign(
             id => Some(id.parse::<i64>().map_err(|_| AppError::invalid("campaign_id must be a campaign number."))?),
         };
         let draft = CampaignDraft::parse(&form)?;
-        let audience = crate::topic::Audience::parse(&form.audience, "audience")?;
-        crate::topic::api::active_topics(&state, &form.audience, "audience").await?;
+        let audience =
+            crate::topic::Audience::of(crate::topic::api::active_topics(&state, &form.audience, "audience").await?);
         let plan = Plan::parse(intent.trim(), when.trim(), &send_at, &admin.zone(), state.config.clock.now())?;
         let id = state.store.save_campaign(&draft, &audience, plan, admin.id, existing).await?.ok_or_else(|| {
             AppError::Conflict(

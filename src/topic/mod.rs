@@ -68,8 +68,16 @@ pub enum Audience {
 impl Audience {
     /// A form's comma-separated topic ids; none means everyone.
     pub fn parse(raw: &str, field: &str) -> Result<Self, AppError> {
-        let topics = parse_topic_ids(raw, field)?;
-        Ok(if topics.is_empty() { Self::Everyone } else { Self::Topics(topics) })
+        Ok(Self::of(parse_topic_ids(raw, field)?))
+    }
+
+    /// Subscribers of any of `topics`; none means everyone.
+    pub fn of(topics: Vec<TopicId>) -> Self {
+        if topics.is_empty() {
+            Self::Everyone
+        } else {
+            Self::Topics(topics)
+        }
     }
 
     pub fn topics(&self) -> &[TopicId] {
