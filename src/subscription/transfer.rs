@@ -166,25 +166,17 @@ fn read_error(error: axum::Error) -> std::io::Error {
     std::io::Error::other(message)
 }
 
-/// A row checked like a browser's subscription, with its topic names; or why not.
-type CheckedRow = Result<(NewSubscription, Option<Vec<String>>), String>;
-
 /// Reads, validates and stores a file of subscriptions, a chunk at a time. The file is
-/// parsed and each row checked (a curve point per key: the CPU-heavy part) on a blocking
-/// thread, off the async workers; rows come over through a short queue, so parsing waits
-/// while the database catches up.
+/// parsed on a blocking thread (serde_json and csv read from `std::io::Read`) that hands
+/// rows over through a short queue, so parsing waits while the database catches up.
 pub async fn import_file(
     store: &Store,
     policy: &EndpointPolicy,
     file: impl Read + Send + 'static,
 ) -> Result<ImportReport, AppError> {
-    let (rows_tx, mut rows_rx) = tokio::sync::mpsc::channel::<Vec<CheckedRow>>(2);
-    let policy = policy.clone();
+    let (rows_tx, mut rows_rx) = tokio::sync::mpsc::channel::<Vec<Result<RawRow, String>>>(2);
     let parser = tokio::task::spawn_blocking(move || {
-        parse_rows(BufReader::with_capacity(64 * 1024, file), |rows| {
-            let checked = rows.into_iter().map(|row| row.and_then(|row| validate(row, &policy))).collect();
-            rows_tx.blocking_send(checked).is_ok()
-        })
+        parse_rows(BufReader::with_capacity(64 * 1024, file), |rows| rows_tx.blocking_send(rows).is_ok())
     });
     let mut report = ImportReport::default();
     let mut batch = Vec::with_capacity(CHUNK);
@@ -192,7 +184,7 @@ pub async fn import_file(
     while let Some(rows) = rows_rx.recv().await {
         for row in rows {
             row_number += 1;
-            match row {
+            match row.and_then(|row| validate(row, policy)) {
                 Ok(valid) => batch.push(valid),
                 Err(reason) => {
                     report.rejected += 1;
@@ -245,7 +237,7 @@ struct RawRow {
     topics: Option<Vec<String>>,
 }
 
-fn validate(row: RawRow, policy: &EndpointPolicy) -> CheckedRow {
+fn validate(row: RawRow, policy: &EndpointPolicy) -> Result<(NewSubscription, Option<Vec<String>>), String> {
     let subscription =
         NewSubscription::parse(&row.endpoint, &row.p256dh, &row.auth, policy).map_err(|e| e.to_string())?;
     let topics = row
