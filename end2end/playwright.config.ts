@@ -4,6 +4,9 @@ export const TIDINGS_PORT = 3100;
 export const PUSH_SERVICE_PORT = 8090;
 export const BASE_URL = `http://127.0.0.1:${TIDINGS_PORT}`;
 export const PUSH_SERVICE_URL = `http://127.0.0.1:${PUSH_SERVICE_PORT}`;
+/** A customer's own site, registered in Tidings by the embedding tests, and one that is not. */
+export const CUSTOMER_URL = 'http://127.0.0.1:3200';
+export const STRANGER_URL = 'http://127.0.0.1:3300';
 
 export default defineConfig({
   testDir: './tests',
@@ -27,6 +30,13 @@ export default defineConfig({
     },
   },
   webServer: [
+    {
+      command: 'node customer-site.cjs',
+      url: `${CUSTOMER_URL}/healthz`,
+      env: { TIDINGS_URL: BASE_URL, CUSTOMER_PORTS: '3200,3300' },
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
     {
       command: 'node push-service.cjs',
       url: `${PUSH_SERVICE_URL}/healthz`,

@@ -1,6 +1,12 @@
 // Tidings service worker: shows pushed campaigns and opens their link when clicked.
 // Plain JavaScript on purpose: it must run in every browser's worker without a bundler.
+// On another site it is imported from Tidings (`/embed/sw.js`, which sets TIDINGS_ORIGIN
+// first), possibly into the site's own worker: hence one function scope, no globals.
+(() => {
 'use strict';
+
+// Where Tidings answers: this origin on Tidings' own page, else the importing site's Tidings.
+const TIDINGS = self.TIDINGS_ORIGIN || self.location.origin;
 
 const GENERIC = { title: 'New notification', body: 'Open the site to see what is new.' };
 
@@ -59,7 +65,7 @@ async function report(notification, event, action) {
   const token = notification.data && notification.data.track;
   if (!token) return;
   try {
-    await fetch('/api/track', { method: 'POST', body: new URLSearchParams({ token, event, action: action || '' }) });
+    await fetch(TIDINGS + '/api/track', { method: 'POST', body: new URLSearchParams({ token, event, action: action || '' }) });
   } catch (_) {}
 }
 
@@ -96,13 +102,13 @@ self.addEventListener('pushsubscriptionchange', (event) => {
     if (!fresh) {
       let key = old && old.options && old.options.applicationServerKey;
       if (!key) {
-        const response = await fetch('/api/vapid_public_key', { method: 'POST' });
+        const response = await fetch(TIDINGS + '/api/vapid_public_key', { method: 'POST' });
         key = base64UrlToBytes(await response.json());
       }
       fresh = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
     }
     const json = fresh.toJSON();
-    await fetch('/api/resubscribe', {
+    await fetch(TIDINGS + '/api/resubscribe', {
       method: 'POST',
       body: new URLSearchParams({
         old_endpoint: old ? old.endpoint : '',
@@ -113,3 +119,4 @@ self.addEventListener('pushsubscriptionchange', (event) => {
     });
   })());
 });
+})();

@@ -9,6 +9,7 @@ use crate::admin::campaign_page::{CampaignPage, EditCampaignPage};
 use crate::admin::campaigns::CampaignsPage;
 use crate::admin::dashboard::DashboardPage;
 use crate::admin::sign_in::{LoginPage, SetupPage};
+use crate::admin::sites::{SitePage, SitesPage};
 use crate::admin::subscribers::SubscribersPage;
 use crate::admin::team::TeamPage;
 use crate::admin::topics::TopicsPage;
@@ -40,7 +41,8 @@ fn set_page_csp() {
     else {
         return;
     };
-    if let Ok(value) = http::HeaderValue::from_str(&crate::security::page_csp(&nonce.to_string())) {
+    let path = use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned()).unwrap_or_default();
+    if let Ok(value) = http::HeaderValue::from_str(&crate::security::page_csp(&nonce.to_string(), &path)) {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
@@ -79,6 +81,8 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("admin"), StaticSegment("team")) view=TeamPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("topics")) view=TopicsPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("subscribers")) view=SubscribersPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("sites")) view=SitesPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("sites"), ParamSegment("id")) view=SitePage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns")) view=CampaignsPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id")) view=CampaignPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id"), StaticSegment("edit")) view=EditCampaignPage/>

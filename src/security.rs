@@ -34,6 +34,7 @@ pub const PUBLIC_SERVER_FNS: &[&str] = &[
     "/api/topics",
     "/api/my_topics",
     "/api/choose_topics",
+    "/api/site_widget",
 ];
 
 /// The one route whose body may be large: a whole file of subscriptions, streamed.
@@ -44,9 +45,12 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Refuses state-changing requests started by another site (CSRF), using what browsers
 /// tell us: `Sec-Fetch-Site`, or `Origin` where that is missing (older Safari). Requests
 /// with neither come from non-browser clients, which cannot carry a victim's cookies.
+/// A registered site's request to one of its endpoints is the exception: the site layer's
+/// CORS middleware, which runs first, marks it [`RegisteredOrigin`].
 pub async fn same_origin_writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && !is_same_origin(request.headers(), &state.config.public_url) {
+    let registered = request.extensions().get::<RegisteredOrigin>().is_some();
+    if !safe && !registered && !is_same_origin(request.headers(), &state.config.public_url) {
         return error_response(AppError::Forbidden("Cross-site requests are refused.".into()));
     }
     // DNS rebinding: a page on evil.example whose name now points at 127.0.0.1 is "same
@@ -59,6 +63,11 @@ pub async fn same_origin_writes(State(state): State<AppState>, request: Request,
     }
     next.run(request).await
 }
+
+/// On a request from another origin that is a registered site's, calling one of the
+/// endpoints sites may call.
+#[derive(Debug, Clone, Copy)]
+pub struct RegisteredOrigin;
 
 /// Whether the request's `Host` is ours: the public URL's host, `localhost`, or any IP
 /// address (a rebinding attack needs a host name of the attacker's; addresses cannot be
@@ -81,7 +90,8 @@ fn is_known_host(headers: &HeaderMap, public_url: &str) -> bool {
         .is_some_and(|ours| ours.eq_ignore_ascii_case(name))
 }
 
-fn is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+/// Whether a request comes from this server's own pages (or from no browser at all).
+pub(crate) fn is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     if let Some(site) = headers.get("sec-fetch-site") {
         // "none": typed in the address bar or a bookmark — the user's own doing.
         return matches!(site.as_bytes(), b"same-origin" | b"none");
@@ -171,10 +181,17 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 /// The CSP for a rendered page: only our own scripts, plus the inline hydration scripts
 /// that carry this response's nonce, and WebAssembly compilation for the bundle. Images
 /// may come from any https origin: notification icons and images are campaign links.
-pub fn page_csp(nonce: &str) -> String {
+/// A site's page (`/admin/sites/<id>`) may also fetch from other origins: the admin's
+/// browser checks the site's worker file there.
+pub fn page_csp(nonce: &str, path: &str) -> String {
+    let connect = if path.starts_with("/admin/sites/") {
+        "'self' https: http://localhost:* http://127.0.0.1:*"
+    } else {
+        "'self'"
+    };
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' https: data:; connect-src 'self'; worker-src 'self'; \
+         style-src 'self'; img-src 'self' https: data:; connect-src {connect}; worker-src 'self'; \
          manifest-src 'self'; base-uri 'self'; form-action 'self'; object-src 'none'; \
          frame-ancestors 'none'"
     )

@@ -295,6 +295,14 @@ async fn router(state: AppState) -> Result<Router, String> {
                 move |session| transfer::export(state, session, transfer::Format::Csv)
             }),
         )
+        // A site's own worker file imports this: Tidings' worker, told where Tidings is.
+        .route(
+            "/embed/sw.js",
+            get({
+                let state = state.clone();
+                move || embedded_worker(state)
+            }),
+        )
         // For load balancers and orchestrators: up, and ready to serve.
         .route("/healthz", get(|| async { "ok" }))
         .route(
@@ -312,13 +320,15 @@ async fn router(state: AppState) -> Result<Router, String> {
             }),
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
-        // Outermost last: headers on everything; trailing slashes redirected; cross-site
-        // and foreign-host writes refused before any session is loaded; then the
+        // Outermost last: headers on everything; trailing slashes redirected; registered
+        // sites' cross-origin calls answered (others refused); cross-site and foreign-host
+        // writes refused before any session is loaded; then the
         // admin-only default, checked before any body is read; then the body limits.
         .layer(middleware::from_fn_with_state(state.config.http.body_timeout, security::limit_bodies))
         .layer(middleware::from_fn(security::admin_only))
         .layer(session_layer(&state))
         .layer(middleware::from_fn_with_state(state.clone(), security::same_origin_writes))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::site::cors::cross_origin))
         .layer(middleware::from_fn(security::no_trailing_slash))
         .layer(middleware::from_fn(security::security_headers))
         .with_state(leptos_options);
@@ -336,6 +346,25 @@ async fn ready(state: AppState) -> axum::response::Response {
             tracing::debug!(%reason, "not ready");
             (http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "ready": false, "reason": reason })))
                 .into_response()
+        }
+    }
+}
+
+/// `public/sw.js` (from the site root, as every static file) with Tidings' origin set
+/// first, so on a site's origin it reports to and asks this server.
+async fn embedded_worker(state: AppState) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = state.config.site_root.join("sw.js");
+    match tokio::fs::read_to_string(&path).await {
+        Ok(worker) => {
+            let origin = crate::site::api::tidings_origin(&state.config.public_url);
+            // JSON string syntax is JavaScript string syntax: the origin cannot break out.
+            let script = format!("self.TIDINGS_ORIGIN = {};\n{worker}", serde_json::Value::from(origin));
+            ([(http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")], script).into_response()
+        }
+        Err(error) => {
+            tracing::warn!(%error, path = %path.display(), "the service worker file is missing");
+            http::StatusCode::NOT_FOUND.into_response()
         }
     }
 }

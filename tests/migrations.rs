@@ -58,6 +58,47 @@ async fn upgrading_keeps_every_campaign_delivery_and_event_and_their_links() {
     assert!(problems.is_empty(), "{problems:?}");
 }
 
+/// Sites came after subscriptions: upgrading puts every existing subscription (and the
+/// campaigns' audiences) in the first site, Tidings' own page, on either database.
+#[tokio::test]
+async fn upgrading_puts_existing_subscriptions_in_the_first_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = support::fresh_database_url(dir.path()).await;
+    sqlx::any::install_default_drivers();
+    let (mut migrator, before_sites) = if url.starts_with("sqlite:") {
+        std::fs::File::create(dir.path().join("tidings.db")).unwrap();
+        (sqlx::migrate!("./migrations/sqlite"), 20261201000010)
+    } else {
+        (sqlx::migrate!("./migrations/postgres"), 20261201000003)
+    };
+    let earlier: Vec<_> = migrator.migrations.iter().filter(|m| m.version < before_sites).cloned().collect();
+    migrator.migrations = Cow::Owned(earlier);
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    migrator.run(&pool).await.unwrap();
+    sqlx::query(
+        "INSERT INTO subscriptions (endpoint, host, p256dh, auth, created_at)
+         VALUES ('https://push.example/1', 'push.example', 'k', 'a', 1000), ('https://push.example/2', 'push.example', 'k', 'a', 2000)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = tidings::store::Store::open(&url).await.expect("the upgrade applies");
+    let in_first: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE site_id = 1")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(in_first, 2);
+    let sites = store.sites().await.unwrap();
+    assert_eq!(sites.len(), 1);
+    assert_eq!((sites[0].id, sites[0].origin.as_deref(), sites[0].subscribers), (1, None, 2));
+    // The identity goes on after the first site's fixed id.
+    let blog = tidings::site::SiteName::parse("Blog").unwrap();
+    let origin = tidings::site::SiteOrigin::parse("https://blog.example").unwrap();
+    assert_eq!(store.create_site(&blog, &origin).await.unwrap(), Some(2));
+}
+
 /// The two migration sets must end at the same tables and columns: the queries are shared.
 #[tokio::test]
 async fn sqlite_and_postgresql_migrations_end_at_the_same_tables_and_columns() {

@@ -1,7 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
-import { BASE_URL } from '../playwright.config';
+import { BASE_URL, CUSTOMER_URL } from '../playwright.config';
 import {
   clickNotification, decryptedMessages, deliverToServiceWorker, sendCampaign, signInAsAdmin, subscribedVisitor,
+  usePushServiceStandIn,
 } from '../tests/helpers';
 
 const OUT = '../docs/screenshots';
@@ -78,6 +79,28 @@ test('screenshots of the admin pages', async ({ browser }) => {
   await expect(admin.locator('.stat.clicked dd')).toContainText('1');
   await shoot(admin, 'campaign');
 
+  // A customer's own site with the widget (its CSS hides buttons and sets 40 px fonts).
+  await admin.goto('/admin/sites');
+  await admin.getByLabel('Name').fill('Example Bakery');
+  await admin.getByLabel('Address (origin)').fill(CUSTOMER_URL);
+  await admin.getByRole('button', { name: 'Add site' }).click();
+  await admin.getByRole('link', { name: 'Get its snippets' }).click();
+  await expect(admin.locator('#snippet-worker')).toBeVisible();
+  await admin.getByRole('button', { name: 'Check the worker file' }).click();
+  await expect(admin.locator('[data-worker-ok="true"]')).toBeVisible();
+  const site = admin.url().split('/').pop();
+  await shoot(admin, 'site');
+  const customer = await browser.newContext();
+  await customer.grantPermissions(['notifications'], { origin: CUSTOMER_URL });
+  await usePushServiceStandIn(customer);
+  const shop = await customer.newPage();
+  await shop.goto(`${CUSTOMER_URL}/?site=${site}`);
+  await expect(shop.locator('tidings-widget')).toHaveAttribute('data-state', 'ask');
+  await shoot(shop, 'embed');
+  await admin.goto('/admin/sites');
+  await shoot(admin, 'sites');
+
+  await customer.close();
   for (const visitor of visitors) await visitor.context.close();
   await adminContext.close();
 });

@@ -45,6 +45,11 @@ test('the public page and every admin page have no serious accessibility problem
   await check('topics (none yet)');
   await page.goto('/admin/subscribers');
   await check('subscribers');
+  await page.goto('/admin/sites');
+  await check('sites');
+  await page.goto('/admin/sites/1');
+  await expect(page.getByRole('heading', { name: 'Settings', exact: true })).toBeVisible();
+  await check('own site');
 
   expect(found).toEqual(Object.fromEntries(Object.keys(found).map((name) => [name, []])));
 });

@@ -100,13 +100,13 @@ export async function shownNotifications(page: Page): Promise<ShownNotification[
  * and waits until it shows a notification titled `title`. A first delivery is sometimes
  * lost by Chromium, so it is repeated after 3 s without a notification.
  */
-export async function deliverToServiceWorker(page: Page, data: string, title: string): Promise<ShownNotification> {
+export async function deliverToServiceWorker(page: Page, data: string, title: string, origin = BASE_URL): Promise<ShownNotification> {
   const cdp = await page.context().newCDPSession(page);
   let registrationId: string | undefined;
   let activated = false;
   cdp.on('ServiceWorker.workerRegistrationUpdated', (event) => {
     for (const r of event.registrations) {
-      if (!r.isDeleted && r.scopeURL === `${BASE_URL}/`) registrationId = r.registrationId;
+      if (!r.isDeleted && r.scopeURL === `${origin}/`) registrationId = r.registrationId;
     }
   });
   cdp.on('ServiceWorker.workerVersionUpdated', (event) => {
@@ -118,7 +118,7 @@ export async function deliverToServiceWorker(page: Page, data: string, title: st
   await expect.poll(() => Boolean(registrationId && activated), { message: 'service worker activated' }).toBe(true);
 
   for (let attempt = 1; ; attempt++) {
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin: BASE_URL, registrationId: registrationId!, data });
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: registrationId!, data });
     const deadline = Date.now() + 3000;
     while (Date.now() < deadline) {
       const shown = (await shownNotifications(page)).find((n) => n.title === title);
@@ -137,8 +137,8 @@ export async function deliverToServiceWorker(page: Page, data: string, title: st
  * that very notification, dispatched in the real service worker (no test code in the
  * product). Resolves once the worker's handlers have finished.
  */
-export async function clickNotification(page: Page, title: string, action = '') {
-  const worker = page.context().serviceWorkers().find((w) => w.url().endsWith('/sw.js'));
+export async function clickNotification(page: Page, title: string, action = '', workerUrl = `${BASE_URL}/sw.js`) {
+  const worker = page.context().serviceWorkers().find((w) => w.url() === workerUrl);
   if (!worker) throw new Error('no service worker');
   await worker.evaluate(async ([wanted, action]) => {
     const notification = (await (self as any).registration.getNotifications()).find((n: Notification) => n.title === wanted);

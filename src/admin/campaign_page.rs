@@ -84,10 +84,12 @@ impl CampaignActions {
 fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
     let c = report.summary.clone();
     let content = report.form.payload();
+    // No site named: every site.
+    let on = if report.sites.is_empty() { String::new() } else { format!(" on {}", report.sites.join(", ")) };
     let audience = if report.audience.is_empty() {
-        "Audience: everyone subscribed.".to_string()
+        format!("Audience: everyone subscribed{on}.")
     } else {
-        format!("Audience: subscribers of {}.", report.audience.join(", "))
+        format!("Audience: subscribers of {}{on}.", report.audience.join(", "))
     };
     if c.is_editable() {
         return view! {

@@ -11,8 +11,11 @@ use crate::campaign::{
     MAX_TITLE_CHARS,
 };
 use crate::error::AppError;
+use crate::ids::{parse_ids, toggle_id};
+use crate::site::api::list_sites;
+use crate::site::SiteSummary;
 use crate::topic::api::admin_topics;
-use crate::topic::{parse_topic_ids, toggle_topic_id, Topic, TopicId};
+use crate::topic::Topic;
 
 /// A draft or scheduled campaign opened for editing.
 #[derive(Debug, Clone)]
@@ -36,8 +39,8 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
     // Mirrors the inputs as typed; the form itself still posts its fields.
     let form = RwSignal::new(initial);
     let audience = Resource::new(
-        move || (send.version().get(), form.with(|f| f.audience.clone())),
-        |(_, audience)| audience_size(audience),
+        move || (send.version().get(), form.with(|f| (f.audience.clone(), f.sites.clone()))),
+        |(_, (audience, sites))| audience_size(audience, sites),
     );
     let later = RwSignal::new(!initial_send_at.is_empty());
     let saving_draft = RwSignal::new(false);
@@ -126,7 +129,7 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
                     <Suspense>
                         <span class="audience">
                             {move || audience.get().map(|n| match n {
-                                Ok(0) if form.with(|f| f.audience.is_empty()) => "Nobody has subscribed yet — share your public page first.".to_string(),
+                                Ok(0) if form.with(|f| f.audience.is_empty() && f.sites.is_empty()) => "Nobody has subscribed yet — share your public page first.".to_string(),
                                 Ok(0) => "Nobody has chosen these topics yet.".to_string(),
                                 Ok(1) => "Will reach 1 subscriber.".to_string(),
                                 Ok(n) => format!("Will reach {n} subscribers."),
@@ -267,20 +270,39 @@ fn WhenFields(later: RwSignal<bool>, label: String, initial: String, error: Sign
     }
 }
 
-/// Who gets it: everyone, or subscribers of any of the ticked topics. The ticks are kept
-/// in the form's `audience` field (comma-separated ids), which the hidden input posts.
+/// Who gets it: subscribers of the ticked sites (none ticked: every site) who chose any of
+/// the ticked topics (none ticked: everyone there). The ticks are kept in the form's
+/// `sites` and `audience` fields (comma-separated ids), which the hidden inputs post.
 #[component]
 fn AudienceFields(form: RwSignal<ComposeForm>) -> impl IntoView {
     let topics = Resource::new(|| (), |_| admin_topics());
-    let chosen = move |id: i64| {
-        form.with(|f| parse_topic_ids(&f.audience, "audience").is_ok_and(|ids| ids.contains(&TopicId(id))))
-    };
-    let toggle = move |id: i64, on: bool| form.update(|f| f.audience = toggle_topic_id(&f.audience, id, on));
+    let sites = Resource::new(|| (), |_| list_sites());
+    let topic_chosen = move |id: i64| form.with(|f| parse_ids(&f.audience, "", "").is_ok_and(|ids| ids.contains(&id)));
+    let toggle_topic = move |id: i64, on: bool| form.update(|f| f.audience = toggle_id(&f.audience, id, on));
+    let site_chosen = move |id: i64| form.with(|f| parse_ids(&f.sites, "", "").is_ok_and(|ids| ids.contains(&id)));
+    let toggle_site = move |id: i64, on: bool| form.update(|f| f.sites = toggle_id(&f.sites, id, on));
     view! {
         <fieldset class="audience-choice">
             <legend>"Audience"</legend>
+            <input type="hidden" name="sites" prop:value=move || form.with(|f| f.sites.clone())/>
             <input type="hidden" name="audience" prop:value=move || form.with(|f| f.audience.clone())/>
             <Suspense>
+                {move || sites.get().map(|sites| {
+                    let active: Vec<SiteSummary> = sites.unwrap_or_default().into_iter().filter(|s| !s.archived).collect();
+                    // One site: nothing to choose.
+                    (active.len() > 1).then(|| view! {
+                        <p class="hint">"Sites: tick some to send only to their subscribers; none ticked means every site."</p>
+                        <div class="choices site-choices">
+                            {active.into_iter().map(|s| { let id = s.id; view! {
+                                <label class="check">
+                                    <input type="checkbox" data-site=id.to_string() prop:checked=move || site_chosen(id)
+                                        on:change=move |ev| toggle_site(id, event_target_checked(&ev))/>
+                                    " " {s.name} <span class="muted">{format!(" ({})", s.subscribers)}</span>
+                                </label>
+                            }}).collect_view()}
+                        </div>
+                    })
+                })}
                 {move || topics.get().map(|topics| {
                     let active: Vec<Topic> = topics.unwrap_or_default().into_iter().filter(|t| !t.archived).collect();
                     if active.is_empty() {
@@ -290,12 +312,12 @@ fn AudienceFields(form: RwSignal<ComposeForm>) -> impl IntoView {
                         }.into_any();
                     }
                     view! {
-                        <p class="hint">"Tick topics to send only to their subscribers; none ticked means everyone."</p>
+                        <p class="hint">"Topics: tick some to send only to their subscribers; none ticked means everyone."</p>
                         <div class="choices">
                             {active.into_iter().map(|t| { let id = t.id; view! {
                                 <label class="check">
-                                    <input type="checkbox" prop:checked=move || chosen(id)
-                                        on:change=move |ev| toggle(id, event_target_checked(&ev))/>
+                                    <input type="checkbox" prop:checked=move || topic_chosen(id)
+                                        on:change=move |ev| toggle_topic(id, event_target_checked(&ev))/>
                                     " " {t.name} <span class="muted">{format!(" ({})", t.subscribers)}</span>
                                 </label>
                             }}).collect_view()}

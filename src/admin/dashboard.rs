@@ -8,6 +8,8 @@ use super::campaigns::StatusBadge;
 use super::frame::SignedIn;
 use crate::campaign::api::list_campaigns;
 use crate::campaign::CampaignSummary;
+use crate::site::api::list_sites;
+use crate::site::SiteSummary;
 use crate::subscription::api::subscriber_growth;
 use crate::subscription::{AudienceGrowth, GrowthDay, GROWTH_DAYS};
 use crate::topic::api::admin_topics;
@@ -31,6 +33,7 @@ fn Dashboard() -> impl IntoView {
     let growth = Resource::new(|| (), |_| subscriber_growth());
     let campaigns = Resource::new(|| (), |_| list_campaigns());
     let topics = Resource::new(|| (), |_| admin_topics());
+    let sites = Resource::new(|| (), |_| list_sites());
     view! {
         <div class="page-head">
             <h1>"Dashboard"</h1>
@@ -41,6 +44,9 @@ fn Dashboard() -> impl IntoView {
                 Ok(growth) => view! { <Audience growth/> }.into_any(),
                 Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
             })}
+        </Suspense>
+        <Suspense>
+            {move || sites.get().and_then(Result::ok).map(|list| view! { <SiteCounts list/> })}
         </Suspense>
         <section class="card" aria-labelledby="topics-heading">
             <h2 id="topics-heading">"Subscribers by topic"</h2>
@@ -179,23 +185,43 @@ fn TopicCounts(list: Vec<Topic>) -> impl IntoView {
         }
         .into_any();
     }
-    let most = active.iter().map(|t| t.subscribers).max().unwrap_or(0).max(1);
+    view! { <CountBars rows=active.into_iter().map(|t| (t.id, t.name, t.subscribers)).collect() kind="topic"/> }
+        .into_any()
+}
+
+/// Subscribers per active site, once there is more than the own page.
+#[component]
+fn SiteCounts(list: Vec<SiteSummary>) -> impl IntoView {
+    let active: Vec<SiteSummary> = list.into_iter().filter(|s| !s.archived).collect();
+    (active.len() > 1).then(|| {
+        view! {
+            <section class="card" aria-labelledby="sites-heading">
+                <h2 id="sites-heading">"Subscribers by site"</h2>
+                <CountBars rows=active.into_iter().map(|s| (s.id, s.name, s.subscribers)).collect() kind="site"/>
+            </section>
+        }
+    })
+}
+
+/// (id, name, subscribers) as bars scaled to the largest; `kind` names the data attribute.
+#[component]
+fn CountBars(rows: Vec<(i64, String, i64)>, kind: &'static str) -> impl IntoView {
+    let most = rows.iter().map(|(_, _, n)| *n).max().unwrap_or(0).max(1);
     view! {
         <ul class="topic-counts">
-            {active.into_iter().map(|t| view! {
-                <li data-topic=t.id>
-                    <span class="topic-name">{t.name.clone()}</span>
+            {rows.into_iter().map(|(id, name, subscribers)| view! {
+                <li attr:data-topic=(kind == "topic").then(|| id.to_string()) attr:data-site=(kind == "site").then(|| id.to_string())>
+                    <span class="topic-name">{name}</span>
                     // SVG, not a style attribute: the page's CSP allows no inline styles.
                     <svg class="topic-bar" viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true">
                         <rect class="topic-bar-track" width="100" height="6" rx="3"/>
-                        <rect class="topic-bar-fill" width=(t.subscribers * 100 / most).to_string() height="6" rx="3"/>
+                        <rect class="topic-bar-fill" width=(subscribers * 100 / most).to_string() height="6" rx="3"/>
                     </svg>
-                    <span class="topic-count">{t.subscribers}</span>
+                    <span class="topic-count">{subscribers}</span>
                 </li>
             }).collect_view()}
         </ul>
     }
-    .into_any()
 }
 
 #[component]

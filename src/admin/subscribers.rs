@@ -5,8 +5,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::frame::{FormError, SignedIn};
+use crate::site::api::list_sites;
 use crate::subscription::api::{list_subscribers, subscriber_hosts, DeleteSubscriber};
-use crate::subscription::{ImportReport, SubscriberRow};
+use crate::subscription::{ConsentReceipt, ImportReport, SubscriberRow, SubscriberSearch};
 use crate::topic::api::admin_topics;
 
 #[component]
@@ -19,14 +20,9 @@ pub fn SubscribersPage() -> impl IntoView {
     }
 }
 
-/// The search as typed; applied with the Search button.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct Filters {
-    host: String,
-    topic: String,
-    joined_from: String,
-    joined_to: String,
-}
+/// The search as typed (applied with the Search button); its `before` stays empty, the
+/// page's cursor is kept apart.
+type Filters = SubscriberSearch;
 
 #[component]
 fn Subscribers() -> impl IntoView {
@@ -44,7 +40,7 @@ fn Subscribers() -> impl IntoView {
                 imported.get(),
             )
         },
-        |(f, before, _, _)| list_subscribers(f.host, f.topic, f.joined_from, f.joined_to, before),
+        |(search, before, _, _)| list_subscribers(SubscriberSearch { before, ..search }),
     );
     let search = move |filters: Filters| {
         applied.set(filters);
@@ -101,6 +97,7 @@ fn SearchForm(imported: RwSignal<u32>, on_search: impl Fn(Filters) + 'static) ->
     let typed = RwSignal::new(Filters::default());
     let hosts = Resource::new(move || imported.get(), |_| subscriber_hosts());
     let topics = Resource::new(|| (), |_| admin_topics());
+    let sites = Resource::new(|| (), |_| list_sites());
     let text = move |set: fn(&mut Filters, String)| {
         move |ev: leptos::ev::Event| typed.update(|f| set(f, event_target_value(&ev)))
     };
@@ -136,6 +133,21 @@ fn SearchForm(imported: RwSignal<u32>, on_search: impl Fn(Filters) + 'static) ->
                         </select>
                     </div>
                     <div class="field">
+                        <label for="site">"Site"</label>
+                        <select id="site" on:change=text(|f, v| f.site = v)>
+                            <option value="">"Any"</option>
+                            <Suspense>
+                                {move || sites.get().map(|s| s.unwrap_or_default().into_iter().map(|s| view! {
+                                    <option value=s.id.to_string()>{format!("{} ({})", s.name, s.subscribers)}</option>
+                                }).collect_view())}
+                            </Suspense>
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="user">"User id"</label>
+                        <input id="user" type="search" on:change=text(|f, v| f.user = v)/>
+                    </div>
+                    <div class="field">
                         <label for="joined_from">"Joined from"</label>
                         <input id="joined_from" type="date" on:change=text(|f, v| f.joined_from = v)/>
                     </div>
@@ -156,22 +168,26 @@ fn SubscriberTable(rows: Vec<SubscriberRow>, delete: ServerAction<DeleteSubscrib
         <table class="campaigns subscribers">
             <thead>
                 <tr>
+                    <th scope="col">"Site"</th>
                     <th scope="col">"Push service"</th>
                     <th scope="col">"Endpoint"</th>
                     <th scope="col">"Topics"</th>
                     <th scope="col">"Joined"</th>
                     <th scope="col">"Last delivered"</th>
+                    <th scope="col">"Consent"</th>
                     <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                 </tr>
             </thead>
             <tbody>
                 {rows.into_iter().map(|r| view! {
                     <tr data-subscriber=r.id>
+                        <td data-label="Site">{r.site.clone()}</td>
                         <td data-label="Push service">{r.host.clone()}</td>
                         <td data-label="Endpoint" class="endpoint"><div title=r.endpoint.clone()>{short(&r.endpoint)}</div></td>
                         <td data-label="Topics">{if r.topics.is_empty() { "—".to_string() } else { r.topics.clone() }}</td>
                         <td data-label="Joined">{r.joined.clone()}</td>
                         <td data-label="Last delivered">{r.last_success.clone().unwrap_or_else(|| "never".into())}</td>
+                        <td data-label="Consent"><Receipt receipt=r.receipt.clone() joined=r.joined.clone()/></td>
                         <td data-label="">
                             <ActionForm action=delete>
                                 <input type="hidden" name="id" value=r.id.to_string()/>
@@ -183,6 +199,26 @@ fn SubscriberTable(rows: Vec<SubscriberRow>, delete: ServerAction<DeleteSubscrib
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// The consent receipt, folded: when, where, what the visitor read, in which browser,
+/// language and time zone, and the site's id for them.
+#[component]
+fn Receipt(receipt: ConsentReceipt, joined: String) -> impl IntoView {
+    let or_unknown = |value: Option<String>| value.unwrap_or_else(|| "not recorded".into());
+    view! {
+        <details class="receipt">
+            <summary>{receipt.browser.clone().unwrap_or_else(|| "Receipt".into())}</summary>
+            <dl>
+                <dt>"When"</dt><dd>{joined}</dd>
+                <dt>"Page"</dt><dd class="wrap">{or_unknown(receipt.page)}</dd>
+                <dt>"Shown"</dt><dd>{or_unknown(receipt.prompt)}</dd>
+                <dt>"Language"</dt><dd>{or_unknown(receipt.language)}</dd>
+                <dt>"Time zone"</dt><dd>{or_unknown(receipt.time_zone)}</dd>
+                {receipt.user_id.map(|user| view! { <dt>"User id"</dt><dd class="user-id">{user}</dd> })}
+            </dl>
+        </details>
     }
 }
 

@@ -173,6 +173,18 @@ pub fn time_zone() -> Option<String> {
     Reflect::get(&format.resolved_options(), &JsValue::from_str("timeZone")).ok()?.as_string()
 }
 
+/// The consent receipt of a subscription made on this page after reading `prompt`.
+pub fn consent(prompt: &str) -> crate::subscription::consent::ConsentForm {
+    let window = web_sys::window();
+    crate::subscription::consent::ConsentForm {
+        page: window.as_ref().and_then(|w| w.location().href().ok()).unwrap_or_default(),
+        prompt: prompt.to_owned(),
+        language: window.as_ref().and_then(|w| w.navigator().language()).unwrap_or_default(),
+        time_zone: time_zone().unwrap_or_default(),
+        ..Default::default()
+    }
+}
+
 /// POSTs a file the admin picked as the request body (same origin, with the session
 /// cookie). Returns the status code and the response text.
 pub async fn upload(url: &str, file: web_sys::File) -> Result<(u16, String), String> {
@@ -184,4 +196,51 @@ pub async fn upload(url: &str, file: web_sys::File) -> Result<(u16, String), Str
     let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response".to_owned())?;
     let text = JsFuture::from(response.text().map_err(describe)?).await.map_err(describe)?;
     Ok((response.status(), text.as_string().unwrap_or_default()))
+}
+
+/// Puts `text` on the clipboard.
+pub async fn copy_text(text: &str) -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    JsFuture::from(window.navigator().clipboard().write_text(text)).await.map(|_| ()).map_err(describe)
+}
+
+/// Fetches a site's worker file from this browser and says whether it is Tidings' worker:
+/// (looks right, what was found). Sites seldom let other origins read their files (CORS);
+/// then only whether it answers can be told.
+pub async fn check_worker_file(url: &str) -> (bool, String) {
+    let Some(window) = web_sys::window() else { return (false, "No window to fetch from.".into()) };
+    let fetch = |mode: web_sys::RequestMode| {
+        let init = web_sys::RequestInit::new();
+        init.set_mode(mode);
+        init.set_cache(web_sys::RequestCache::NoStore);
+        JsFuture::from(window.fetch_with_str_and_init(url, &init))
+    };
+    match fetch(web_sys::RequestMode::Cors).await {
+        Ok(response) => {
+            let Ok(response) = response.dyn_into::<web_sys::Response>() else {
+                return (false, "The browser gave no response.".into());
+            };
+            if !response.ok() {
+                return (false, format!("The file answers with HTTP {}: it is not there yet.", response.status()));
+            }
+            let text = match response.text() {
+                Ok(promise) => JsFuture::from(promise).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if text.contains("/embed/sw.js") || text.contains("TIDINGS_ORIGIN") {
+                (true, "The worker file answers and loads Tidings' worker.".into())
+            } else {
+                (false, "The file answers, but does not load Tidings' worker: add the line above to it.".into())
+            }
+        }
+        Err(_) => match fetch(web_sys::RequestMode::NoCors).await {
+            Ok(_) => (
+                false,
+                "The file answers, but your site does not let other sites read it (no CORS header), so its content \
+                 cannot be checked from here: open it to compare with the line above."
+                    .into(),
+            ),
+            Err(error) => (false, format!("This browser could not reach the file: {}", describe(error))),
+        },
+    }
 }

@@ -5,21 +5,39 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::{ActivityBucket, CampaignDraft, Plan};
+use super::{ActivityBucket, Audience, CampaignDraft, Plan};
 use super::{CampaignReport, CampaignSummary, ComposeForm};
 use crate::error::AppError;
 
 /// How many subscribers a campaign sent now would reach.
-/// `audience`: comma-separated topic ids, empty for everyone.
+/// `audience`: comma-separated topic ids, empty for everyone; `sites`: site ids, empty for
+/// every site.
 #[server(endpoint = "admin/audience_size")]
-pub async fn audience_size(#[server(default)] audience: String) -> Result<i64, AppError> {
+pub async fn audience_size(
+    #[server(default)] audience: String,
+    #[server(default)] sites: String,
+) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
         crate::session::require_admin().await?;
-        let audience = crate::topic::Audience::parse(&audience, "audience")?;
+        let audience = Audience::parse(&audience, &sites)?;
         Ok(state.store.audience_size(&audience).await?)
     })
     .await
+}
+
+/// The audience the compose form names, each topic and site checked to be active.
+#[cfg(feature = "ssr")]
+async fn checked_audience(state: &crate::state::AppState, form: &ComposeForm) -> Result<Audience, AppError> {
+    let audience = Audience::parse(&form.audience, &form.sites)?;
+    crate::topic::api::active_topics(state, &form.audience, "audience").await?;
+    if !state.store.inactive_sites(&audience.sites).await?.is_empty() {
+        return Err(AppError::field(
+            "sites",
+            "One of the chosen sites was archived; reload the page and choose again.",
+        ));
+    }
+    Ok(audience)
 }
 
 /// Saves what the admin composed: sends it now (queued for the dispatcher, which sends it
@@ -50,8 +68,7 @@ pub async fn send_campaign(
             id => Some(id.parse::<i64>().map_err(|_| AppError::invalid("campaign_id must be a campaign number."))?),
         };
         let draft = CampaignDraft::parse(&form)?;
-        let audience =
-            crate::topic::Audience::of(crate::topic::api::active_topics(&state, &form.audience, "audience").await?);
+        let audience = checked_audience(&state, &form).await?;
         let plan = Plan::parse(intent.trim(), when.trim(), &send_at, &admin.zone(), state.config.clock.now())?;
         let id = state.store.save_campaign(&draft, &audience, plan, admin.id, existing).await?.ok_or_else(|| {
             AppError::Conflict(
@@ -175,16 +192,22 @@ pub async fn get_campaign_report(id: i64) -> Result<CampaignReport, AppError> {
         let admin = crate::session::require_admin().await?;
         let mut summary = state.store.campaign_summary(id).await?.ok_or(AppError::NotFound)?;
         summary.local = admin.zone().times(&summary);
-        let topics = state.store.campaign_topics(id).await?;
+        let chosen = state.store.campaign_audience(id).await?;
         let form = state
             .store
             .campaign_row(id)
             .await?
-            .map(|row| ComposeForm::from_draft(&row.draft, &topics))
+            .map(|row| ComposeForm::from_draft(&row.draft, &chosen))
             .unwrap_or_default();
         let names = state.store.topics().await?;
         let audience =
-            topics.iter().filter_map(|t| names.iter().find(|n| n.id == t.0).map(|n| n.name.clone())).collect();
+            chosen.topics.iter().filter_map(|t| names.iter().find(|n| n.id == t.0).map(|n| n.name.clone())).collect();
+        let site_names = state.store.sites().await?;
+        let sites = chosen
+            .sites
+            .iter()
+            .filter_map(|s| site_names.iter().find(|n| n.id == s.0).map(|n| n.name.clone()))
+            .collect();
         let failures = state.store.failure_reasons(id).await?;
         let start = summary.started_at.unwrap_or(summary.created_at);
         // Slices sized so the campaign so far (and its clicks) fit the chart, at least 1 s.
@@ -202,7 +225,7 @@ pub async fn get_campaign_report(id: i64) -> Result<CampaignReport, AppError> {
                 ActivityBucket { offset_secs: bucket * bucket_secs, sent, clicked }
             })
             .collect();
-        Ok(CampaignReport { summary, form, audience, failures, activity, bucket_secs })
+        Ok(CampaignReport { summary, form, audience, sites, failures, activity, bucket_secs })
     })
     .await
 }

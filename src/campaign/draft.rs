@@ -154,6 +154,8 @@ pub struct ComposeForm {
     pub urgency: String,
     /// Comma-separated topic ids; empty for everyone.
     pub audience: String,
+    /// Comma-separated site ids; empty for every site.
+    pub sites: String,
 }
 
 impl ComposeForm {
@@ -163,8 +165,8 @@ impl ComposeForm {
         CampaignDraft::as_typed(self).payload(0)
     }
 
-    /// A campaign's content back in the form (with the topics it is aimed at), to edit it.
-    pub fn from_draft(draft: &CampaignDraft, topics: &[crate::topic::TopicId]) -> Self {
+    /// A campaign's content back in the form (with who it is aimed at), to edit it.
+    pub fn from_draft(draft: &CampaignDraft, audience: &super::Audience) -> Self {
         let link = |u: &Option<LinkUrl>| u.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default();
         let action =
             |i: usize| draft.actions.get(i).map(|a| (a.label.clone(), a.url.as_str().to_owned())).unwrap_or_default();
@@ -185,7 +187,8 @@ impl ComposeForm {
             topic: draft.topic.as_ref().map(|t| t.as_str().to_owned()).unwrap_or_default(),
             ttl_secs: draft.ttl.seconds().to_string(),
             urgency: draft.urgency.as_str().to_owned(),
-            audience: crate::topic::topic_ids_text(topics.iter().map(|t| t.0)),
+            audience: crate::ids::ids_text(audience.topics.iter().map(|t| t.0)),
+            sites: crate::ids::ids_text(audience.sites.iter().map(|s| s.0)),
         }
     }
 }

@@ -1,12 +1,14 @@
 //! Campaigns: what an admin composes and sends, as types; the endpoints are in `api`.
 
 pub mod api;
+mod audience;
 mod draft;
 mod payload;
 mod report;
 mod schedule;
 mod status;
 
+pub use audience::Audience;
 pub use draft::{
     visible_controls, CampaignDraft, CollapseTopic, ComposeForm, DraftAction, LinkUrl, Ttl, Urgency,
     MAX_ACTION_LABEL_CHARS, MAX_BODY_CHARS, MAX_TITLE_CHARS,

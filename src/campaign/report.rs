@@ -34,6 +34,8 @@ pub struct CampaignReport {
     pub form: ComposeForm,
     /// The names of the topics it is aimed at; empty for everyone.
     pub audience: Vec<String>,
+    /// Names of the sites it is aimed at; empty: every site.
+    pub sites: Vec<String>,
     pub failures: Vec<FailureReason>,
     /// Every slice from the start to the last activity, empty ones included.
     pub activity: Vec<ActivityBucket>,

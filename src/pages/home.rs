@@ -21,6 +21,11 @@ pub enum PushState {
     Failed(String),
 }
 
+const HEADING: &str = "Hear from us first";
+const LEAD: &str =
+    "Get our news as a notification on this device — no e-mail address, no account. You can turn it off at any time.";
+const SUBSCRIBE: &str = "Subscribe to notifications";
+
 #[component]
 pub fn HomePage() -> impl IntoView {
     let state = RwSignal::new(PushState::Checking);
@@ -36,11 +41,8 @@ pub fn HomePage() -> impl IntoView {
         <Title text="Notifications"/>
         <section class="card hero">
             <p class="eyebrow">"Notifications"</p>
-            <h1>"Hear from us first"</h1>
-            <p class="lead">
-                "Get our news as a notification on this device — no e-mail address, no account. "
-                "You can turn it off at any time."
-            </p>
+            <h1>{HEADING}</h1>
+            <p class="lead">{LEAD}</p>
             <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
                 {move || key.get().zip(topics.get()).map(|(key, topics)| match key {
                     Ok(key) => view! { <SubscribeWidget state key topics=topics.unwrap_or_default() chosen/> }.into_any(),
@@ -92,7 +94,7 @@ fn SubscribeWidget(
                 PushState::NeedsHomeScreen => view! { <HomeScreenSteps/> }.into_any(),
                 PushState::NotAsked => view! {
                     {choices()}
-                    <button class="btn primary" on:click=on_subscribe>"Subscribe to notifications"</button>
+                    <button class="btn primary" on:click=on_subscribe>{SUBSCRIBE}</button>
                     <p class="hint">"Your browser will ask whether this site may show notifications."</p>
                 }.into_any(),
                 PushState::Denied => view! { <Blocked/> }.into_any(),
@@ -211,9 +213,9 @@ mod client {
 
     use super::PushState;
     use crate::browser::{self, BrowserError, Permission};
+    use crate::ids::ids_text;
     use crate::subscription::api::{subscribe as save_subscription, unsubscribe as forget_subscription};
     use crate::topic::api::{choose_topics, my_topics};
-    use crate::topic::topic_ids_text;
 
     /// Works out the true state on load. A browser that is subscribed re-sends its
     /// subscription, so the server heals if it lost the row (the call is idempotent).
@@ -231,7 +233,8 @@ mod client {
             Permission::Granted => match browser::current_subscription().await {
                 // No topics sent: the choice stays as it is on the server.
                 Ok(Some(sub)) => {
-                    match save_subscription(sub.endpoint.clone(), sub.keys.p256dh, sub.keys.auth, None).await {
+                    let (endpoint, p256dh, auth) = (sub.endpoint.clone(), sub.keys.p256dh, sub.keys.auth);
+                    match save_subscription(endpoint, p256dh, auth, None, Default::default()).await {
                         Ok(()) => {
                             if let Ok(topics) = my_topics(sub.endpoint).await {
                                 chosen.set(Some(topics));
@@ -253,7 +256,9 @@ mod client {
         let result = async {
             let sub = browser::subscribe(&key).await?;
             state.set(PushState::Working("Saving your subscription…"));
-            save_subscription(sub.endpoint, sub.keys.p256dh, sub.keys.auth, Some(topic_ids_text(topics)))
+            // What the visitor read next to the button, for the consent receipt.
+            let consent = browser::consent(&format!("{} {} [{}]", super::HEADING, super::LEAD, super::SUBSCRIBE));
+            save_subscription(sub.endpoint, sub.keys.p256dh, sub.keys.auth, Some(ids_text(topics)), consent)
                 .await
                 .map_err(|e| BrowserError::Failed(e.to_string()))
         }
@@ -272,7 +277,7 @@ mod client {
     /// Saves the ticked topics for this browser's subscription.
     pub async fn save_topics(topics: Vec<i64>, saved: RwSignal<Option<Result<(), String>>>) {
         let result = match browser::current_subscription().await {
-            Ok(Some(sub)) => choose_topics(sub.endpoint, topic_ids_text(topics)).await.map_err(|e| e.to_string()),
+            Ok(Some(sub)) => choose_topics(sub.endpoint, ids_text(topics)).await.map_err(|e| e.to_string()),
             Ok(None) => Err("this browser is no longer subscribed; reload the page.".into()),
             Err(error) => Err(error),
         };

@@ -2,10 +2,9 @@ use super::{now, Store};
 use sqlx::AnyConnection;
 
 use crate::campaign::{
-    CampaignDraft, CampaignStatus, CampaignSummary, CollapseTopic, DraftAction, FailureReason, LinkUrl, PayloadAction,
-    Plan, Ttl, Urgency,
+    Audience, CampaignDraft, CampaignStatus, CampaignSummary, CollapseTopic, DraftAction, FailureReason, LinkUrl,
+    PayloadAction, Plan, Ttl, Urgency,
 };
-use crate::topic::Audience;
 use crate::tracking::TrackedEvent;
 
 /// A campaign as the dispatcher and the edit page read it: its content typed as it was
@@ -70,16 +69,19 @@ const CAMPAIGN_ROW: &str = "SELECT id, title, body, url, icon, image, badge, act
         CASE WHEN require_interaction THEN 1 ELSE 0 END AS require_interaction, options, topic,
         ttl_secs, urgency, status FROM campaigns";
 
-/// One pending delivery per current subscriber in the campaign's audience: everyone when
-/// it names no topics, else subscribers of any of them.
+/// One pending delivery per current subscriber in the campaign's audience: on the sites
+/// it names (none: every active site), and of any of the topics it names (none: all).
 async fn create_deliveries(tx: &mut AnyConnection, campaign_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO deliveries (campaign_id, subscription_id, status)
          SELECT $1, s.id, 'pending' FROM subscriptions s
-         WHERE NOT EXISTS (SELECT 1 FROM campaign_topics WHERE campaign_id = $1)
-            OR EXISTS (SELECT 1 FROM campaign_topics ct
-                       JOIN subscription_topics st ON st.topic_id = ct.topic_id AND st.subscription_id = s.id
-                       WHERE ct.campaign_id = $1)",
+         WHERE s.site_id IN (SELECT id FROM sites WHERE archived_at IS NULL
+                             AND (NOT EXISTS (SELECT 1 FROM campaign_sites WHERE campaign_id = $1)
+                                  OR id IN (SELECT site_id FROM campaign_sites WHERE campaign_id = $1)))
+           AND (NOT EXISTS (SELECT 1 FROM campaign_topics WHERE campaign_id = $1)
+                OR EXISTS (SELECT 1 FROM campaign_topics ct
+                           JOIN subscription_topics st ON st.topic_id = ct.topic_id AND st.subscription_id = s.id
+                           WHERE ct.campaign_id = $1))",
     )
     .bind(campaign_id)
     .execute(tx)
@@ -156,7 +158,10 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         let Some(id) = id else { return Ok(None) };
-        super::topics::replace_topics(&mut tx, "campaign_topics", "campaign_id", id, audience.topics()).await?;
+        let topics: Vec<i64> = audience.topics.iter().map(|t| t.0).collect();
+        super::topics::replace_ids(&mut tx, "campaign_topics", "campaign_id", id, "topic_id", &topics).await?;
+        let sites: Vec<i64> = audience.sites.iter().map(|s| s.0).collect();
+        super::topics::replace_ids(&mut tx, "campaign_sites", "campaign_id", id, "site_id", &sites).await?;
         if plan == Plan::Now {
             create_deliveries(&mut tx, id).await?;
         }
@@ -221,11 +226,15 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(copy) = copy {
-            sqlx::query("INSERT INTO campaign_topics (campaign_id, topic_id) SELECT $1, topic_id FROM campaign_topics WHERE campaign_id = $2")
+            for (table, column) in [("campaign_topics", "topic_id"), ("campaign_sites", "site_id")] {
+                sqlx::query(&format!(
+                    "INSERT INTO {table} (campaign_id, {column}) SELECT $1, {column} FROM {table} WHERE campaign_id = $2"
+                ))
                 .bind(copy)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            }
         }
         tx.commit().await?;
         Ok(copy)

@@ -15,6 +15,7 @@ mod instances;
 mod sessions;
 mod settings;
 mod sign_ins;
+mod sites;
 mod subscribers;
 mod subscriptions;
 mod topics;
@@ -25,6 +26,7 @@ pub use campaigns::CampaignRow;
 pub use deliveries::{ClaimedDelivery, DeliveryOutcome, OutcomeKind};
 pub use instances::InstanceId;
 pub use sessions::SessionStore;
+pub use sites::SiteRow;
 pub use subscribers::{ExportRow, Imported, SubscriberListRow};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -4,7 +4,9 @@ use sqlx::any::AnyArguments;
 use sqlx::{Any, Arguments, Encode, Type};
 
 use super::{now, Store};
+use crate::subscription::consent::browser_family;
 use crate::subscription::parse::NewSubscription;
+use crate::subscription::ConsentReceipt;
 use crate::subscription::SubscriberQuery;
 
 /// One subscription as the subscriber list shows it.
@@ -17,7 +19,40 @@ pub struct SubscriberListRow {
     pub last_success_at: Option<i64>,
     /// Topic names, comma-separated.
     pub topics: Option<String>,
+    #[sqlx(flatten)]
+    pub receipt: ReceiptColumns,
 }
+
+/// A subscription's site and consent receipt as stored (see `subscription::consent`).
+#[derive(Debug, sqlx::FromRow)]
+pub struct ReceiptColumns {
+    /// The site's name.
+    pub site: String,
+    pub user_agent: Option<String>,
+    pub consent_page: Option<String>,
+    pub consent_text: Option<String>,
+    pub language: Option<String>,
+    pub time_zone: Option<String>,
+    pub user_id: Option<String>,
+}
+
+impl ReceiptColumns {
+    /// The receipt as admins read it (the browser family, not the whole user agent).
+    pub fn receipt(&self) -> ConsentReceipt {
+        ConsentReceipt {
+            page: self.consent_page.clone(),
+            prompt: self.consent_text.clone(),
+            browser: self.user_agent.as_deref().map(|ua| browser_family(ua).to_owned()),
+            language: self.language.clone(),
+            time_zone: self.time_zone.clone(),
+            user_id: self.user_id.clone(),
+        }
+    }
+}
+
+/// The columns of [`ReceiptColumns`], for a query on `subscriptions s`.
+const RECEIPT_COLUMNS: &str = "(SELECT name FROM sites WHERE id = s.site_id) AS site, s.user_agent,
+    s.consent_page, s.consent_text, s.language, s.time_zone, s.user_id";
 
 /// One subscription as exported.
 #[derive(Debug, sqlx::FromRow)]
@@ -29,6 +64,8 @@ pub struct ExportRow {
     pub created_at: i64,
     /// Topic names, separated by "|" (which names cannot contain).
     pub topics: Option<String>,
+    #[sqlx(flatten)]
+    pub receipt: ReceiptColumns,
 }
 
 /// How an imported subscription was taken.
@@ -51,26 +88,29 @@ impl Store {
     ) -> Result<(Vec<SubscriberListRow>, i64), sqlx::Error> {
         // Counted first: with no match the page is skipped, where walking every row by id
         // looking for one would take longest.
-        let total: i64 =
-            if let (Some(topic), SubscriberQuery { host: None, joined_from: None, joined_until: None, .. }) =
-                (query.topic, query)
-            {
-                // Members only: every member row has its subscription (foreign key, cascade).
-                sqlx::query_scalar("SELECT COUNT(*) FROM subscription_topics WHERE topic_id = $1")
-                    .bind(topic)
-                    .fetch_one(&self.pool)
-                    .await?
-            } else {
-                let count = self.filtered("SELECT COUNT(*)", query, false);
-                sqlx::query_scalar_with(&count.sql, count.args).fetch_one(&self.pool).await?
-            };
+        let total: i64 = if let (
+            Some(topic),
+            SubscriberQuery { host: None, site: None, user: None, joined_from: None, joined_until: None, .. },
+        ) = (query.topic, query)
+        {
+            // Members only: every member row has its subscription (foreign key, cascade).
+            sqlx::query_scalar("SELECT COUNT(*) FROM subscription_topics WHERE topic_id = $1")
+                .bind(topic)
+                .fetch_one(&self.pool)
+                .await?
+        } else {
+            let count = self.filtered("SELECT COUNT(*)", query, false);
+            sqlx::query_scalar_with(&count.sql, count.args).fetch_one(&self.pool).await?
+        };
         if total == 0 {
             return Ok((Vec::new(), 0));
         }
         let mut list = self.filtered(
-            "SELECT s.id, s.host, s.endpoint, s.created_at, s.last_success_at,
-                (SELECT string_agg(t.name, ', ') FROM subscription_topics st JOIN topics t ON t.id = st.topic_id
-                 WHERE st.subscription_id = s.id) AS topics",
+            &format!(
+                "SELECT s.id, s.host, s.endpoint, s.created_at, s.last_success_at,
+                    (SELECT string_agg(t.name, ', ') FROM subscription_topics st JOIN topics t ON t.id = st.topic_id
+                     WHERE st.subscription_id = s.id) AS topics, {RECEIPT_COLUMNS}"
+            ),
             query,
             true,
         );
@@ -92,27 +132,15 @@ impl Store {
             .await
     }
 
-    /// Deletes one subscription (and deliveries still waiting for it). Returns whether it existed.
-    pub async fn delete_subscription(&self, id: i64) -> Result<bool, sqlx::Error> {
-        let endpoint: Option<String> = sqlx::query_scalar("SELECT endpoint FROM subscriptions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        match endpoint {
-            Some(endpoint) => self.delete_subscription_by_endpoint(&endpoint).await,
-            None => Ok(false),
-        }
-    }
-
     /// Up to `limit` subscriptions after id `after`, oldest first: an export walks them a
     /// chunk at a time and never holds them all in memory.
     pub async fn export_chunk(&self, after: i64, limit: i64) -> Result<Vec<ExportRow>, sqlx::Error> {
-        sqlx::query_as(
+        sqlx::query_as(&format!(
             "SELECT s.id, s.endpoint, s.p256dh, s.auth, s.created_at,
                 (SELECT string_agg(t.name, '|') FROM subscription_topics st JOIN topics t ON t.id = st.topic_id
-                 WHERE st.subscription_id = s.id) AS topics
-             FROM subscriptions s WHERE s.id > $1 ORDER BY s.id LIMIT $2",
-        )
+                 WHERE st.subscription_id = s.id) AS topics, {RECEIPT_COLUMNS}
+             FROM subscriptions s WHERE s.id > $1 ORDER BY s.id LIMIT $2"
+        ))
         .bind(after)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -215,6 +243,12 @@ impl Store {
         }
         if let Some(host) = &query.host {
             conditions.push(format!("s.host = {}", sql.bind(host.clone())));
+        }
+        if let Some(site) = query.site {
+            conditions.push(format!("s.site_id = {}", sql.bind(site)));
+        }
+        if let Some(user) = &query.user {
+            conditions.push(format!("s.user_id = {}", sql.bind(user.clone())));
         }
         if let Some(from) = query.joined_from {
             conditions.push(format!("s.created_at >= {}", sql.bind(from)));

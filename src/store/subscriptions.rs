@@ -1,18 +1,31 @@
 use super::{now, Store, SubscriptionRow};
+use crate::site::SiteId;
+use crate::subscription::consent::Consent;
 use crate::subscription::parse::NewSubscription;
 
 impl Store {
-    /// Stores a subscription; the same endpoint again updates its keys (one row per endpoint).
+    /// Stores a subscription of `site` with its consent receipt; the same endpoint again
+    /// updates its keys and whatever the new receipt says (one row per endpoint). `None` if
+    /// the endpoint belongs to another site: a subscription never moves between sites.
     pub async fn upsert_subscription(
         &self,
         subscription: &NewSubscription,
+        site: SiteId,
+        consent: &Consent,
         user_agent: Option<&str>,
-    ) -> Result<i64, sqlx::Error> {
+    ) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar(
-            "INSERT INTO subscriptions (endpoint, host, p256dh, auth, user_agent, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO subscriptions (endpoint, host, p256dh, auth, user_agent, created_at, site_id,
+                                        consent_page, consent_text, language, time_zone, user_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (endpoint) DO UPDATE
-                SET p256dh = excluded.p256dh, auth = excluded.auth, user_agent = excluded.user_agent
+                SET p256dh = excluded.p256dh, auth = excluded.auth, user_agent = excluded.user_agent,
+                    consent_page = COALESCE(excluded.consent_page, subscriptions.consent_page),
+                    consent_text = COALESCE(excluded.consent_text, subscriptions.consent_text),
+                    language = COALESCE(excluded.language, subscriptions.language),
+                    time_zone = COALESCE(excluded.time_zone, subscriptions.time_zone),
+                    user_id = COALESCE(excluded.user_id, subscriptions.user_id)
+                WHERE subscriptions.site_id = excluded.site_id
              RETURNING id",
         )
         .bind(subscription.endpoint.as_str())
@@ -21,15 +34,51 @@ impl Store {
         .bind(subscription.auth.as_str())
         .bind(user_agent)
         .bind(now())
-        .fetch_one(&self.pool)
+        .bind(site.0)
+        .bind(consent.page.as_deref())
+        .bind(consent.prompt.as_deref())
+        .bind(consent.language.as_deref())
+        .bind(consent.time_zone.as_deref())
+        .bind(consent.user_id.as_deref())
+        .fetch_optional(&self.pool)
         .await
     }
 
-    /// Deletes a subscription and the deliveries still waiting for it. Returns whether it existed.
-    pub async fn delete_subscription_by_endpoint(&self, endpoint: &str) -> Result<bool, sqlx::Error> {
-        let mut tx = self.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar("DELETE FROM subscriptions WHERE endpoint = $1 RETURNING id")
+    /// The consent receipt of `site`'s subscription with this endpoint.
+    pub async fn consent_of(&self, endpoint: &str, site: SiteId) -> Result<Option<Consent>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT consent_page AS page, consent_text AS prompt, language, time_zone, user_id FROM subscriptions
+             WHERE endpoint = $1 AND site_id = $2",
+        )
+        .bind(endpoint)
+        .bind(site.0)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// The id of `site`'s subscription with this endpoint.
+    pub async fn site_subscription_id(&self, endpoint: &str, site: SiteId) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar("SELECT id FROM subscriptions WHERE endpoint = $1 AND site_id = $2")
             .bind(endpoint)
+            .bind(site.0)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Deletes `site`'s subscription with this endpoint and the deliveries still waiting
+    /// for it. Returns whether it existed.
+    pub async fn delete_site_subscription(&self, endpoint: &str, site: SiteId) -> Result<bool, sqlx::Error> {
+        match self.site_subscription_id(endpoint, site).await? {
+            Some(id) => self.delete_subscription(id).await,
+            None => Ok(false),
+        }
+    }
+
+    /// Deletes a subscription and the deliveries still waiting for it. Returns whether it existed.
+    pub async fn delete_subscription(&self, id: i64) -> Result<bool, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar("DELETE FROM subscriptions WHERE id = $1 RETURNING id")
+            .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
         if let Some(id) = id {

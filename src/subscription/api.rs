@@ -3,12 +3,15 @@
 
 use leptos::prelude::*;
 
+use super::consent::ConsentForm;
 #[cfg(feature = "ssr")]
 use super::parse;
-use super::{AudienceGrowth, HostCount, SubscriberPage};
+use super::{AudienceGrowth, HostCount, SubscriberPage, SubscriberSearch};
 #[cfg(feature = "ssr")]
 use super::{SubscriberRow, GROWTH_DAYS, PAGE_SIZE};
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::site::cors::RequestSite;
 
 /// The VAPID public key (base64url), which browsers need as `applicationServerKey`.
 #[server(endpoint = "vapid_public_key")]
@@ -16,7 +19,8 @@ pub async fn vapid_public_key() -> Result<String, AppError> {
     Ok(crate::state::AppState::get()?.vapid.public_key().to_owned())
 }
 
-/// Stores a browser's PushSubscription. The same endpoint again updates its keys.
+/// Stores a browser's PushSubscription for the site the request comes from (its `Origin`,
+/// see `site::cors`), with the consent receipt. The same endpoint again updates its keys.
 /// `topics` (comma-separated ids) are the visitor's choice when they subscribe; absent, as
 /// when the page re-sends a known subscription, the choice is left as it was.
 #[server(endpoint = "subscribe")]
@@ -25,58 +29,77 @@ pub async fn subscribe(
     p256dh: String,
     auth: String,
     #[server(default)] topics: Option<String>,
+    #[server(flatten)] consent: ConsentForm,
 ) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
+        let site = RequestSite::current().await?;
         let subscription = parse::NewSubscription::parse(&endpoint, &p256dh, &auth, &state.endpoint_policy())?;
         let topics = match topics {
-            Some(raw) => Some(crate::topic::api::active_topics(&state, &raw, "topics").await?),
+            Some(raw) => Some(crate::topic::api::offered_topics(&state, &raw, "topics", site.id).await?),
             None => None,
         };
+        let consent = consent.parse(site.origin.as_ref(), site.user_secret.as_deref())?;
         let user_agent = user_agent().await;
-        state.store.upsert_subscription(&subscription, user_agent.as_deref()).await?;
+        let stored = state.store.upsert_subscription(&subscription, site.id, &consent, user_agent.as_deref()).await?;
+        if stored.is_none() {
+            return Err(another_site());
+        }
         if let Some(topics) = topics {
-            state.store.set_subscription_topics(subscription.endpoint.as_str(), &topics).await?;
+            state.store.set_subscription_topics(subscription.endpoint.as_str(), site.id, &topics).await?;
         }
         Ok(())
     })
     .await
 }
 
-/// Removes a subscription (the endpoint is the browser's secret capability URL).
+/// Removes a subscription of the request's site (the endpoint is the browser's secret
+/// capability URL).
 #[server(endpoint = "unsubscribe")]
 pub async fn unsubscribe(endpoint: String) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
+        let site = RequestSite::current().await?;
         let endpoint = parse::PushEndpoint::parse(&endpoint, &state.endpoint_policy())?;
-        state.store.delete_subscription_by_endpoint(endpoint.as_str()).await?;
+        state.store.delete_site_subscription(endpoint.as_str(), site.id).await?;
         Ok(())
     })
     .await
 }
 
 /// Called by the service worker on `pushsubscriptionchange`: the browser replaced the old
-/// subscription with a new one.
+/// subscription with a new one. Both belong to the site the request comes from.
 #[server(endpoint = "resubscribe")]
 pub async fn resubscribe(old_endpoint: String, endpoint: String, p256dh: String, auth: String) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
+        let site = RequestSite::current().await?;
         let policy = state.endpoint_policy();
         let subscription = parse::NewSubscription::parse(&endpoint, &p256dh, &auth, &policy)?;
         let user_agent = user_agent().await;
-        state.store.upsert_subscription(&subscription, user_agent.as_deref()).await?;
-        if let Ok(old) = parse::PushEndpoint::parse(&old_endpoint, &policy) {
-            if old != subscription.endpoint {
-                // The visitor's topic choice moves to the new subscription.
-                if let Some(topics) = state.store.subscription_topics(old.as_str()).await? {
-                    state.store.set_subscription_topics(subscription.endpoint.as_str(), &topics).await?;
-                }
-                state.store.delete_subscription_by_endpoint(old.as_str()).await?;
+        let old = parse::PushEndpoint::parse(&old_endpoint, &policy).ok().filter(|old| *old != subscription.endpoint);
+        // The receipt (and the visitor's topic choice) move to the new subscription.
+        let consent = match &old {
+            Some(old) => state.store.consent_of(old.as_str(), site.id).await?.unwrap_or_default(),
+            None => Default::default(),
+        };
+        if state.store.upsert_subscription(&subscription, site.id, &consent, user_agent.as_deref()).await?.is_none() {
+            return Err(another_site());
+        }
+        if let Some(old) = old {
+            if let Some(topics) = state.store.subscription_topics(old.as_str(), site.id).await? {
+                state.store.set_subscription_topics(subscription.endpoint.as_str(), site.id, &topics).await?;
             }
+            state.store.delete_site_subscription(old.as_str(), site.id).await?;
         }
         Ok(())
     })
     .await
+}
+
+#[cfg(feature = "ssr")]
+fn another_site() -> AppError {
+    AppError::Conflict("This subscription belongs to another site.".into())
 }
 
 #[cfg(feature = "ssr")]
@@ -86,21 +109,13 @@ async fn user_agent() -> Option<String> {
     Some(agent.chars().take(512).collect())
 }
 
-/// `host`: a push-service host; `topic`: a topic id; `joined_from`/`joined_to`: dates
-/// (YYYY-MM-DD, both included) in the admin's time zone; `before`: the page cursor.
-/// Empty means no filter.
+/// A page of the subscriber list, searched as [`SubscriberSearch`] says.
 #[server(endpoint = "admin/subscribers")]
-pub async fn list_subscribers(
-    #[server(default)] host: String,
-    #[server(default)] topic: String,
-    #[server(default)] joined_from: String,
-    #[server(default)] joined_to: String,
-    #[server(default)] before: String,
-) -> Result<SubscriberPage, AppError> {
+pub async fn list_subscribers(#[server(flatten)] search: SubscriberSearch) -> Result<SubscriberPage, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
         let zone = crate::session::require_admin().await?.zone();
-        let query = super::list::ssr::parse_query(&zone, &host, &topic, &joined_from, &joined_to, &before)?;
+        let query = super::list::ssr::parse_query(&zone, &search)?;
         let (rows, total) = state.store.subscriber_page(&query, PAGE_SIZE).await?;
         let next_before = (rows.len() as i64 == PAGE_SIZE).then(|| rows.last().map(|r| r.id)).flatten();
         let rows = rows
@@ -110,6 +125,8 @@ pub async fn list_subscribers(
                 host: r.host,
                 endpoint: r.endpoint,
                 topics: r.topics.unwrap_or_default(),
+                receipt: r.receipt.receipt(),
+                site: r.receipt.site,
                 joined: zone.format(r.created_at),
                 last_success: r.last_success_at.map(|t| zone.format(t)),
             })

@@ -2,6 +2,7 @@
 //! The endpoints are in `api`.
 
 pub mod api;
+pub mod consent;
 mod growth;
 mod list;
 #[cfg(feature = "ssr")]
@@ -10,4 +11,7 @@ pub mod parse;
 pub mod transfer;
 
 pub use growth::{AudienceGrowth, GrowthDay, GROWTH_DAYS};
-pub use list::{HostCount, ImportProblem, ImportReport, SubscriberPage, SubscriberQuery, SubscriberRow, PAGE_SIZE};
+pub use list::{
+    ConsentReceipt, HostCount, ImportProblem, ImportReport, SubscriberPage, SubscriberQuery, SubscriberRow,
+    SubscriberSearch, PAGE_SIZE,
+};

@@ -48,7 +48,7 @@ pub async fn export(state: AppState, session: Session, format: Format) -> Respon
     }
     let (content_type, file, head, tail) = match format {
         Format::Json => ("application/json", "subscriptions.json", "[", "\n]\n"),
-        Format::Csv => ("text/csv; charset=utf-8", "subscriptions.csv", "endpoint,p256dh,auth,topics,created_at", "\n"),
+        Format::Csv => ("text/csv; charset=utf-8", "subscriptions.csv", CSV_HEADER, "\n"),
     };
     let chunks = stream::unfold((state.store.clone(), Some(0i64), true), move |(store, after, first)| async move {
         let after = after?;
@@ -78,11 +78,16 @@ pub async fn export(state: AppState, session: Session, format: Format) -> Respon
         .into_response()
 }
 
+/// The export's CSV columns: the subscription, then its consent receipt.
+const CSV_HEADER: &str =
+    "endpoint,p256dh,auth,topics,created_at,site,consent_page,consent_text,browser,language,time_zone,user_id";
+
 fn render(rows: &[ExportRow], format: Format, first_chunk: bool) -> Bytes {
     let mut out = String::with_capacity(rows.len() * 400);
     for (i, row) in rows.iter().enumerate() {
         let topics: Vec<&str> = row.topics.as_deref().map(|t| t.split('|').collect()).unwrap_or_default();
         let created = chrono::DateTime::from_timestamp(row.created_at, 0).map(|t| t.to_rfc3339()).unwrap_or_default();
+        let receipt = row.receipt.receipt();
         match format {
             Format::Json => {
                 out.push_str(if first_chunk && i == 0 { "\n" } else { ",\n" });
@@ -92,13 +97,36 @@ fn render(rows: &[ExportRow], format: Format, first_chunk: bool) -> Bytes {
                     "keys": { "p256dh": row.p256dh, "auth": row.auth },
                     "topics": topics,
                     "created_at": created,
+                    "site": row.receipt.site,
+                    "consent": {
+                        "page": receipt.page,
+                        "prompt": receipt.prompt,
+                        "browser": receipt.browser,
+                        "language": receipt.language,
+                        "time_zone": receipt.time_zone,
+                    },
+                    "user_id": receipt.user_id,
                 });
                 out.push_str(&object.to_string());
             }
             Format::Csv => {
                 out.push('\n');
-                let cells = [row.endpoint.as_str(), &row.p256dh, &row.auth, &topics.join("|"), &created];
-                out.push_str(&cells.map(csv_cell).join(","));
+                let text = |value: Option<String>| value.unwrap_or_default();
+                let cells = [
+                    row.endpoint.clone(),
+                    row.p256dh.clone(),
+                    row.auth.clone(),
+                    topics.join("|"),
+                    created,
+                    row.receipt.site.clone(),
+                    text(receipt.page),
+                    text(receipt.prompt),
+                    text(receipt.browser),
+                    text(receipt.language),
+                    text(receipt.time_zone),
+                    text(receipt.user_id),
+                ];
+                out.push_str(&cells.map(|cell| csv_cell(&cell)).join(","));
             }
         }
     }

@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
-/// The most topics one subscription or campaign can name.
-pub const MAX_TOPICS: usize = 50;
 pub const MAX_TOPIC_NAME_CHARS: usize = 40;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -22,6 +20,8 @@ pub struct Topic {
     pub name: String,
     pub archived: bool,
     pub subscribers: i64,
+    /// The one site it is offered on; `None`: every site.
+    pub site: Option<i64>,
 }
 
 /// A topic as the public page offers it.
@@ -57,75 +57,9 @@ impl TopicName {
     }
 }
 
-/// Who a campaign goes to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Audience {
-    Everyone,
-    /// Subscribers of any of these topics (never empty).
-    Topics(Vec<TopicId>),
-}
-
-impl Audience {
-    /// A form's comma-separated topic ids; none means everyone.
-    pub fn parse(raw: &str, field: &str) -> Result<Self, AppError> {
-        Ok(Self::of(parse_topic_ids(raw, field)?))
-    }
-
-    /// Subscribers of any of `topics`; none means everyone.
-    pub fn of(topics: Vec<TopicId>) -> Self {
-        if topics.is_empty() {
-            Self::Everyone
-        } else {
-            Self::Topics(topics)
-        }
-    }
-
-    pub fn topics(&self) -> &[TopicId] {
-        match self {
-            Self::Everyone => &[],
-            Self::Topics(topics) => topics,
-        }
-    }
-
-    /// The form value: comma-separated ids, empty for everyone.
-    pub fn to_form(&self) -> String {
-        topic_ids_text(self.topics().iter().map(|t| t.0))
-    }
-}
-
-/// Topic ids as forms and server functions carry them: "1,3".
-pub fn topic_ids_text(ids: impl IntoIterator<Item = i64>) -> String {
-    ids.into_iter().map(|id| id.to_string()).collect::<Vec<_>>().join(",")
-}
-
-/// `text` (as [`topic_ids_text`] writes it) with `id` added or removed.
-pub fn toggle_topic_id(text: &str, id: i64, on: bool) -> String {
-    let mut ids: Vec<i64> =
-        parse_topic_ids(text, "").unwrap_or_default().into_iter().map(|t| t.0).filter(|t| *t != id).collect();
-    if on {
-        ids.push(id);
-    }
-    ids.sort();
-    topic_ids_text(ids)
-}
-
 /// "3,1,3" → [1, 3]: sorted, without repeats; anything else is refused, naming `field`.
 pub fn parse_topic_ids(raw: &str, field: &str) -> Result<Vec<TopicId>, AppError> {
-    let mut ids = Vec::new();
-    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let id = part
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .ok_or_else(|| AppError::field(field, "Topics are chosen by their numbers."))?;
-        ids.push(TopicId(id));
-    }
-    ids.sort();
-    ids.dedup();
-    if ids.len() > MAX_TOPICS {
-        return Err(AppError::field(field, format!("At most {MAX_TOPICS} topics.")));
-    }
-    Ok(ids)
+    Ok(crate::ids::parse_ids(raw, field, "Topics are chosen by their numbers.")?.into_iter().map(TopicId).collect())
 }
 
 #[cfg(test)]
@@ -133,23 +67,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn topic_ids_are_sorted_without_repeats_and_nothing_else_is_taken() {
+    fn topic_ids_are_sorted_without_repeats() {
         assert_eq!(parse_topic_ids(" 3, 1,3 ,", "t").unwrap(), vec![TopicId(1), TopicId(3)]);
-        assert_eq!(Audience::parse("", "audience").unwrap(), Audience::Everyone);
-        assert_eq!(Audience::parse("2", "audience").unwrap().to_form(), "2");
-        for bad in ["x", "1;2", "-4", "0", "1.5"] {
-            assert_eq!(parse_topic_ids(bad, "audience").unwrap_err().field_name(), Some("audience"), "{bad}");
-        }
-        let many = topic_ids_text(1..=51);
-        assert!(parse_topic_ids(&many, "t").is_err());
-    }
-
-    #[test]
-    fn ticking_and_unticking_keeps_the_list_sorted_and_unique() {
-        assert_eq!(toggle_topic_id("", 3, true), "3");
-        assert_eq!(toggle_topic_id("3", 1, true), "1,3");
-        assert_eq!(toggle_topic_id("1,3", 3, true), "1,3");
-        assert_eq!(toggle_topic_id("1,3", 1, false), "3");
+        assert_eq!(parse_topic_ids("x", "audience").unwrap_err().field_name(), Some("audience"));
     }
 
     #[test]
