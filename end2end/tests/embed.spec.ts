@@ -60,8 +60,11 @@ test('a customer site offers Tidings through the widget, and its campaigns reach
   const { adminContext, admin } = await signedInAdmin(browser);
   const site = await customerSite(admin);
 
-  // The site's page in the admin: both snippets, and the worker file checked by this browser.
-  await admin.goto(`/admin/sites/${site}`);
+  // The site's page in the admin (reached from the list): both snippets, and the worker
+  // file checked by this browser.
+  await admin.goto('/admin/sites');
+  await admin.locator(`li.site[data-site="${site}"] a`).click();
+  await expect(admin).toHaveURL(`${BASE_URL}/admin/sites/${site}`);
   await expect(admin.locator('#snippet-script')).toContainText(`<script src="${BASE_URL}/embed.js" data-site="${site}" async></script>`);
   await expect(admin.locator('#snippet-worker')).toHaveText(`importScripts("${BASE_URL}/embed/sw.js");`);
   await admin.getByRole('button', { name: 'Check the worker file' }).click();

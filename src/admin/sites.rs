@@ -51,7 +51,7 @@ fn Sites() -> impl IntoView {
                 <button class="btn primary" type="submit" disabled=move || create.pending().get()>"Add site"</button>
                 <FormError result=create.value().into()/>
                 {move || create.value().get().and_then(Result::ok).map(|id| view! {
-                    <p class="form-ok" role="status">"Site added. " <a href=format!("/admin/sites/{id}")>"Get its snippets"</a> "."</p>
+                    <p class="form-ok" role="status">"Site added. " <a href=format!("/admin/sites/{id}") rel="external">"Get its snippets"</a> "."</p>
                 })}
             </ActionForm>
         </section>
@@ -83,7 +83,9 @@ fn SiteRow(site: SiteSummary, archive: ServerAction<ArchiveSite>) -> impl IntoVi
     view! {
         <li class="site" class:archived=site.archived data-site=site.id>
             <div class="site-name">
-                <a href=format!("/admin/sites/{}", site.id)><strong>{site.name.clone()}</strong></a>
+                // A full page load: only a site's page may fetch from other origins (its
+                // worker check), and a page keeps the CSP it was loaded with.
+                <a href=format!("/admin/sites/{}", site.id) rel="external"><strong>{site.name.clone()}</strong></a>
                 <span class="muted">{site.origin.clone().unwrap_or_else(|| "Tidings' own public page".into())}</span>
             </div>
             <span class="topic-count">{subscribers}</span>
@@ -200,10 +202,11 @@ fn WidgetFields(site: SiteDetail) -> impl IntoView {
         <p class="hint">"Empty a text to get the English default back."</p>
         {site.widget.texts.fields().into_iter().map(|(field, label, text, default)| {
             let long = default.len() > 60;
+            let rows = (default.len() / 70 + 1).min(4).to_string();
             view! {
                 <label for=field>{label}</label>
                 {if long {
-                    view! { <textarea id=field name=field rows="2" maxlength=MAX_WIDGET_TEXT_CHARS>{text}</textarea> }.into_any()
+                    view! { <textarea id=field name=field rows=rows maxlength=MAX_WIDGET_TEXT_CHARS>{text}</textarea> }.into_any()
                 } else {
                     view! { <input id=field name=field maxlength=MAX_WIDGET_TEXT_CHARS value=text/> }.into_any()
                 }}
