@@ -68,6 +68,15 @@ button:focus-visible,input:focus-visible{outline:3px solid #5eead4;outline-offse
   const installed = () => matchMedia('(display-mode: standalone)').matches || navigator.standalone === true;
   const supported = () => 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
   const keyBytes = (text) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+  // The key a subscription was made with, base64url, where the browser says (null in some).
+  const keyOf = (sub) => {
+    const key = sub.options && sub.options.applicationServerKey;
+    return key ? btoa(String.fromCharCode(...new Uint8Array(key))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : '';
+  };
+  const keysOf = (sub) => {
+    const json = sub.toJSON();
+    return { endpoint: json.endpoint, p256dh: json.keys.p256dh, auth: json.keys.auth };
+  };
 
   async function registration() {
     await navigator.serviceWorker.register(config.worker_path, { scope: '/' });
@@ -113,9 +122,8 @@ button:focus-visible,input:focus-visible{outline:3px solid #5eead4;outline-offse
       if (permission !== 'granted') return set(permission === 'denied' ? 'denied' : 'ask');
       const reg = await registration();
       const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(config.vapid_public_key) });
-      const json = sub.toJSON();
       await call('subscribe', {
-        endpoint: json.endpoint, p256dh: json.keys.p256dh, auth: json.keys.auth, topics: ticked().join(','),
+        ...keysOf(sub), key: config.vapid_public_key, topics: ticked().join(','),
         page: location.href, prompt: prompt(), language: navigator.language || '',
         time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone || '',
         user: data.user || '', user_signature: data.userSignature || '',
@@ -197,11 +205,21 @@ button:focus-visible,input:focus-visible{outline:3px solid #5eead4;outline-offse
     if (!supported()) return set('unsupported');
     if (Notification.permission === 'denied') return set('denied');
     if (Notification.permission === 'granted') {
-      const sub = await currentSubscription();
+      let sub = await currentSubscription();
       if (sub) {
-        const json = sub.toJSON();
-        // Re-sent so the server heals if it lost the row; the topic choice stays.
-        await call('subscribe', { endpoint: json.endpoint, p256dh: json.keys.p256dh, auth: json.keys.auth });
+        const key = keyOf(sub);
+        if (key && key !== config.vapid_public_key) {
+          // Made with a key Tidings rotated away from: move it over, silently (the server
+          // keeps its topics and site).
+          const reg = await navigator.serviceWorker.getRegistration('/');
+          await sub.unsubscribe();
+          const fresh = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(config.vapid_public_key) });
+          await call('resubscribe', { old_endpoint: sub.endpoint, ...keysOf(fresh), key: config.vapid_public_key });
+          sub = fresh;
+        } else {
+          // Re-sent so the server heals if it lost the row; the topic choice stays.
+          await call('subscribe', { ...keysOf(sub), key });
+        }
         chosen = await call('my_topics', { endpoint: sub.endpoint }).catch(() => null);
         return set('subscribed');
       }

@@ -88,6 +88,10 @@ self.addEventListener('notificationclick', (event) => {
   })());
 });
 
+function bytesToBase64Url(bytes) {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
 function base64UrlToBytes(text) {
   const base64 = (text + '='.repeat((4 - (text.length % 4)) % 4)).replace(/-/g, '+').replace(/_/g, '/');
   return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
@@ -100,14 +104,16 @@ self.addEventListener('pushsubscriptionchange', (event) => {
     const old = event.oldSubscription;
     let fresh = event.newSubscription;
     if (!fresh) {
+      // The server's current key (it may have rotated since); the old one if it cannot answer.
       let key = old && old.options && old.options.applicationServerKey;
-      if (!key) {
+      try {
         const response = await fetch(TIDINGS + '/api/vapid_public_key', { method: 'POST' });
-        key = base64UrlToBytes(await response.json());
-      }
+        if (response.ok) key = base64UrlToBytes(await response.json());
+      } catch (_) {}
       fresh = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
     }
     const json = fresh.toJSON();
+    const key = fresh.options && fresh.options.applicationServerKey;
     await fetch(TIDINGS + '/api/resubscribe', {
       method: 'POST',
       body: new URLSearchParams({
@@ -115,6 +121,7 @@ self.addEventListener('pushsubscriptionchange', (event) => {
         endpoint: json.endpoint,
         p256dh: json.keys.p256dh,
         auth: json.keys.auth,
+        key: key ? bytesToBase64Url(new Uint8Array(key)) : '',
       }),
     });
   })());

@@ -8,6 +8,7 @@ use leptos_router::{ParamSegment, StaticSegment};
 use crate::admin::campaign_page::{CampaignPage, EditCampaignPage};
 use crate::admin::campaigns::CampaignsPage;
 use crate::admin::dashboard::DashboardPage;
+use crate::admin::keys::KeysPage;
 use crate::admin::sign_in::{LoginPage, SetupPage};
 use crate::admin::sites::{SitePage, SitesPage};
 use crate::admin::subscribers::SubscribersPage;
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("admin"), StaticSegment("topics")) view=TopicsPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("subscribers")) view=SubscribersPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("sites")) view=SitesPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("keys")) view=KeysPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("sites"), ParamSegment("id")) view=SitePage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns")) view=CampaignsPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id")) view=CampaignPage/>

@@ -8,6 +8,7 @@ pub mod app;
 pub mod campaign;
 pub mod error;
 pub mod ids;
+pub mod keys;
 pub mod pages;
 pub mod site;
 pub mod subscription;
@@ -17,6 +18,8 @@ pub mod tracking;
 #[cfg(feature = "hydrate")]
 pub mod browser;
 
+#[cfg(feature = "ssr")]
+pub mod cli;
 #[cfg(feature = "ssr")]
 pub mod clock;
 #[cfg(feature = "ssr")]

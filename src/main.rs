@@ -5,7 +5,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() {
+    use clap::Parser;
+    use tidings::cli::{Cli, Command};
     use tracing_subscriber::EnvFilter;
+
+    let cli = Cli::parse();
 
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Human-readable by default; one JSON object a line (fields such as campaign and
@@ -26,6 +30,20 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    match cli.command {
+        None | Some(Command::Serve) => serve(config).await,
+        Some(command) => match tidings::cli::run(command, &config).await {
+            Ok(said) => println!("{said}"),
+            Err(failure) => {
+                eprintln!("tidings: {}", failure.message);
+                std::process::exit(failure.exit_code());
+            }
+        },
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn serve(config: tidings::config::Config) {
     let public_url = config.public_url.trim_end_matches('/').to_owned();
     let mut server = match tidings::server::start(config).await {
         Ok(server) => server,

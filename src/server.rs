@@ -24,8 +24,8 @@ use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
 use crate::app::{shell, App};
 use crate::config::{Config, HttpLimits, DEFAULT_VAPID_SUBJECT};
 use crate::delivery::Dispatcher;
+use crate::keys::ring::KeyRing;
 use crate::push::client::PushClient;
-use crate::push::vapid::VapidKeys;
 use crate::security;
 use crate::state::AppState;
 use crate::store::{InstanceId, SessionStore, Store};
@@ -81,7 +81,7 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
         tracing::warn!("{problem}");
     }
     let store = Store::open(&config.database_url).await.map_err(|e| format!("opening {}: {e}", config.database_url))?;
-    let (vapid, tracking_key) = load_keys(&store, &config).await?;
+    let (keys, tracking_key) = load_keys(&store, &config).await?;
     let config = Arc::new(config);
     let extra_root = match &config.extra_root_cert {
         Some(path) => {
@@ -95,7 +95,7 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     let state = AppState {
         store: store.clone(),
         config: config.clone(),
-        vapid: Arc::new(vapid),
+        keys: Arc::new(keys),
         dispatcher_wake: Arc::new(Notify::new()),
         tracking_key: Arc::new(tracking_key),
         track_limiter: Arc::default(),
@@ -108,7 +108,7 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     let dispatcher = Dispatcher {
         store: state.store.clone(),
         client,
-        vapid: state.vapid.clone(),
+        keys: state.keys.clone(),
         tracking_key: state.tracking_key.clone(),
         wake: state.dispatcher_wake.clone(),
         clock: config.clock.clone(),
@@ -124,19 +124,16 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     Ok(RunningServer { addr, state, instance, serve, dispatcher })
 }
 
-/// The VAPID key pair and the tracking key, from the database; the first instance to start
+/// The VAPID key pairs and the tracking key, from the database; the first instance to start
 /// on an empty database generates them, and every later start (and every other instance)
 /// reads the same ones: a new VAPID key would orphan every subscription.
-async fn load_keys(store: &Store, config: &Config) -> Result<(VapidKeys, TrackingKey), String> {
-    let vapid = store
-        .setting_or_insert(crate::push::vapid::PRIVATE_KEY_SETTING, &VapidKeys::generate_private_key_b64())
-        .await
-        .map_err(|e| format!("reading the VAPID key: {e}"))?;
+async fn load_keys(store: &Store, config: &Config) -> Result<(KeyRing, TrackingKey), String> {
+    let keys = KeyRing::open(store, config.vapid_subject.clone()).await?;
     let tracking = store
         .setting_or_insert(crate::tracking::token::KEY_SETTING, &TrackingKey::generate_stored())
         .await
         .map_err(|e| format!("reading the tracking key: {e}"))?;
-    Ok((VapidKeys::from_private_key(&vapid, config.vapid_subject.clone())?, TrackingKey::from_stored(&tracking)?))
+    Ok((keys, TrackingKey::from_stored(&tracking)?))
 }
 
 /// Why the pages will not work from `site_root`, if they will not: the server runs, but
@@ -316,7 +313,7 @@ async fn router(state: AppState) -> Result<Router, String> {
             security::IMPORT_PATH,
             post({
                 let state = state.clone();
-                move |session, body| transfer::import(state, session, body)
+                move |session, axum::extract::Query(options), body| transfer::import(state, session, options, body)
             }),
         )
         .fallback(leptos_axum::file_and_error_handler(shell))

@@ -6,9 +6,9 @@ use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::error::AppError;
+use crate::keys::ring::KeyRing;
 use crate::push::client::PushClient;
 use crate::push::endpoint::EndpointPolicy;
-use crate::push::vapid::VapidKeys;
 use crate::store::Store;
 use crate::tracking::token::{TrackLimiter, TrackingKey};
 
@@ -16,7 +16,8 @@ use crate::tracking::token::{TrackLimiter, TrackingKey};
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
-    pub vapid: Arc<VapidKeys>,
+    /// The VAPID key pairs: the current one for new subscriptions, each for its own.
+    pub keys: Arc<KeyRing>,
     /// Wakes the dispatcher when a campaign is queued, instead of waiting for its next poll.
     pub dispatcher_wake: Arc<Notify>,
     /// Signs the delivery tokens inside push messages and checks them when reported back.

@@ -58,10 +58,11 @@ async fn upgrading_keeps_every_campaign_delivery_and_event_and_their_links() {
     assert!(problems.is_empty(), "{problems:?}");
 }
 
-/// Sites came after subscriptions: upgrading puts every existing subscription (and the
-/// campaigns' audiences) in the first site, Tidings' own page, on either database.
+/// Sites and key pairs came after subscriptions: upgrading puts every existing subscription
+/// in the first site, Tidings' own page, and binds it to the key the database had, on
+/// either database.
 #[tokio::test]
-async fn upgrading_puts_existing_subscriptions_in_the_first_site() {
+async fn upgrading_puts_existing_subscriptions_in_the_first_site_with_the_old_key() {
     let dir = tempfile::tempdir().unwrap();
     let url = support::fresh_database_url(dir.path()).await;
     sqlx::any::install_default_drivers();
@@ -82,9 +83,24 @@ async fn upgrading_puts_existing_subscriptions_in_the_first_site() {
     .execute(&pool)
     .await
     .unwrap();
+    let old_key = tidings::keys::import::KeyPair::generate();
+    sqlx::query("INSERT INTO settings (key, value) VALUES ('vapid_private_key', $1)")
+        .bind(&old_key.private_key)
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
 
     let store = tidings::store::Store::open(&url).await.expect("the upgrade applies");
+    let subject = tidings::config::VapidSubject::parse(support::VAPID_SUBJECT).unwrap();
+    let ring = tidings::keys::ring::KeyRing::open(&store, subject).await.unwrap();
+    let current = ring.current(&store).await.unwrap();
+    assert_eq!((current.id, current.keys.public_key()), (1, old_key.public_key.as_str()));
+    let on_old_key: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE key_id = 1")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(on_old_key, 2);
     let in_first: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE site_id = 1")
         .fetch_one(store.pool())
         .await
@@ -150,6 +166,10 @@ fn applied_migrations_are_never_edited() {
         ("sqlite", 20261201000009, "94ba1ffe9841f0d4"),
         ("postgres", 20261130000001, "d5e6e5404ea8db99"),
         ("postgres", 20261201000002, "94ba1ffe9841f0d4"),
+        ("sqlite", 20261201000010, "3e7e6f32aa244f5d"),
+        ("sqlite", 20261201000011, "48be0f0f0ee89e23"),
+        ("postgres", 20261201000003, "764f1ed2f3410aca"),
+        ("postgres", 20261201000004, "86ff1cae348d66d9"),
     ];
     let hex = |bytes: &[u8]| bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>();
     for (set, migrator) in

@@ -114,6 +114,7 @@ async fn main() {
     let report = tidings::subscription::transfer::import_file(
         &empty,
         &EndpointPolicy::default(),
+        1, // the first key: this database has no other
         std::fs::File::open(&path).unwrap(),
     )
     .await

@@ -6,6 +6,7 @@ pub mod campaigns;
 mod compose;
 pub mod dashboard;
 pub mod frame;
+pub mod keys;
 pub mod sign_in;
 pub mod sites;
 pub mod subscribers;

@@ -5,6 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::frame::{FormError, SignedIn};
+use crate::keys::api::list_keys;
+use crate::keys::{KeyState, KeySummary};
 use crate::site::api::list_sites;
 use crate::subscription::api::{list_subscribers, subscriber_hosts, DeleteSubscriber};
 use crate::subscription::{ConsentReceipt, ImportReport, SubscriberRow, SubscriberSearch};
@@ -236,6 +238,8 @@ fn short(endpoint: &str) -> String {
 #[component]
 fn Import(imported: RwSignal<u32>) -> impl IntoView {
     let file_input = NodeRef::<leptos::html::Input>::new();
+    let key_input = NodeRef::<leptos::html::Select>::new();
+    let keys = Resource::new(move || imported.get(), |_| list_keys());
     let busy = RwSignal::new(false);
     let result = RwSignal::new(None::<Result<ImportReport, String>>);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -247,8 +251,14 @@ fn Import(imported: RwSignal<u32>) -> impl IntoView {
                 return;
             };
             busy.set(true);
+            let key = key_input.get().map(|select| select.value()).unwrap_or_default();
+            let url = if key.is_empty() {
+                "/admin/subscribers/import".to_owned()
+            } else {
+                format!("/admin/subscribers/import?key={key}")
+            };
             leptos::task::spawn_local(async move {
-                let outcome = match crate::browser::upload("/admin/subscribers/import", file).await {
+                let outcome = match crate::browser::upload(&url, file).await {
                     Ok((200, body)) => serde_json::from_str::<ImportReport>(&body).map_err(|e| e.to_string()),
                     // Refusals come as every endpoint's error: an AppError in JSON.
                     Ok((_, body)) => Err(serde_json::from_str::<crate::error::AppError>(&body)
@@ -262,7 +272,7 @@ fn Import(imported: RwSignal<u32>) -> impl IntoView {
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = imported;
+        let _ = (imported, key_input);
     };
     view! {
         <section class="card" aria-labelledby="import-heading">
@@ -274,6 +284,22 @@ fn Import(imported: RwSignal<u32>) -> impl IntoView {
                 <code>"topics"</code> " (separated by |). Known endpoints are merged; rows that are not valid subscriptions are listed."
             </p>
             <form class="form inline-form" on:submit=on_submit>
+                <label for="import-key">"Made with the key"</label>
+                <select id="import-key" node_ref=key_input aria-describedby="import-key-hint">
+                    <Suspense>
+                        {move || keys.get().map(|keys| {
+                            let keys: Vec<KeySummary> = keys.unwrap_or_default().into_iter().filter(|k| k.state != KeyState::Retired).collect();
+                            let chosen = default_import_key(&keys);
+                            keys.into_iter().map(|k| view! {
+                                <option value=k.id.to_string() selected=Some(k.id) == chosen>
+                                    {format!("{} ({})", k.label, k.state.as_str())}
+                                </option>
+                            }).collect_view()
+                        })}
+                    </Suspense>
+                </select>
+                <p class="hint" id="import-key-hint">"Subscriptions from another tool were made with its key: import that key on the "
+                    <a href="/admin/keys">"Keys"</a> " page first and choose it here."</p>
                 <label for="import-file">"File"</label>
                 <div class="inline-row">
                     <input id="import-file" type="file" accept=".json,.csv,.txt,application/json,text/csv" node_ref=file_input/>
@@ -290,6 +316,16 @@ fn Import(imported: RwSignal<u32>) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// The key an import most likely needs: one just brought in (signing, nobody on it yet),
+/// else the current one.
+fn default_import_key(keys: &[KeySummary]) -> Option<i64> {
+    keys.iter()
+        .filter(|k| k.state == KeyState::Signing && k.subscribers == 0)
+        .map(|k| k.id)
+        .max()
+        .or_else(|| keys.iter().find(|k| k.state == KeyState::Current).map(|k| k.id))
 }
 
 #[component]

@@ -25,6 +25,9 @@ pub enum Permission {
 pub struct BrowserSubscription {
     pub endpoint: String,
     pub keys: SubscriptionKeys,
+    /// The `applicationServerKey` it was made with (base64url), where the browser says.
+    #[serde(skip)]
+    pub server_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -155,7 +158,15 @@ async fn current_subscription_object() -> Result<Option<JsValue>, String> {
 
 fn read_subscription(subscription: &JsValue) -> Result<BrowserSubscription, String> {
     let json = js_sys::JSON::stringify(subscription).map_err(describe)?;
-    serde_json::from_str(&String::from(json)).map_err(|e| format!("the browser returned an odd subscription: {e}"))
+    let mut read: BrowserSubscription = serde_json::from_str(&String::from(json))
+        .map_err(|e| format!("the browser returned an odd subscription: {e}"))?;
+    // `options.applicationServerKey` is an ArrayBuffer (null in some browsers).
+    read.server_key = Reflect::get(subscription, &"options".into())
+        .and_then(|options| Reflect::get(&options, &"applicationServerKey".into()))
+        .ok()
+        .filter(|key| key.is_instance_of::<js_sys::ArrayBuffer>())
+        .map(|key| URL_SAFE_NO_PAD.encode(Uint8Array::new(&key).to_vec()));
+    Ok(read)
 }
 
 /// A readable message from whatever a browser API threw.

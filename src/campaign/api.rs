@@ -137,7 +137,8 @@ pub async fn send_test(endpoint: String, form: ComposeForm) -> Result<String, Ap
         })?;
         let message =
             PushMessage { ttl_secs: draft.ttl.seconds(), urgency: draft.urgency.as_str(), topic: "test".into() };
-        match state.push.send(&state.vapid, &to, &message, &draft.payload(0).to_bytes()).await {
+        let vapid = state.keys.key(&state.store, to.key_id).await.map_err(crate::error::ssr::internal)?;
+        match state.push.send(&vapid, &to, &message, &draft.payload(0).to_bytes()).await {
             PushResult::Answered { status, .. } if (200..300).contains(&status) => {
                 Ok(format!("Sent to this browser (the push service answered {status})."))
             }

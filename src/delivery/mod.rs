@@ -19,8 +19,9 @@ use tokio::sync::{mpsc, Notify};
 use crate::campaign::{CampaignStatus, NotificationPayload};
 use crate::clock::now_ms;
 use crate::clock::Clock;
+use crate::keys::ring::KeyRing;
+use crate::push::client::PushResult;
 use crate::push::client::{PushClient, PushMessage};
-use crate::push::vapid::VapidKeys;
 use crate::store::{CampaignRow, ClaimedDelivery, DeliveryOutcome, InstanceId, Store};
 use crate::tracking::token::{DeliveryId, TrackingKey};
 
@@ -33,7 +34,7 @@ const CANCEL_CHECK: Duration = Duration::from_millis(200);
 pub struct Dispatcher {
     pub store: Store,
     pub client: PushClient,
-    pub vapid: Arc<VapidKeys>,
+    pub keys: Arc<KeyRing>,
     pub tracking_key: Arc<TrackingKey>,
     pub wake: Arc<Notify>,
     /// When scheduled campaigns are due.
@@ -135,8 +136,8 @@ impl Dispatcher {
         let claimed = stream::unfold(claimed, |mut claimed| async { claimed.recv().await.map(|d| (d, claimed)) });
         let outcomes = claimed
             .map(|delivery| {
-                let (client, vapid, message, cancelled) =
-                    (self.client.clone(), self.vapid.clone(), message.clone(), cancelled.clone());
+                let (client, keys, store, message, cancelled) =
+                    (self.client.clone(), self.keys.clone(), self.store.clone(), message.clone(), cancelled.clone());
                 let (payload, tracking_key) = (payload.clone(), self.tracking_key.clone());
                 async move {
                     // Each send is its own task so encryption (the costly part) runs on
@@ -149,7 +150,13 @@ impl Dispatcher {
                             DeliveryId { campaign: payload.campaign, subscription: delivery.recipient.id };
                         let plaintext =
                             NotificationPayload { track: Some(tracking_key.sign(delivery_id)), ..(*payload).clone() };
-                        let result = client.send(&vapid, &delivery.recipient, &message, &plaintext.to_bytes()).await;
+                        // Signed with the key the browser subscribed with.
+                        let result = match keys.key(&store, delivery.recipient.key_id).await {
+                            Ok(vapid) => {
+                                client.send(&vapid, &delivery.recipient, &message, &plaintext.to_bytes()).await
+                            }
+                            Err(why) => PushResult::NoAnswer(why),
+                        };
                         decide(delivery.recipient.id, result, delivery.attempts, &retry, now_ms(), rand::random())
                     });
                     // A panicking send (a bug) loses only its own outcome: the delivery

@@ -214,7 +214,9 @@ mod client {
     use super::PushState;
     use crate::browser::{self, BrowserError, Permission};
     use crate::ids::ids_text;
-    use crate::subscription::api::{subscribe as save_subscription, unsubscribe as forget_subscription};
+    use crate::subscription::api::{
+        resubscribe, subscribe as save_subscription, unsubscribe as forget_subscription, vapid_public_key,
+    };
     use crate::topic::api::{choose_topics, my_topics};
 
     /// Works out the true state on load. A browser that is subscribed re-sends its
@@ -231,24 +233,42 @@ mod client {
             Permission::Denied => PushState::Denied,
             Permission::NotAsked => PushState::NotAsked,
             Permission::Granted => match browser::current_subscription().await {
-                // No topics sent: the choice stays as it is on the server.
-                Ok(Some(sub)) => {
-                    let (endpoint, p256dh, auth) = (sub.endpoint.clone(), sub.keys.p256dh, sub.keys.auth);
-                    match save_subscription(endpoint, p256dh, auth, None, Default::default()).await {
-                        Ok(()) => {
-                            if let Ok(topics) = my_topics(sub.endpoint).await {
-                                chosen.set(Some(topics));
-                            }
-                            PushState::Subscribed
+                Ok(Some(sub)) => match keep_current(sub).await {
+                    Ok(endpoint) => {
+                        if let Ok(topics) = my_topics(endpoint).await {
+                            chosen.set(Some(topics));
                         }
-                        Err(error) => PushState::Failed(error.to_string()),
+                        PushState::Subscribed
                     }
-                }
+                    Err(error) => PushState::Failed(error),
+                },
                 Ok(None) => PushState::NotAsked,
                 Err(error) => PushState::Failed(error),
             },
         };
         state.set(next);
+    }
+
+    /// Re-sends a subscription this browser has (no topics: the choice stays as it is on
+    /// the server). If it was made with a key the server has rotated away from, moves it
+    /// to the current key first, silently (topics and site are kept). Returns the endpoint.
+    async fn keep_current(sub: browser::BrowserSubscription) -> Result<String, String> {
+        let current = vapid_public_key().await.map_err(|e| e.to_string())?;
+        let Some(old_key) = sub.server_key.clone().filter(|key| *key != current) else {
+            let key = sub.server_key.unwrap_or_default();
+            save_subscription(sub.endpoint.clone(), sub.keys.p256dh, sub.keys.auth, None, key, Default::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok(sub.endpoint);
+        };
+        leptos::logging::log!("Tidings: moving this subscription from key {old_key} to {current}");
+        browser::unsubscribe().await?;
+        let fresh = browser::subscribe(&current).await.map_err(|e| e.to_string())?;
+        let endpoint = fresh.endpoint.clone();
+        resubscribe(sub.endpoint, fresh.endpoint, fresh.keys.p256dh, fresh.keys.auth, current)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(endpoint)
     }
 
     pub async fn subscribe(state: RwSignal<PushState>, key: String, topics: Vec<i64>) {
@@ -258,7 +278,7 @@ mod client {
             state.set(PushState::Working("Saving your subscription…"));
             // What the visitor read next to the button, for the consent receipt.
             let consent = browser::consent(&format!("{} {} [{}]", super::HEADING, super::LEAD, super::SUBSCRIBE));
-            save_subscription(sub.endpoint, sub.keys.p256dh, sub.keys.auth, Some(ids_text(topics)), consent)
+            save_subscription(sub.endpoint, sub.keys.p256dh, sub.keys.auth, Some(ids_text(topics)), key, consent)
                 .await
                 .map_err(|e| BrowserError::Failed(e.to_string()))
         }

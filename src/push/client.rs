@@ -29,6 +29,8 @@ pub struct SubscriptionRow {
     pub endpoint: String,
     pub p256dh: String,
     pub auth: String,
+    /// The VAPID key the browser subscribed with, which must sign every push to it.
+    pub key_id: i64,
 }
 
 /// What happened to one push request. Whether to retry is the dispatcher's decision.

@@ -34,9 +34,6 @@ impl VapidSubject {
     }
 }
 
-/// The `settings` row holding the private key (base64url), created on first start.
-pub const PRIVATE_KEY_SETTING: &str = "vapid_private_key";
-
 /// web-push signs with `exp` = now + 12 h (RFC 8292 §2 allows at most 24 h). Re-signing
 /// well before that keeps a long campaign from ever presenting an expired token.
 const SIGNATURE_REFRESH_AFTER: Duration = Duration::from_secs(6 * 3600);
@@ -51,11 +48,6 @@ pub struct VapidKeys {
 }
 
 impl VapidKeys {
-    /// A new private key, base64url, for a first start (stored under [`PRIVATE_KEY_SETTING`]).
-    pub fn generate_private_key_b64() -> String {
-        URL_SAFE_NO_PAD.encode(generate_private_key())
-    }
-
     pub fn from_private_key(private_key_b64: &str, subject: VapidSubject) -> Result<Self, String> {
         let builder = VapidSignatureBuilder::from_base64_no_sub(private_key_b64)
             .map_err(|e| format!("the stored VAPID private key is unusable: {e}"))?;
@@ -91,19 +83,18 @@ impl VapidKeys {
     }
 }
 
-fn generate_private_key() -> [u8; 32] {
-    loop {
-        let candidate: [u8; 32] = rand::random();
-        // Almost every 32-byte string is a valid scalar; retry the astronomically rare rest.
-        if p256::SecretKey::from_slice(&candidate).is_ok() {
-            return candidate;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn generate_private_key() -> [u8; 32] {
+        loop {
+            let candidate: [u8; 32] = rand::random();
+            if p256::SecretKey::from_slice(&candidate).is_ok() {
+                return candidate;
+            }
+        }
+    }
 
     fn keys() -> VapidKeys {
         let private = URL_SAFE_NO_PAD.encode(generate_private_key());

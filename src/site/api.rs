@@ -17,7 +17,14 @@ pub async fn site_widget() -> Result<WidgetConfig, AppError> {
         let row = state.store.site(site.id).await?.ok_or(AppError::NotFound)?;
         Ok(WidgetConfig {
             site: row.id,
-            vapid_public_key: state.vapid.public_key().to_owned(),
+            vapid_public_key: state
+                .keys
+                .current(&state.store)
+                .await
+                .map_err(crate::error::ssr::internal)?
+                .keys
+                .public_key()
+                .to_owned(),
             worker_path: row.worker_path.clone(),
             widget: row.widget(),
             topics: state.store.offered_topics(site.id).await?,

@@ -35,6 +35,16 @@ impl Store {
         sqlx::query_as("SELECT id, username, created_at FROM admins ORDER BY id").fetch_all(&self.pool).await
     }
 
+    /// Sets an admin's password. Returns whether there is such an admin.
+    pub async fn set_admin_password(&self, username: &str, password_hash: &str) -> Result<bool, sqlx::Error> {
+        let result = sqlx::query("UPDATE admins SET password_hash = $1 WHERE username = $2")
+            .bind(password_hash)
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
     /// Adds an admin; returns `None` if the user name is taken.
     pub async fn create_admin(&self, username: &str, password_hash: &str) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar(

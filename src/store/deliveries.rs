@@ -66,7 +66,7 @@ impl Store {
         }
         let ids = id_list(claimed.iter().map(|(id, _)| *id));
         let recipients: Vec<SubscriptionRow> = sqlx::query_as(&format!(
-            "SELECT id, endpoint, p256dh, auth FROM subscriptions WHERE id IN ({})",
+            "SELECT id, endpoint, p256dh, auth, key_id FROM subscriptions WHERE id IN ({})",
             self.ids_in(1)
         ))
         .bind(&ids)

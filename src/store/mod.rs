@@ -9,9 +9,11 @@
 //! tables and types: integers are 64-bit, timestamps Unix seconds.
 
 mod admins;
+mod backup;
 mod campaigns;
 mod deliveries;
 mod instances;
+mod keys;
 mod sessions;
 mod settings;
 mod sign_ins;
@@ -25,9 +27,11 @@ pub use admins::AdminRow;
 pub use campaigns::CampaignRow;
 pub use deliveries::{ClaimedDelivery, DeliveryOutcome, OutcomeKind};
 pub use instances::InstanceId;
+pub use keys::{KeyRow, Retired};
 pub use sessions::SessionStore;
 pub use sites::SiteRow;
 pub use subscribers::{ExportRow, Imported, SubscriberListRow};
+pub use subscriptions::SubscriptionKey;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;

@@ -150,9 +150,11 @@ impl Store {
     /// Imports a batch in one transaction: new endpoints are added, known ones get the new
     /// keys. `topics` (names; created if missing) replace the subscription's topics when
     /// given. Returns, per subscription, whether it was new.
+    /// `key`: the VAPID key the subscriptions were made with.
     pub async fn import_subscriptions(
         &self,
         batch: &[(NewSubscription, Option<Vec<String>>)],
+        key: i64,
     ) -> Result<Vec<Imported>, sqlx::Error> {
         let mut tx = self.begin().await?;
         let mut results = Vec::with_capacity(batch.len());
@@ -162,8 +164,8 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO subscriptions (endpoint, host, p256dh, auth, created_at) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth
+                "INSERT INTO subscriptions (endpoint, host, p256dh, auth, created_at, key_id) VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth, key_id = excluded.key_id
                  RETURNING id",
             )
             .bind(subscription.endpoint.as_str())
@@ -171,6 +173,7 @@ impl Store {
             .bind(subscription.p256dh.as_str())
             .bind(subscription.auth.as_str())
             .bind(now())
+            .bind(key)
             .fetch_one(&mut *tx)
             .await?;
             if let Some(names) = topics {

@@ -3,6 +3,24 @@ use crate::site::SiteId;
 use crate::subscription::consent::Consent;
 use crate::subscription::parse::NewSubscription;
 
+/// Which VAPID key a stored subscription is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionKey {
+    /// The browser said which key it subscribed with.
+    Reported(i64),
+    /// Nobody said (an older page, another tool): a new subscription is taken to use the
+    /// current key; a known one keeps the key it has.
+    Assumed(i64),
+}
+
+impl SubscriptionKey {
+    fn id(self) -> i64 {
+        match self {
+            Self::Reported(id) | Self::Assumed(id) => id,
+        }
+    }
+}
+
 impl Store {
     /// Stores a subscription of `site` with its consent receipt; the same endpoint again
     /// updates its keys and whatever the new receipt says (one row per endpoint). `None` if
@@ -11,15 +29,17 @@ impl Store {
         &self,
         subscription: &NewSubscription,
         site: SiteId,
+        key: SubscriptionKey,
         consent: &Consent,
         user_agent: Option<&str>,
     ) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar(
             "INSERT INTO subscriptions (endpoint, host, p256dh, auth, user_agent, created_at, site_id,
-                                        consent_page, consent_text, language, time_zone, user_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                        consent_page, consent_text, language, time_zone, user_id, key_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
              ON CONFLICT (endpoint) DO UPDATE
                 SET p256dh = excluded.p256dh, auth = excluded.auth, user_agent = excluded.user_agent,
+                    key_id = CASE WHEN $14 THEN excluded.key_id ELSE subscriptions.key_id END,
                     consent_page = COALESCE(excluded.consent_page, subscriptions.consent_page),
                     consent_text = COALESCE(excluded.consent_text, subscriptions.consent_text),
                     language = COALESCE(excluded.language, subscriptions.language),
@@ -40,6 +60,8 @@ impl Store {
         .bind(consent.language.as_deref())
         .bind(consent.time_zone.as_deref())
         .bind(consent.user_id.as_deref())
+        .bind(key.id())
+        .bind(matches!(key, SubscriptionKey::Reported(_)))
         .fetch_optional(&self.pool)
         .await
     }
@@ -92,7 +114,7 @@ impl Store {
     }
 
     pub async fn subscription_by_endpoint(&self, endpoint: &str) -> Result<Option<SubscriptionRow>, sqlx::Error> {
-        sqlx::query_as("SELECT id, endpoint, p256dh, auth FROM subscriptions WHERE endpoint = $1")
+        sqlx::query_as("SELECT id, endpoint, p256dh, auth, key_id FROM subscriptions WHERE endpoint = $1")
             .bind(endpoint)
             .fetch_optional(&self.pool)
             .await

@@ -12,23 +12,29 @@ use super::{SubscriberRow, GROWTH_DAYS, PAGE_SIZE};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::site::cors::RequestSite;
+#[cfg(feature = "ssr")]
+use crate::store::SubscriptionKey;
 
 /// The VAPID public key (base64url), which browsers need as `applicationServerKey`.
 #[server(endpoint = "vapid_public_key")]
 pub async fn vapid_public_key() -> Result<String, AppError> {
-    Ok(crate::state::AppState::get()?.vapid.public_key().to_owned())
+    let state = crate::state::AppState::get()?;
+    let current = state.keys.current(&state.store).await.map_err(crate::error::ssr::internal)?;
+    Ok(current.keys.public_key().to_owned())
 }
 
 /// Stores a browser's PushSubscription for the site the request comes from (its `Origin`,
 /// see `site::cors`), with the consent receipt. The same endpoint again updates its keys.
 /// `topics` (comma-separated ids) are the visitor's choice when they subscribe; absent, as
-/// when the page re-sends a known subscription, the choice is left as it was.
+/// when the page re-sends a known subscription, the choice is left as it was. `key`: the
+/// `applicationServerKey` (base64url) the browser subscribed with.
 #[server(endpoint = "subscribe")]
 pub async fn subscribe(
     endpoint: String,
     p256dh: String,
     auth: String,
     #[server(default)] topics: Option<String>,
+    #[server(default)] key: String,
     #[server(flatten)] consent: ConsentForm,
 ) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
@@ -40,8 +46,10 @@ pub async fn subscribe(
             None => None,
         };
         let consent = consent.parse(site.origin.as_ref(), site.user_secret.as_deref())?;
+        let key = subscription_key(&state, &key).await?;
         let user_agent = user_agent().await;
-        let stored = state.store.upsert_subscription(&subscription, site.id, &consent, user_agent.as_deref()).await?;
+        let stored =
+            state.store.upsert_subscription(&subscription, site.id, key, &consent, user_agent.as_deref()).await?;
         if stored.is_none() {
             return Err(another_site());
         }
@@ -70,7 +78,13 @@ pub async fn unsubscribe(endpoint: String) -> Result<(), AppError> {
 /// Called by the service worker on `pushsubscriptionchange`: the browser replaced the old
 /// subscription with a new one. Both belong to the site the request comes from.
 #[server(endpoint = "resubscribe")]
-pub async fn resubscribe(old_endpoint: String, endpoint: String, p256dh: String, auth: String) -> Result<(), AppError> {
+pub async fn resubscribe(
+    old_endpoint: String,
+    endpoint: String,
+    p256dh: String,
+    auth: String,
+    #[server(default)] key: String,
+) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
         let site = RequestSite::current().await?;
@@ -83,7 +97,13 @@ pub async fn resubscribe(old_endpoint: String, endpoint: String, p256dh: String,
             Some(old) => state.store.consent_of(old.as_str(), site.id).await?.unwrap_or_default(),
             None => Default::default(),
         };
-        if state.store.upsert_subscription(&subscription, site.id, &consent, user_agent.as_deref()).await?.is_none() {
+        let key = subscription_key(&state, &key).await?;
+        if state
+            .store
+            .upsert_subscription(&subscription, site.id, key, &consent, user_agent.as_deref())
+            .await?
+            .is_none()
+        {
             return Err(another_site());
         }
         if let Some(old) = old {
@@ -95,6 +115,24 @@ pub async fn resubscribe(old_endpoint: String, endpoint: String, p256dh: String,
         Ok(())
     })
     .await
+}
+
+/// The stored key a browser says it subscribed with (its public half, base64url); the
+/// current key when it says nothing.
+#[cfg(feature = "ssr")]
+async fn subscription_key(state: &crate::state::AppState, reported: &str) -> Result<SubscriptionKey, AppError> {
+    let reported = reported.trim().trim_end_matches('=');
+    if reported.is_empty() {
+        let current = state.keys.current(&state.store).await.map_err(crate::error::ssr::internal)?;
+        return Ok(SubscriptionKey::Assumed(current.id));
+    }
+    match state.store.signing_key_by_public(reported).await? {
+        Some(key) => Ok(SubscriptionKey::Reported(key.id)),
+        None => Err(AppError::field(
+            "key",
+            "This browser subscribed with a key this server does not sign with; reload the page to subscribe again.",
+        )),
+    }
 }
 
 #[cfg(feature = "ssr")]

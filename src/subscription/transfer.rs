@@ -160,13 +160,19 @@ fn unquote_cell(cell: &str) -> &str {
 /// browser's subscription; known endpoints are merged; the answer reports what was done.
 /// The body is read as it arrives: a file of any size holds only a few chunks of rows in
 /// memory. (The session was checked before the body, by `security::admin_only`.)
-pub async fn import(state: AppState, session: Session, body: Body) -> Response {
+/// `?key=<id>` names the VAPID key the subscriptions were made with (another tool's,
+/// imported on the Keys page first); without it, the current key.
+pub async fn import(state: AppState, session: Session, options: ImportOptions, body: Body) -> Response {
     if let Err(refused) = require_admin(&state, &session).await {
         return refused.into_response();
     }
+    let key = match import_key(&state, options.key).await {
+        Ok(key) => key,
+        Err(refused) => return refused.into_response(),
+    };
     let stream = body.into_data_stream().map(|chunk| chunk.map_err(read_error));
     let file = SyncIoBridge::new(StreamReader::new(stream));
-    match import_file(&state.store, &state.endpoint_policy(), file).await {
+    match import_file(&state.store, &state.endpoint_policy(), key, file).await {
         Ok(report) => {
             tracing::info!(
                 added = report.added,
@@ -177,6 +183,22 @@ pub async fn import(state: AppState, session: Session, body: Body) -> Response {
             Json(report).into_response()
         }
         Err(refused) => refused.into_response(),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ImportOptions {
+    pub key: Option<i64>,
+}
+
+/// The key imported subscriptions are bound to: the one named, if it still signs.
+async fn import_key(state: &AppState, named: Option<i64>) -> Result<i64, AppError> {
+    let Some(id) = named else {
+        return Ok(state.keys.current(&state.store).await.map_err(internal)?.id);
+    };
+    match state.store.vapid_key(id).await? {
+        Some(key) if key.state != "retired" => Ok(id),
+        _ => Err(AppError::field("key", "Choose one of the keys on the Keys page that is not retired.")),
     }
 }
 
@@ -200,6 +222,7 @@ fn read_error(error: axum::Error) -> std::io::Error {
 pub async fn import_file(
     store: &Store,
     policy: &EndpointPolicy,
+    key: i64,
     file: impl Read + Send + 'static,
 ) -> Result<ImportReport, AppError> {
     let (rows_tx, mut rows_rx) = tokio::sync::mpsc::channel::<Vec<Result<RawRow, String>>>(2);
@@ -223,11 +246,11 @@ pub async fn import_file(
             }
             if batch.len() == CHUNK {
                 // On an error the queue is dropped, which stops the parser.
-                save(store, &mut batch, &mut report).await?;
+                save(store, key, &mut batch, &mut report).await?;
             }
         }
     }
-    save(store, &mut batch, &mut report).await?;
+    save(store, key, &mut batch, &mut report).await?;
     match parser.await {
         Ok(Ok(())) => Ok(report),
         Ok(Err(message)) if row_number == 0 => Err(AppError::Invalid(message)),
@@ -241,13 +264,14 @@ pub async fn import_file(
 
 async fn save(
     store: &Store,
+    key: i64,
     batch: &mut Vec<(NewSubscription, Option<Vec<String>>)>,
     report: &mut ImportReport,
 ) -> Result<(), AppError> {
     if batch.is_empty() {
         return Ok(());
     }
-    let results = store.import_subscriptions(batch).await.map_err(|error| {
+    let results = store.import_subscriptions(batch, key).await.map_err(|error| {
         internal(format!("import stopped after {} added and {} merged: {error}", report.added, report.merged))
     })?;
     report.added += results.iter().filter(|r| **r == Imported::New).count();
