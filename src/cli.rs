@@ -144,7 +144,7 @@ async fn backup(config: &Config, file: &Path) -> Result<String, Failure> {
         .map_err(|e| Failure::other(format!("writing {}: {e}", partial.display())))?;
     std::fs::rename(&partial, file)
         .map_err(|e| Failure::other(format!("moving the backup to {}: {e}", file.display())))?;
-    store.record_backup().await.map_err(Failure::other)?;
+    store.record_backup().await.map_err(|e| Failure::other(format!("recording the backup: {e}")))?;
     let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     Ok(format!(
         "Backed up {} to {} ({:.1} MB, {:.1} s). Restore it with: tidings restore {}",

@@ -163,12 +163,15 @@ async fn retiring_anyway_says_whom_it_loses_and_loses_only_them() {
 }
 
 /// Runs the `tidings` binary with `args` on `database`; returns (exit code, stdout, stderr).
-fn tidings(database: &str, args: &[&str]) -> (i32, String, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+/// Awaited, not blocking: a test's in-process Tidings runs on the same thread, and
+/// freezing it mid-write would hold the database's lock against the command.
+async fn tidings(database: &str, args: &[&str]) -> (i32, String, String) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
         .args(args)
         .env("DATABASE_URL", database)
         .env("TIDINGS_VAPID_SUBJECT", support::VAPID_SUBJECT)
         .output()
+        .await
         .expect("the tidings binary runs");
     (
         output.status.code().unwrap_or(-1),
@@ -177,8 +180,8 @@ fn tidings(database: &str, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-#[test]
-fn every_command_explains_itself() {
+#[tokio::test]
+async fn every_command_explains_itself() {
     for args in [
         &["--help"][..],
         &["serve", "--help"],
@@ -193,11 +196,11 @@ fn every_command_explains_itself() {
         &["admin", "create", "--help"],
         &["admin", "reset-password", "--help"],
     ] {
-        let (code, out, _) = tidings("sqlite::memory:", args);
+        let (code, out, _) = tidings("sqlite::memory:", args).await;
         assert_eq!(code, 0, "{args:?}");
         assert!(out.contains("Usage: tidings"), "{args:?}: {out}");
     }
-    let (code, _, err) = tidings("sqlite::memory:", &["keys", "shred"]);
+    let (code, _, err) = tidings("sqlite::memory:", &["keys", "shred"]).await;
     assert_eq!(code, 2, "{err}");
 }
 
@@ -207,26 +210,26 @@ async fn the_command_line_imports_exports_and_rotates_keys() {
     let database = format!("sqlite:{}", dir.path().join("cli.db").display());
     let bad = dir.path().join("bad.pem");
     std::fs::write(&bad, "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").unwrap();
-    let (code, _, err) = tidings(&database, &["keys", "import", bad.to_str().unwrap()]);
+    let (code, _, err) = tidings(&database, &["keys", "import", bad.to_str().unwrap()]).await;
     assert_eq!(code, 2);
     assert!(err.contains("public key only"), "{err}");
-    let (code, _, err) = tidings(&database, &["keys", "import", "/nonexistent/key.pem"]);
+    let (code, _, err) = tidings(&database, &["keys", "import", "/nonexistent/key.pem"]).await;
     assert_eq!(code, 2, "{err}");
 
     let theirs = KeyPair::generate();
     let good = dir.path().join("theirs.pem");
     std::fs::write(&good, theirs.to_pem().unwrap()).unwrap();
-    let (code, out, err) = tidings(&database, &["keys", "import", good.to_str().unwrap(), "--label", "Theirs"]);
+    let (code, out, err) = tidings(&database, &["keys", "import", good.to_str().unwrap(), "--label", "Theirs"]).await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains(&theirs.public_key), "{out}");
-    let (code, out, _) = tidings(&database, &["keys", "rotate", "--label", "Next"]);
+    let (code, out, _) = tidings(&database, &["keys", "rotate", "--label", "Next"]).await;
     assert_eq!(code, 0);
-    let (_, list, _) = tidings(&database, &["keys", "list"]);
+    let (_, list, _) = tidings(&database, &["keys", "list"]).await;
     assert_eq!(list.lines().count(), 3, "{list}");
     assert!(list.lines().any(|l| l.contains("current") && l.contains("Next")), "{list}\n{out}");
 
     let exported = dir.path().join("keys.pem");
-    let (code, _, _) = tidings(&database, &["keys", "export", "--out", exported.to_str().unwrap()]);
+    let (code, _, _) = tidings(&database, &["keys", "export", "--out", exported.to_str().unwrap()]).await;
     assert_eq!(code, 0);
     let pem = std::fs::read_to_string(&exported).unwrap();
     assert_eq!(pem.matches("-----BEGIN PRIVATE KEY-----").count(), 3);
@@ -260,17 +263,21 @@ async fn a_backup_taken_while_a_campaign_sends_restores_the_same_data() {
     let id = app.send_plain("Sending while backing up").await;
     app.wait_for_status(id, "sending").await;
 
+    let status: serde_json::Value = app.call("admin/backup_status", &[]).await.json().await.unwrap();
+    assert_eq!(status, serde_json::json!({ "last_backup": null, "stale": true }), "the dashboard warns");
     let dir = tempfile::tempdir().unwrap();
     let backup = dir.path().join("backup.db");
     let database = app.config().database_url.clone();
-    let (code, out, err) = tidings(&database, &["backup", backup.to_str().unwrap()]);
+    let (code, out, err) = tidings(&database, &["backup", backup.to_str().unwrap()]).await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Backed up"), "{out}");
+    let status: serde_json::Value = app.call("admin/backup_status", &[]).await.json().await.unwrap();
+    assert_eq!(status["stale"], false, "no warning after a backup");
     app.wait_until_sent(id).await;
 
     // Restored into a fresh place, it holds what the running database held.
     let restored = format!("sqlite:{}", dir.path().join("restored.db").display());
-    let (code, out, err) = tidings(&restored, &["restore", backup.to_str().unwrap()]);
+    let (code, out, err) = tidings(&restored, &["restore", backup.to_str().unwrap()]).await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("300 subscriptions, 2 keys, 1 campaigns"), "{out}");
     let copy = tidings::store::Store::open(&restored).await.unwrap();
@@ -301,10 +308,10 @@ async fn a_backup_taken_while_a_campaign_sends_restores_the_same_data() {
     assert_eq!(delivered, 300, "every delivery is in the backup, in whatever state it had");
 
     // Restoring over the database of a running Tidings is refused.
-    let (code, _, err) = tidings(&database, &["restore", backup.to_str().unwrap()]);
+    let (code, _, err) = tidings(&database, &["restore", backup.to_str().unwrap()]).await;
     assert_eq!(code, 2);
     assert!(err.contains("stop it first"), "{err}");
-    let (code, _, err) = tidings(&restored, &["restore", "/nonexistent.db"]);
+    let (code, _, err) = tidings(&restored, &["restore", "/nonexistent.db"]).await;
     assert_eq!(code, 2, "{err}");
 }
 

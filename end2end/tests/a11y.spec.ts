@@ -47,6 +47,8 @@ test('the public page and every admin page have no serious accessibility problem
   await check('subscribers');
   await page.goto('/admin/sites');
   await check('sites');
+  await page.goto('/admin/keys');
+  await check('keys');
   await page.goto('/admin/sites/1');
   await expect(page.getByRole('heading', { name: 'Settings', exact: true })).toBeVisible();
   await check('own site');

@@ -38,10 +38,11 @@ export async function usePushServiceStandIn(context: BrowserContext) {
       btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
     const fromBase64Url = (text: string) =>
       Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    // Like a browser, it remembers the key it was made with (options.applicationServerKey).
     const asSubscription = (data: any) => ({
       endpoint: data.endpoint,
       expirationTime: null,
-      options: { userVisibleOnly: true, applicationServerKey: null },
+      options: { userVisibleOnly: true, applicationServerKey: data.serverKey ? fromBase64Url(data.serverKey).buffer : null },
       getKey: (name: 'p256dh' | 'auth') => fromBase64Url(data.keys[name]).buffer,
       toJSON: () => ({ endpoint: data.endpoint, expirationTime: null, keys: data.keys }),
       unsubscribe: async () => { localStorage.removeItem(KEY); return true; },
@@ -50,7 +51,7 @@ export async function usePushServiceStandIn(context: BrowserContext) {
       const key = options?.applicationServerKey;
       if (!options?.userVisibleOnly || !key) throw new DOMException('userVisibleOnly and a key are required', 'NotAllowedError');
       const bytes = typeof key === 'string' ? fromBase64Url(key) : new Uint8Array(key instanceof ArrayBuffer ? key : (key as ArrayBufferView).buffer);
-      const data = await (window as any).__pushServiceSubscribe(toBase64Url(bytes));
+      const data = { ...await (window as any).__pushServiceSubscribe(toBase64Url(bytes)), serverKey: toBase64Url(bytes) };
       localStorage.setItem(KEY, JSON.stringify(data));
       return asSubscription(data) as unknown as PushSubscription;
     };

@@ -8,6 +8,7 @@ use super::campaigns::StatusBadge;
 use super::frame::SignedIn;
 use crate::campaign::api::list_campaigns;
 use crate::campaign::CampaignSummary;
+use crate::keys::api::backup_status;
 use crate::site::api::list_sites;
 use crate::site::SiteSummary;
 use crate::subscription::api::subscriber_growth;
@@ -34,6 +35,7 @@ fn Dashboard() -> impl IntoView {
     let campaigns = Resource::new(|| (), |_| list_campaigns());
     let topics = Resource::new(|| (), |_| admin_topics());
     let sites = Resource::new(|| (), |_| list_sites());
+    let backup = Resource::new(|| (), |_| backup_status());
     view! {
         <div class="page-head">
             <h1>"Dashboard"</h1>
@@ -44,6 +46,9 @@ fn Dashboard() -> impl IntoView {
                 Ok(growth) => view! { <Audience growth/> }.into_any(),
                 Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
             })}
+        </Suspense>
+        <Suspense>
+            {move || backup.get().and_then(Result::ok).flatten().filter(|b| b.stale).map(|b| view! { <BackupWarning last=b.last_backup/> })}
         </Suspense>
         <Suspense>
             {move || sites.get().and_then(Result::ok).map(|list| view! { <SiteCounts list/> })}
@@ -187,6 +192,26 @@ fn TopicCounts(list: Vec<Topic>) -> impl IntoView {
     }
     view! { <CountBars rows=active.into_iter().map(|t| (t.id, t.name, t.subscribers)).collect() kind="topic"/> }
         .into_any()
+}
+
+/// Every subscription is bound to a key in the database: without a copy, losing the file
+/// loses everyone.
+#[component]
+fn BackupWarning(last: Option<String>) -> impl IntoView {
+    view! {
+        <section class="card backup-warning" aria-labelledby="backup-heading">
+            <h2 id="backup-heading">"Back up your database"</h2>
+            <p class="status warn">
+                {match last {
+                    None => "This database has never been backed up with tidings backup. ".to_string(),
+                    Some(at) => format!("The last backup was taken on {at}. "),
+                }}
+                "Every subscriber is bound to the VAPID key stored in it: if the file is lost, so is every subscriber."
+            </p>
+            <p>"Copy it while Tidings runs (daily, from cron or a systemd timer), and keep the copy on another machine:"</p>
+            <pre class="example"><code>"tidings backup /var/backups/tidings.db"</code></pre>
+        </section>
+    }
 }
 
 /// Subscribers per active site, once there is more than the own page.

@@ -94,6 +94,7 @@ fn KeyRow(
 ) -> impl IntoView {
     let share = (total > 0).then(|| key.subscribers * 100 / total);
     let subscribers = match (key.subscribers, share) {
+        // Share of all subscribers: how far a rotation has got.
         (1, Some(share)) => format!("1 subscriber ({share}%)"),
         (n, Some(share)) => format!("{n} subscribers ({share}%)"),
         (n, None) => format!("{n} subscribers"),
@@ -120,7 +121,10 @@ fn KeyRow(
                         {in_use.then(|| view! {
                             <label class="check">
                                 <input type="checkbox" name="anyway" value="true" required/>
-                                {format!(" Lose its {} subscribers", key.subscribers)}
+                                {match key.subscribers {
+                                    1 => " Lose its 1 subscriber".to_string(),
+                                    n => format!(" Lose its {n} subscribers"),
+                                }}
                             </label>
                         })}
                         <button class="btn small" class:danger=in_use type="submit">

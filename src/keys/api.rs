@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::KeySummary;
+use super::{KeySummary, LastBackup};
 use crate::error::AppError;
 
 #[server(endpoint = "admin/keys")]
@@ -81,6 +81,23 @@ pub async fn retire_key(id: i64, #[server(default)] anyway: bool) -> Result<(), 
                 Err(AppError::invalid("The current key cannot be retired: make another key current first."))
             }
         }
+    })
+    .await
+}
+
+/// When `tidings backup` last copied this database (in the admin's time zone), for the
+/// dashboard's warning; `None` for PostgreSQL, which is backed up with its own tools.
+#[server(endpoint = "admin/backup_status")]
+pub async fn backup_status() -> Result<Option<LastBackup>, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let zone = crate::session::require_admin().await?.zone();
+        if state.store.dialect() != crate::store::Dialect::Sqlite {
+            return Ok(None);
+        }
+        let last = state.store.last_backup_at().await?;
+        let stale = last.is_none_or(|at| crate::clock::now() - at > 7 * 86_400);
+        Ok(Some(LastBackup { last_backup: last.map(|at| zone.format(at)), stale }))
     })
     .await
 }

@@ -52,3 +52,12 @@ pub struct KeySummary {
 }
 
 pub const MAX_KEY_LABEL_CHARS: usize = 60;
+
+/// The last backup `tidings backup` wrote of this (SQLite) database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastBackup {
+    /// When, in the admin's time zone; `None`: never.
+    pub last_backup: Option<String>,
+    /// Never, or more than a week ago.
+    pub stale: bool,
+}
