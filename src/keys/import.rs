@@ -54,6 +54,9 @@ impl KeyPair {
     }
 }
 
+const ID_EC_PUBLIC_KEY: p256::pkcs8::ObjectIdentifier = p256::pkcs8::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const PRIME256V1: p256::pkcs8::ObjectIdentifier = p256::pkcs8::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+
 fn from_pem(text: &str) -> Result<SecretKey, String> {
     let label = text.lines().next().unwrap_or_default();
     if label.contains("PUBLIC KEY") {
@@ -67,12 +70,16 @@ fn from_pem(text: &str) -> Result<SecretKey, String> {
         return SecretKey::from_sec1_pem(text).map_err(|_| format!("The EC key could not be read. {not_p256}"));
     }
     if label.contains("PRIVATE KEY") {
-        return SecretKey::from_pkcs8_pem(text).map_err(|error| match error {
-            p256::pkcs8::Error::KeyMalformed | p256::pkcs8::Error::ParametersMalformed => {
-                "The key is damaged or cut off.".to_owned()
-            }
-            _ => not_p256.to_owned(),
-        });
+        // Read the structure first, so a cut-off file and a key on another curve get
+        // different answers.
+        let damaged = || "The key is damaged or cut off.".to_owned();
+        let (_, der) = p256::pkcs8::der::pem::decode_vec(text.as_bytes()).map_err(|_| damaged())?;
+        let info = p256::pkcs8::PrivateKeyInfo::try_from(der.as_slice()).map_err(|_| damaged())?;
+        let elliptic = info.algorithm.oid == ID_EC_PUBLIC_KEY;
+        if !elliptic || info.algorithm.parameters_oid().ok() != Some(PRIME256V1) {
+            return Err(not_p256.to_owned());
+        }
+        return SecretKey::from_pkcs8_der(&der).map_err(|_| damaged());
     }
     Err("Unknown PEM block: expected PRIVATE KEY or EC PRIVATE KEY.".into())
 }
