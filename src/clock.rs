@@ -20,8 +20,12 @@ pub fn now_ms() -> i64 {
 pub enum Clock {
     #[default]
     System,
-    /// Unix seconds, moved only by whoever holds it.
+    /// Unix seconds, moved only by whoever holds it. It governs scheduling only: retry
+    /// times keep to the system clock, or no retry would ever come due in a test.
     Manual(Arc<AtomicI64>),
+    /// The system clock this many milliseconds ahead (behind, if negative): a host whose
+    /// clock is wrong, for tests.
+    Skewed(i64),
 }
 
 impl Clock {
@@ -34,13 +38,22 @@ impl Clock {
         match self {
             Self::System => now(),
             Self::Manual(at) => at.load(Ordering::SeqCst),
+            Self::Skewed(_) => self.now_ms().div_euclid(1000),
+        }
+    }
+
+    /// Now, as Unix milliseconds: when retries come due.
+    pub fn now_ms(&self) -> i64 {
+        match self {
+            Self::System | Self::Manual(_) => now_ms(),
+            Self::Skewed(ahead) => now_ms().saturating_add(*ahead),
         }
     }
 
     /// Moves a manual clock to `unix_seconds`; the system clock cannot be set.
     pub fn set(&self, unix_seconds: i64) {
         match self {
-            Self::System => panic!("the system clock cannot be set"),
+            Self::System | Self::Skewed(_) => panic!("the system clock cannot be set"),
             Self::Manual(at) => at.store(unix_seconds, Ordering::SeqCst),
         }
     }

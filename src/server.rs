@@ -17,6 +17,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 use tower_sessions::cookie::{time, SameSite};
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
@@ -39,6 +40,8 @@ pub struct RunningServer {
     pub instance: InstanceId,
     pub serve: tokio::task::JoinHandle<std::io::Result<()>>,
     pub dispatcher: tokio::task::JoinHandle<()>,
+    /// Cancelling it stops the dispatcher cleanly (see [`RunningServer::stop`]).
+    stopping: CancellationToken,
 }
 
 impl RunningServer {
@@ -49,10 +52,23 @@ impl RunningServer {
         self.dispatcher.abort();
     }
 
-    /// Stops sending and hands what this instance had claimed to the others (or to the
-    /// next start) at once, rather than after its lease.
-    pub async fn stop(&self) {
-        self.abort();
+    /// A clean stop (SIGTERM): stops serving and claiming, lets the pushes in flight finish
+    /// and records their outcomes (for at most the push timeout and a little more), hands
+    /// what this instance had not sent back to the queue, then signs the instance off, so
+    /// the others (or the next start) take over at once and nothing is sent twice.
+    pub async fn stop(mut self) {
+        self.serve.abort();
+        self.stopping.cancel();
+        let bound = self.state.config.push_timeout + Duration::from_secs(5);
+        if tokio::time::timeout(bound, &mut self.dispatcher).await.is_err() {
+            tracing::warn!("pushes still unanswered after {} s: stopping without them", bound.as_secs());
+            self.dispatcher.abort();
+        }
+        match self.state.store.release_claims(&self.instance, None).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deliveries = n, "handed back unsent"),
+            Err(error) => tracing::warn!(%error, "could not hand deliveries back; they resume after the lease"),
+        }
         if let Err(error) = self.state.store.retire_instance(&self.instance).await {
             tracing::warn!(%error, "could not sign this instance off; its deliveries resume after the lease");
         }
@@ -104,6 +120,7 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     crate::admin::auth::ssr::ensure_initial_admin(&state).await?;
 
     let instance = InstanceId::generate();
+    let stopping = CancellationToken::new();
     tracing::info!(instance = instance.as_str(), database = ?store.dialect(), "starting");
     let dispatcher = Dispatcher {
         store: state.store.clone(),
@@ -116,12 +133,13 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
         retry: config.retry,
         instance: instance.clone(),
         lease: config.lease,
+        stop: stopping.clone(),
     }
     .spawn();
 
     let router = router(state.clone()).await?;
     let serve = tokio::spawn(serve(listener, router, config.http));
-    Ok(RunningServer { addr, state, instance, serve, dispatcher })
+    Ok(RunningServer { addr, state, instance, serve, dispatcher, stopping })
 }
 
 /// The VAPID key pairs and the tracking key, from the database; the first instance to start

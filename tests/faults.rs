@@ -42,6 +42,36 @@ async fn transient_failures_are_retried_until_they_succeed() {
 }
 
 #[tokio::test]
+async fn a_503_with_retry_after_is_waited_for_and_an_outage_longer_than_the_attempts_is_outlasted() {
+    // Three attempts in all would be given up after ~60 ms of backoff: the window must
+    // carry the delivery through 10 failures.
+    let app = spawn_app_with(|config| {
+        config.retry.max_attempts = 100;
+        config.retry.window = Duration::from_secs(30);
+    })
+    .await;
+    let push = PushService::start().await;
+    let busy = push.scripted_subscription(
+        vec![Reply { retry_after: Some("1".into()), ..Reply::status(StatusCode::SERVICE_UNAVAILABLE) }],
+        Reply::status(StatusCode::CREATED),
+    );
+    let mut down = vec![Reply::status(StatusCode::BAD_GATEWAY); 10];
+    down.push(Reply::status(StatusCode::SERVICE_UNAVAILABLE));
+    let outage = push.scripted_subscription(down, Reply::status(StatusCode::CREATED));
+    app.subscribe(&busy).await;
+    app.subscribe(&outage).await;
+    app.login().await;
+
+    let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
+
+    assert_eq!((campaign.sent, campaign.failed), (2, 0));
+    assert_eq!(push.requests_for(&outage.client), 12);
+    let at: Vec<Instant> = push.received().iter().filter(|r| r.client == busy.client).map(|r| r.at).collect();
+    assert_eq!(at.len(), 2);
+    assert!(at[1] - at[0] >= Duration::from_millis(950), "retried after {:?}, not the asked 1 s", at[1] - at[0]);
+}
+
+#[tokio::test]
 async fn a_413_is_a_payload_bug_and_is_not_retried() {
     let app = spawn_app().await;
     let push = PushService::start().await;
@@ -54,6 +84,8 @@ async fn a_413_is_a_payload_bug_and_is_not_retried() {
     assert_eq!(campaign.failed, 1);
     assert_eq!(push.requests_for(&subscription.client), 1);
     assert_eq!(app.subscription_count().await, 1);
+    let cause = campaign.error.unwrap_or_default();
+    assert!(cause.contains("too large (HTTP 413)") && cause.contains("2969 bytes"), "{cause}");
 }
 
 #[tokio::test]
@@ -172,6 +204,24 @@ async fn cancelling_a_sending_campaign_stops_new_pushes_within_a_second() {
     assert_eq!(campaign.status, "cancelled");
     let again = app.call("admin/cancel_campaign", &[("id", &id.to_string())]).await;
     assert_eq!(again.status(), StatusCode::CONFLICT, "a finished campaign cannot be cancelled");
+}
+
+#[tokio::test]
+async fn a_refused_token_is_signed_afresh_once_before_the_delivery_fails() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    let once =
+        push.scripted_subscription(vec![Reply::status(StatusCode::UNAUTHORIZED)], Reply::status(StatusCode::CREATED));
+    let always = push.subscription(StatusCode::FORBIDDEN);
+    app.subscribe(&once).await;
+    app.subscribe(&always).await;
+    app.login().await;
+
+    let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
+
+    assert_eq!((campaign.sent, campaign.failed), (1, 1));
+    assert_eq!(push.requests_for(&once.client), 2);
+    assert_eq!(push.requests_for(&always.client), 2, "one fresh token, not a retry loop");
 }
 
 #[tokio::test]

@@ -96,6 +96,14 @@ async fn rotating_keeps_every_subscriber_and_retiring_waits_for_them() {
     assert_eq!(app.wait_until_sent(id).await.sent, 2);
     assert_eq!(signer(&push, &early).as_deref(), Some(first.as_str()));
     assert_eq!(signer(&push, &late).as_deref(), Some(second.as_str()));
+    // The old key's subscriber is asked to move (its service worker does on this push).
+    let rekey = |subscription: &TestSubscription| {
+        let received = push.received();
+        let last = received.iter().rev().find(|r| r.client == subscription.client).unwrap();
+        last.json()["rekey"].as_bool().unwrap_or(false)
+    };
+    assert!(rekey(&early), "a subscription on a key no longer current is asked to move");
+    assert!(!rekey(&late), "one on the current key is not");
 
     // Retiring the old key is refused while someone uses it.
     let refused = app.call("admin/retire_key", &[("id", &first_id.to_string())]).await;
@@ -345,4 +353,64 @@ async fn subscriptions_imported_with_a_key_are_signed_with_it() {
     assert_eq!(app.wait_until_sent(id).await.sent, 2);
     assert_eq!(signer(&push, &a).as_deref(), Some(theirs.public_key.as_str()));
     assert_eq!(signer(&push, &b).as_deref(), Some(theirs.public_key.as_str()));
+}
+
+#[tokio::test]
+async fn each_row_of_an_import_may_name_its_key_and_an_export_names_it_back() {
+    let app = support::spawn_app().await;
+    let push = PushService::start().await;
+    app.login().await;
+    let ours = app.vapid_public_key().await;
+    let theirs = KeyPair::generate();
+    app.call("admin/import_key", &[("label", "Theirs"), ("key", &theirs.private_key)]).await;
+    let (a, b, c) = (
+        push.subscription(StatusCode::CREATED),
+        push.subscription(StatusCode::CREATED),
+        push.subscription(StatusCode::CREATED),
+    );
+    let unknown = KeyPair::generate().public_key;
+    let file = format!(
+        "endpoint,p256dh,auth,application_server_key\n{},{},{},{}\n{},{},{},\n{},{},{},{unknown}\n",
+        a.endpoint, a.p256dh, a.auth, theirs.public_key, b.endpoint, b.p256dh, b.auth, c.endpoint, c.p256dh, c.auth
+    );
+    let response = app.client.post(format!("{}/admin/subscribers/import", app.base)).body(file).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let report: serde_json::Value = response.json().await.unwrap();
+    assert_eq!((report["added"].as_i64(), report["rejected"].as_i64()), (Some(2), Some(1)), "{report}");
+    assert!(report["problems"][0]["reason"].as_str().unwrap().contains("Keys page"), "{report}");
+
+    let id = app.send_plain("Per-row keys").await;
+    assert_eq!(app.wait_until_sent(id).await.sent, 2);
+    assert_eq!(signer(&push, &a).as_deref(), Some(theirs.public_key.as_str()));
+    assert_eq!(signer(&push, &b).as_deref(), Some(ours.as_str()), "a row without a key gets the import's key");
+    assert!(push.rejected().is_empty(), "{:?}", push.rejected());
+
+    // The export names each subscription's key, so it imports back bound to the same keys.
+    let exported: Vec<serde_json::Value> = app
+        .client
+        .get(format!("{}/admin/subscribers/export.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key_of = |endpoint: &str| {
+        exported.iter().find(|row| row["endpoint"] == endpoint).unwrap()["applicationServerKey"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!((key_of(&a.endpoint), key_of(&b.endpoint)), (theirs.public_key.clone(), ours.clone()));
+    let csv = app
+        .client
+        .get(format!("{}/admin/subscribers/export.csv", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.lines().next().unwrap().contains(",application_server_key,"));
+    assert!(csv.lines().any(|line| line.starts_with(a.endpoint.as_str()) && line.contains(&theirs.public_key)));
 }

@@ -7,6 +7,7 @@ export const ADMIN = { username: 'admin', password: 'e2e password 1234' };
 export type ShownNotification = {
   title: string; body: string; tag: string; data: any;
   actions: { action: string; title: string }[]; requireInteraction: boolean; silent: boolean; image: string; badge: string;
+  renotify: boolean;
 };
 
 /** Waits until the app has hydrated: a click before that would do nothing. */
@@ -62,6 +63,52 @@ export async function usePushServiceStandIn(context: BrowserContext) {
   });
 }
 
+/**
+ * The same stand-in inside the page's service worker, which calls `pushManager` itself
+ * (moving to a new key): it starts with the page's subscription and asks web-push-testing
+ * directly. Returns a reader for the worker's subscription as the stand-in holds it.
+ */
+export async function standInInWorker(page: Page, workerUrl = `${BASE_URL}/sw.js`) {
+  const worker = page.context().serviceWorkers().find((w) => w.url() === workerUrl);
+  if (!worker) throw new Error('no service worker');
+  const saved = await page.evaluate(() => localStorage.getItem('__standInPushSubscription'));
+  await worker.evaluate(([pushService, saved]) => {
+    const scope = self as any;
+    scope.__standIn = saved ? JSON.parse(saved) : null;
+    const toBase64Url = (bytes: Uint8Array) =>
+      btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const fromBase64Url = (text: string) =>
+      Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    const asSubscription = (data: any) => ({
+      endpoint: data.endpoint,
+      expirationTime: null,
+      options: { userVisibleOnly: true, applicationServerKey: fromBase64Url(data.serverKey).buffer },
+      getKey: (name: 'p256dh' | 'auth') => fromBase64Url(data.keys[name]).buffer,
+      toJSON: () => ({ endpoint: data.endpoint, expirationTime: null, keys: data.keys }),
+      unsubscribe: async () => { scope.__standIn = null; return true; },
+    });
+    PushManager.prototype.subscribe = async function (options?: PushSubscriptionOptionsInit) {
+      const bytes = new Uint8Array(options!.applicationServerKey as ArrayBuffer);
+      const response = await fetch(`${pushService}/subscribe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userVisibleOnly: 'true', applicationServerKey: toBase64Url(bytes) }),
+      });
+      const json = await response.json();
+      if (!response.ok) throw new DOMException(json.error?.message ?? 'push service refused', 'AbortError');
+      scope.__standIn = { ...json.data, serverKey: toBase64Url(bytes) };
+      return asSubscription(scope.__standIn);
+    };
+    PushManager.prototype.getSubscription = async function () {
+      return scope.__standIn ? asSubscription(scope.__standIn) : null;
+    };
+  }, [PUSH_SERVICE_URL, saved] as const);
+  return {
+    worker,
+    subscription: () => worker.evaluate(() => (self as any).__standIn as { clientHash: string; serverKey: string } | null),
+  };
+}
+
 /** The web-push-testing client id of this page's subscription. */
 export async function clientHash(page: Page): Promise<string> {
   return page.evaluate(() => JSON.parse(localStorage.getItem('__standInPushSubscription')!).clientHash);
@@ -91,7 +138,7 @@ export async function shownNotifications(page: Page): Promise<ShownNotification[
     return list.map((n: any) => ({
       title: n.title, body: n.body, tag: n.tag, data: n.data,
       actions: (n.actions ?? []).map((a: any) => ({ action: a.action, title: a.title })),
-      requireInteraction: n.requireInteraction, silent: n.silent, image: n.image, badge: n.badge,
+      requireInteraction: n.requireInteraction, silent: n.silent, image: n.image, badge: n.badge, renotify: n.renotify,
     }));
   });
 }

@@ -1,5 +1,20 @@
 import { expect, test } from '@playwright/test';
-import { clientHash, decryptedMessages, hydrated, sendCampaign, signInAsAdmin, subscribedVisitor } from './helpers';
+import {
+  clientHash, decryptedMessages, deliverToServiceWorker, hydrated, sendCampaign, signInAsAdmin, standInInWorker, subscribedVisitor,
+} from './helpers';
+
+/** Makes a new key and makes it current on the Keys page; returns its public key. */
+async function rotate(admin: import('@playwright/test').Page) {
+  await admin.goto('/admin/keys');
+  await hydrated(admin);
+  const label = `Rotated ${Date.now()}`;
+  await admin.getByLabel('Label').first().fill(label);
+  await admin.getByRole('button', { name: 'Make a new key' }).click();
+  const fresh = admin.locator('li.key', { hasText: label });
+  await fresh.getByRole('button', { name: 'Make current' }).click();
+  await expect(fresh).toHaveAttribute('data-state', 'current');
+  return (await fresh.locator('.public-key').textContent())!.trim();
+}
 
 /** The key the page's subscription was made with, as the browser reports it. */
 const subscriptionKey = (page: import('@playwright/test').Page) =>
@@ -46,6 +61,43 @@ test('after a key rotation, a returning visitor moves to the new key and campaig
   const { id } = await sendCampaign(admin, { title, body: 'Signed with the new key' });
   const messages = (await decryptedMessages(newHash)).map((m) => JSON.parse(m));
   expect(messages.find((m) => m.campaign === id)?.title).toBe(title);
+
+  await visitor.close();
+  await adminContext.close();
+});
+
+test('a visitor who never comes back moves to the new key when the next campaign reaches their worker', async ({ browser }) => {
+  const { context: visitor, page, hash: oldHash } = await subscribedVisitor(browser);
+  const oldKey = await subscriptionKey(page);
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signInAsAdmin(admin);
+  const newKey = await rotate(admin);
+  expect(newKey).not.toBe(oldKey);
+
+  // Still signed with the old key (the subscription's), and marked for the move.
+  await admin.goto('/admin/campaigns');
+  await hydrated(admin);
+  const title = `Before the move ${Date.now()}`;
+  const { id } = await sendCampaign(admin, { title, body: 'Signed with the old key' });
+  const raw = (await decryptedMessages(oldHash)).find((m) => JSON.parse(m).campaign === id)!;
+  expect(JSON.parse(raw).rekey).toBe(true);
+
+  // The worker shows it, then moves the subscription by itself: no page is reloaded.
+  const inWorker = await standInInWorker(page);
+  await deliverToServiceWorker(page, raw, title);
+  await expect.poll(async () => (await inWorker.subscription())?.serverKey, { timeout: 10_000 }).toBe(newKey);
+  const newHash = (await inWorker.subscription())!.clientHash;
+  expect(newHash).not.toBe(oldHash);
+
+  // The server moved the row (old → new): the next campaign reaches the new subscription,
+  // signed with the new key and no longer marked.
+  const next = `After the move ${Date.now()}`;
+  const sent = await sendCampaign(admin, { title: next, body: 'Signed with the new key' });
+  const message = (await decryptedMessages(newHash)).map((m) => JSON.parse(m)).find((m) => m.campaign === sent.id);
+  expect(message?.title).toBe(next);
+  expect(message?.rekey).toBeUndefined();
+  expect((await decryptedMessages(oldHash)).some((m) => JSON.parse(m).campaign === sent.id)).toBe(false);
 
   await visitor.close();
   await adminContext.close();

@@ -152,7 +152,7 @@ test('the compose form counts payload bytes as you type and refuses a notificati
   expect(await bytes()).toBe(short + ',"body":""'.length + 20); // é is 2 bytes in UTF-8
   await expect(send).toBeEnabled();
 
-  await page.getByLabel('Body').fill('é'.repeat(1600)); // 3200 bytes: over the 3052 push services take
+  await page.getByLabel('Body').fill('é'.repeat(1600)); // 3200 bytes: over the 2969 every push route takes
   await expect(meter).toHaveClass(/over/);
   await expect(meter).toContainText('too long');
   await expect(send).toBeDisabled();

@@ -333,6 +333,7 @@ impl CampaignDraft {
             options: self.options.clone(),
             topic: self.topic.as_ref().map(|t| t.as_str().to_owned()),
             track: None,
+            rekey: false,
         }
     }
 

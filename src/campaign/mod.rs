@@ -13,7 +13,10 @@ pub use draft::{
     visible_controls, CampaignDraft, CollapseTopic, ComposeForm, DraftAction, LinkUrl, Ttl, Urgency,
     MAX_ACTION_LABEL_CHARS, MAX_BODY_CHARS, MAX_TITLE_CHARS,
 };
-pub use payload::{NotificationOptions, NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES, MAX_TRACK_TOKEN_CHARS};
+pub use payload::{
+    NotificationOptions, NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES, MAX_TRACK_TOKEN_CHARS,
+    RELAYED_BODY_CHARS,
+};
 pub use report::{ActivityBucket, CampaignReport, FailureReason};
 #[cfg(feature = "ssr")]
 pub use schedule::ssr::{AdminZone, Plan};

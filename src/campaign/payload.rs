@@ -2,9 +2,17 @@
 
 use serde::{Deserialize, Serialize};
 
-/// web-push refuses plaintext above this many bytes (what fits one aes128gcm record of
-/// 4096 bytes after RFC 8291 headers and padding).
-pub const MAX_PAYLOAD_BYTES: usize = 3052;
+/// The largest plaintext every major push route accepts. RFC 8291's one 4096-byte record
+/// would take 3993 bytes, but Mozilla relays Firefox on Android through FCM and Firefox on
+/// iOS through APNs, and there the body, base64url-encoded, may be at most 4096 characters
+/// (413 otherwise): 3072 bytes of body. Of those, the aes128gcm header takes 86 (salt 16,
+/// record size 4, key-id length 1, the sender's public key 65) and the record 17 beyond
+/// the plaintext (a delimiter byte and the 16-byte tag).
+pub const MAX_PAYLOAD_BYTES: usize = RELAYED_BODY_CHARS / 4 * 3 - AES128GCM_HEADER_BYTES - RECORD_OVERHEAD_BYTES;
+/// What Mozilla's relays accept, in base64url characters of the encrypted body.
+pub const RELAYED_BODY_CHARS: usize = 4096;
+const AES128GCM_HEADER_BYTES: usize = 16 + 4 + 1 + 65;
+const RECORD_OVERHEAD_BYTES: usize = 1 + 16;
 
 /// The longest delivery token: two 19-digit ids, two dots, a 22-character MAC.
 pub const MAX_TRACK_TOKEN_CHARS: usize = 19 + 1 + 19 + 1 + 22;
@@ -39,6 +47,10 @@ pub struct NotificationPayload {
     /// dismissals (`src/tracking/`). Differs per recipient.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub track: Option<String>,
+    /// The subscription was made with a key that is no longer current: the service worker
+    /// moves it to the current key after showing the notification (`src/keys/`).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub rekey: bool,
 }
 
 /// On/off switches of a notification, passed from the compose form to the service worker
@@ -80,7 +92,8 @@ impl NotificationPayload {
     /// campaign id and delivery token. The compose form counts with this as you type; the
     /// server enforces the same number.
     pub fn sent_size(&self) -> usize {
-        let largest = Self { campaign: i64::MAX, track: Some("x".repeat(MAX_TRACK_TOKEN_CHARS)), ..self.clone() };
+        let largest =
+            Self { campaign: i64::MAX, track: Some("x".repeat(MAX_TRACK_TOKEN_CHARS)), rekey: true, ..self.clone() };
         largest.to_bytes().len()
     }
 

@@ -3,21 +3,25 @@
 //! All state is in the database (campaign and delivery status, attempts, next attempt
 //! time), so a restart simply resumes, and several instances can share a campaign: each
 //! claims its own deliveries, and the deliveries of an instance that stops beating go back
-//! to the queue after its lease (see `store::instances`).
+//! to the queue after its lease (see `store::instances`). An instance that cannot beat
+//! stops sending before its lease runs out, every outcome it writes is fenced by its
+//! claim, and a stop (SIGTERM) finishes the pushes in flight before it signs off.
 
 mod outcome;
 
-pub use outcome::{decide, RetryPolicy};
+pub use outcome::{decide, Attempt, RetryPolicy};
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use tokio::sync::{mpsc, Notify};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use crate::campaign::{CampaignStatus, NotificationPayload};
-use crate::clock::now_ms;
 use crate::clock::Clock;
 use crate::keys::ring::KeyRing;
 use crate::push::client::PushResult;
@@ -30,6 +34,9 @@ use crate::tracking::token::{DeliveryId, TrackingKey};
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// How often a running batch checks whether its campaign was cancelled.
 const CANCEL_CHECK: Duration = Duration::from_millis(200);
+/// A failed database write (locked, deadlock, connection lost) is tried this often in
+/// all, waiting 50 ms, 100 ms, … 3.2 s in between (about 6 s): the writes are idempotent.
+const WRITE_ATTEMPTS: u32 = 8;
 
 pub struct Dispatcher {
     pub store: Store,
@@ -46,6 +53,47 @@ pub struct Dispatcher {
     pub instance: InstanceId,
     /// How long this instance may stay silent before others take its claims over.
     pub lease: Duration,
+    /// Cancelled to stop: no more claims, the pushes in flight finish and are recorded,
+    /// the rest goes back to the queue.
+    pub stop: CancellationToken,
+}
+
+/// A task of the send pipeline; it ends with the database error that stopped it, if any.
+type Worker = tokio::task::JoinHandle<Result<(), sqlx::Error>>;
+
+/// When this instance's last heartbeat succeeded. Past its lease minus a margin, others
+/// may take its claims over at any moment, so it must not send until it beats again; and
+/// what it claimed before such a gap (its *term*) may be another's by then, so it is not
+/// sent at all but handed back, fenced like every outcome.
+#[derive(Clone)]
+struct Lease {
+    /// The last successful heartbeat, and the term it belongs to.
+    beat: Arc<Mutex<(Instant, u64)>>,
+    safe_for: Duration,
+}
+
+impl Lease {
+    fn new(lease: Duration) -> Self {
+        // A quarter of the lease in hand: a push started now is answered well before
+        // another instance may take the delivery over.
+        Self { beat: Arc::new(Mutex::new((Instant::now(), 0))), safe_for: lease - lease / 4 }
+    }
+
+    fn beat(&self) {
+        let mut beat = self.beat.lock().unwrap_or_else(|p| p.into_inner());
+        let term = if beat.0.elapsed() < self.safe_for { beat.1 } else { beat.1 + 1 };
+        *beat = (Instant::now(), term);
+    }
+
+    /// The current term, if the lease is held now.
+    fn term(&self) -> Option<u64> {
+        let beat = self.beat.lock().unwrap_or_else(|p| p.into_inner());
+        (beat.0.elapsed() < self.safe_for).then_some(beat.1)
+    }
+
+    fn held(&self) -> bool {
+        self.term().is_some()
+    }
 }
 
 impl Dispatcher {
@@ -53,25 +101,35 @@ impl Dispatcher {
     /// heartbeat.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            let lease = Lease::new(self.lease);
             // Announced before the first claim, so no other instance takes it for dead.
-            if let Err(error) = self.store.heartbeat(&self.instance, now_ms()).await {
-                tracing::error!(%error, "could not announce this instance");
+            match self.store.heartbeat(&self.instance).await {
+                Ok(()) => lease.beat(),
+                Err(error) => tracing::error!(%error, "could not announce this instance"),
             }
-            tokio::join!(self.keep_alive(), self.run());
+            // Sending ends only when stopped; the heartbeat goes on until then.
+            tokio::select! {
+                _ = self.keep_alive(&lease) => {}
+                _ = self.run(&lease) => {}
+            }
         })
     }
 
     /// Beats five times per lease, and puts the deliveries of instances that stopped
-    /// beating (this one's predecessor after a crash, say) back in the queue.
-    async fn keep_alive(&self) {
+    /// beating (this one's predecessor after a crash, say) back in the queue. Both by the
+    /// database's clock, so this instance's own clock cannot make a healthy peer look dead.
+    async fn keep_alive(&self, lease: &Lease) {
         let mut beat = tokio::time::interval(self.lease / 5);
         loop {
             beat.tick().await;
-            if let Err(error) = self.store.heartbeat(&self.instance, now_ms()).await {
-                tracing::error!(%error, "heartbeat failed; other instances may take over this one's deliveries");
+            match self.store.heartbeat(&self.instance).await {
+                Ok(()) => lease.beat(),
+                Err(error) => {
+                    tracing::error!(%error, "heartbeat failed; this instance stops sending until one succeeds")
+                }
             }
-            let silent_since = now_ms() - i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
-            match self.store.reclaim_orphaned_deliveries(silent_since).await {
+            let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
+            match self.store.reclaim_orphaned_deliveries(lease_ms).await {
                 Ok(0) => {}
                 Ok(n) => {
                     tracing::warn!(deliveries = n, "taking over deliveries claimed by an instance that stopped");
@@ -82,17 +140,23 @@ impl Dispatcher {
         }
     }
 
-    async fn run(&self) {
-        loop {
-            let idle = match self.work_once().await {
-                Ok(true) => continue,
-                Ok(false) => self.time_until_next_due().await,
-                Err(error) => {
-                    tracing::error!(%error, "dispatcher error; retrying shortly");
-                    IDLE_POLL
+    async fn run(&self, lease: &Lease) {
+        while !self.stop.is_cancelled() {
+            let idle = if !lease.held() {
+                // Others may be taking our claims over: wait for a heartbeat to succeed.
+                self.lease / 10
+            } else {
+                match self.work_once(lease).await {
+                    Ok(true) => continue,
+                    Ok(false) => self.time_until_next_due().await,
+                    Err(error) => {
+                        tracing::error!(%error, "dispatcher error; retrying shortly");
+                        IDLE_POLL
+                    }
                 }
             };
             tokio::select! {
+                _ = self.stop.cancelled() => {}
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(idle) => {}
             }
@@ -101,21 +165,29 @@ impl Dispatcher {
 
     /// Starts scheduled campaigns that are due, then sends the oldest campaign with due
     /// work until none of it is due. Returns whether there was any.
-    async fn work_once(&self) -> Result<bool, sqlx::Error> {
+    async fn work_once(&self, lease: &Lease) -> Result<bool, sqlx::Error> {
         for id in self.store.start_due_campaigns(self.clock.now()).await? {
             tracing::info!(campaign = id, "scheduled campaign due: queued");
         }
         for id in self.store.finish_done_campaigns().await? {
             tracing::info!(campaign = id, "campaign finished");
         }
-        let Some(campaign) = self.store.next_campaign_with_due_work(now_ms()).await? else {
+        let Some(campaign) = self.store.next_campaign_with_due_work(self.clock.now_ms()).await? else {
             return Ok(false);
         };
         if campaign.status == CampaignStatus::Queued {
             self.store.mark_campaign_sending(campaign.id).await?;
             tracing::info!(campaign = campaign.id, "sending campaign");
         }
-        self.send_campaign(&campaign).await?;
+        let sent = self.send_campaign(&campaign, lease).await;
+        // However the pipeline ended (an error, a panicked send, a stop), nothing this
+        // instance still holds of the campaign waits for a restart.
+        match retried("releasing claims", || self.store.release_claims(&self.instance, Some(campaign.id))).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(campaign = campaign.id, deliveries = n, "claims released unsent"),
+            Err(error) => tracing::error!(%error, "could not release claims; they return after the lease"),
+        }
+        sent?;
         Ok(true)
     }
 
@@ -124,32 +196,48 @@ impl Dispatcher {
     /// requests are in flight, and a recorder task writes outcomes as they come in. The
     /// queues between them are small, so a crash can resend only what was in flight or
     /// waiting to be written: at most twice `concurrency`. Once the campaign is cancelled,
-    /// nothing more is claimed and requests not yet started are not made.
-    async fn send_campaign(&self, campaign: &CampaignRow) -> Result<(), sqlx::Error> {
+    /// the instance is stopping or its lease is in doubt, nothing more is claimed and
+    /// requests not yet started are not made (they go back to the queue); those in flight
+    /// finish and are recorded.
+    async fn send_campaign(&self, campaign: &CampaignRow, lease: &Lease) -> Result<(), sqlx::Error> {
         let message = Arc::new(message_for(campaign));
         let payload = Arc::new(campaign.draft.payload(campaign.id));
+        // Read once per batch of work: a rotation during a send tells the rest of the
+        // audience on the next run.
+        let current_key = match self.keys.current(&self.store).await {
+            Ok(key) => Some(key.id),
+            Err(error) => {
+                tracing::warn!(%error, "no current key known: no subscription is asked to move");
+                None
+            }
+        };
         let cancelled = Arc::new(AtomicBool::new(false));
         let retry = self.retry;
         let half = (self.concurrency / 2).max(1);
-        let (claimed, claimer) = self.spawn_claimer(campaign.id, cancelled.clone());
+        let (claimed, claimer) = self.spawn_claimer(campaign.id, cancelled.clone(), lease.clone());
         let (to_recorder, recorder) = self.spawn_recorder(campaign.id, half);
         let claimed = stream::unfold(claimed, |mut claimed| async { claimed.recv().await.map(|d| (d, claimed)) });
         let outcomes = claimed
             .map(|delivery| {
                 let (client, keys, store, message, cancelled) =
                     (self.client.clone(), self.keys.clone(), self.store.clone(), message.clone(), cancelled.clone());
-                let (payload, tracking_key) = (payload.clone(), self.tracking_key.clone());
+                let (payload, tracking_key, lease, clock) =
+                    (payload.clone(), self.tracking_key.clone(), lease.clone(), self.clock.clone());
                 async move {
                     // Each send is its own task so encryption (the costly part) runs on
                     // every core; polled inside one stream, it would all land on one thread.
+                    let (term, delivery) = delivery;
                     let sent = tokio::spawn(async move {
-                        if cancelled.load(Ordering::Relaxed) {
+                        if cancelled.load(Ordering::Relaxed) || lease.term() != Some(term) {
                             return outcome::untouched(delivery.recipient.id);
                         }
                         let delivery_id =
                             DeliveryId { campaign: payload.campaign, subscription: delivery.recipient.id };
-                        let plaintext =
-                            NotificationPayload { track: Some(tracking_key.sign(delivery_id)), ..(*payload).clone() };
+                        let plaintext = NotificationPayload {
+                            track: Some(tracking_key.sign(delivery_id)),
+                            rekey: current_key.is_some_and(|id| id != delivery.recipient.key_id),
+                            ..(*payload).clone()
+                        };
                         // Signed with the key the browser subscribed with.
                         let result = match keys.key(&store, delivery.recipient.key_id).await {
                             Ok(vapid) => {
@@ -157,10 +245,16 @@ impl Dispatcher {
                             }
                             Err(why) => PushResult::NoAnswer(why),
                         };
-                        decide(delivery.recipient.id, result, delivery.attempts, &retry, now_ms(), rand::random())
+                        let attempt = Attempt {
+                            subscription_id: delivery.recipient.id,
+                            attempts: delivery.attempts,
+                            first_failed_at: delivery.first_failed_at,
+                            ttl: Duration::from_secs(message.ttl_secs.into()),
+                        };
+                        decide(attempt, result, &retry, clock.now_ms(), rand::random())
                     });
                     // A panicking send (a bug) loses only its own outcome: the delivery
-                    // stays claimed until this instance stops.
+                    // goes back to the queue when the campaign's pipeline ends.
                     sent.await.map_err(|error| tracing::error!(%error, "a send task failed")).ok()
                 }
             })
@@ -177,10 +271,14 @@ impl Dispatcher {
                     Some(Some(outcome)) => if to_recorder.send(outcome).await.is_err() { break },
                 },
                 _ = cancel_check.tick(), if !cancelled.load(Ordering::Relaxed) => {
-                    if self.store.campaign_status(campaign.id).await? == Some(CampaignStatus::Cancelled) {
+                    if self.store.campaign_status(campaign.id).await.ok().flatten() == Some(CampaignStatus::Cancelled) {
                         tracing::info!(campaign = campaign.id, "cancelled: no new pushes for it");
                         cancelled.store(true, Ordering::Relaxed);
                     }
+                }
+                _ = self.stop.cancelled(), if !cancelled.load(Ordering::Relaxed) => {
+                    tracing::info!(campaign = campaign.id, "stopping: finishing the pushes in flight");
+                    cancelled.store(true, Ordering::Relaxed);
                 }
             }
         }
@@ -197,26 +295,31 @@ impl Dispatcher {
     /// Claims the campaign's due deliveries a batch at a time, as the senders take them,
     /// until none is due or the campaign is cancelled. Its own task, so that a claim is
     /// never left half-read (holding SQLite's write lock) while the senders wait.
+    /// Each delivery comes with the lease term it was claimed in.
     fn spawn_claimer(
         &self,
         campaign_id: i64,
         cancelled: Arc<AtomicBool>,
-    ) -> (mpsc::Receiver<ClaimedDelivery>, tokio::task::JoinHandle<Result<(), sqlx::Error>>) {
+        lease: Lease,
+    ) -> (mpsc::Receiver<(u64, ClaimedDelivery)>, Worker) {
         // Several rounds' worth per claim keeps the claims cheap without holding many
         // rows in memory.
         let batch_size = (self.concurrency * 4).max(64);
         let (sender, claimed) = mpsc::channel(batch_size);
-        let (store, instance) = (self.store.clone(), self.instance.clone());
+        let (store, instance, clock) = (self.store.clone(), self.instance.clone(), self.clock.clone());
         let claimer = tokio::spawn(async move {
             while !cancelled.load(Ordering::Relaxed) {
-                let batch = store.claim_deliveries(&instance, campaign_id, batch_size as i64, now_ms()).await?;
+                // Taken before the claim: a gap in the heartbeats during it ends the term.
+                let Some(term) = lease.term() else { break };
+                let claim = || store.claim_deliveries(&instance, campaign_id, batch_size as i64, clock.now_ms());
+                let batch = retried("claiming deliveries", claim).await?;
                 if batch.is_empty() {
                     break;
                 }
                 for delivery in batch {
-                    if sender.send(delivery).await.is_err() {
+                    if sender.send((term, delivery)).await.is_err() {
                         // The senders stopped; what is still claimed goes back to the queue
-                        // when this instance stops.
+                        // when the pipeline ends.
                         return Ok(());
                     }
                 }
@@ -227,19 +330,21 @@ impl Dispatcher {
     }
 
     /// Writes outcomes in chunks of up to `chunk` as they arrive, until the sender is dropped.
-    fn spawn_recorder(
-        &self,
-        campaign_id: i64,
-        chunk: usize,
-    ) -> (mpsc::Sender<DeliveryOutcome>, tokio::task::JoinHandle<Result<(), sqlx::Error>>) {
+    fn spawn_recorder(&self, campaign_id: i64, chunk: usize) -> (mpsc::Sender<DeliveryOutcome>, Worker) {
         let (sender, mut outcomes) = mpsc::channel(chunk);
-        let store = self.store.clone();
+        let (store, instance) = (self.store.clone(), self.instance.clone());
         let recorder = tokio::spawn(async move {
             let mut batch = Vec::with_capacity(chunk);
             while outcomes.recv_many(&mut batch, chunk).await > 0 {
-                store.record_outcomes(campaign_id, &batch).await?;
-                if batch.iter().any(|o| matches!(o.status_code, Some(401 | 403))) {
-                    store.flag_vapid_rejections(campaign_id).await?;
+                let lost =
+                    retried("recording outcomes", || store.record_outcomes(&instance, campaign_id, &batch)).await?;
+                if lost > 0 {
+                    // Another instance took these over while this one stalled: its
+                    // outcomes count, not ours.
+                    tracing::warn!(campaign = campaign_id, deliveries = lost, "lease lost: outcomes not recorded");
+                }
+                if batch.iter().any(|o| matches!(o.status_code, Some(401 | 403 | 413))) {
+                    store.explain_rejections(campaign_id).await?;
                 }
                 batch.clear();
             }
@@ -252,7 +357,7 @@ impl Dispatcher {
     /// in whole seconds, so a campaign starts within a second of its time.
     async fn time_until_next_due(&self) -> Duration {
         let retry = match self.store.next_due_at().await {
-            Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)),
+            Ok(Some(at)) => Duration::from_millis(u64::try_from(at - self.clock.now_ms()).unwrap_or(0)),
             _ => IDLE_POLL,
         };
         let start = match self.store.next_scheduled_at().await {
@@ -261,6 +366,27 @@ impl Dispatcher {
         };
         retry.min(start).min(IDLE_POLL)
     }
+}
+
+/// `write` again after a failure, with backoff, up to [`WRITE_ATTEMPTS`] times in all.
+async fn retried<T, F, Fut>(what: &str, mut write: F) -> Result<T, sqlx::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut wait = Duration::from_millis(50);
+    for attempt in 1.. {
+        match write().await {
+            Ok(done) => return Ok(done),
+            Err(error) if attempt < WRITE_ATTEMPTS => {
+                tracing::warn!(%error, attempt, "{what} failed; trying again");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    unreachable!("the loop returns")
 }
 
 fn message_for(campaign: &CampaignRow) -> PushMessage {

@@ -3,14 +3,17 @@
 
 use std::time::{Duration, Instant};
 
-use crate::push::client::PushResult;
+use crate::push::client::{clamp_server_wait, PushResult};
 use crate::store::{DeliveryOutcome, OutcomeKind};
 
 /// How persistently transient failures (5xx, timeouts, lost connections) are retried.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
-    /// Attempts in all, the first one included.
+    /// Attempts in all, the first one included: a bound on requests per delivery.
     pub max_attempts: u32,
+    /// How long after its first failure a delivery is still retried (never beyond the
+    /// message's TTL): long enough that a push service outage of minutes loses nothing.
+    pub window: Duration,
     /// The wait after the first failure; it doubles each time, with jitter.
     pub first_backoff: Duration,
     pub max_backoff: Duration,
@@ -18,7 +21,13 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_attempts: 5, first_backoff: Duration::from_secs(5), max_backoff: Duration::from_secs(15 * 60) }
+        // 5 s doubling to 5 min: 40 attempts outlast the hour even with the shortest jitter.
+        Self {
+            max_attempts: 40,
+            window: Duration::from_secs(3600),
+            first_backoff: Duration::from_secs(5),
+            max_backoff: Duration::from_secs(5 * 60),
+        }
     }
 }
 
@@ -29,6 +38,18 @@ impl RetryPolicy {
         let step = self.first_backoff.saturating_mul(1 << failed_attempts.saturating_sub(1).min(20));
         step.min(self.max_backoff).mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
     }
+}
+
+/// A claimed delivery as far as deciding its fate goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt {
+    pub subscription_id: i64,
+    /// Earlier attempts, not this one.
+    pub attempts: u32,
+    /// When it first failed transiently (Unix ms), if it has.
+    pub first_failed_at: Option<i64>,
+    /// The message's TTL: after it, a retry would deliver a message the sender gave up on.
+    pub ttl: Duration,
 }
 
 /// A delivery that goes back to pending as it was: no request was made for it.
@@ -42,24 +63,33 @@ pub fn untouched(subscription_id: i64) -> DeliveryOutcome {
     }
 }
 
-/// Decides a delivery's fate. `attempts` counts earlier attempts, not this one;
-/// `now_ms` is Unix milliseconds.
-pub fn decide(
-    subscription_id: i64,
-    result: PushResult,
-    attempts: u32,
-    policy: &RetryPolicy,
-    now_ms: i64,
-    jitter: f64,
-) -> DeliveryOutcome {
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Decides a delivery's fate; `now_ms` is Unix milliseconds.
+pub fn decide(attempt: Attempt, result: PushResult, policy: &RetryPolicy, now_ms: i64, jitter: f64) -> DeliveryOutcome {
+    let subscription_id = attempt.subscription_id;
     let outcome =
         |kind, attempted, status_code, error| DeliveryOutcome { subscription_id, kind, attempted, status_code, error };
-    let this_attempt = attempts + 1;
-    let retry_or_fail = |status_code: Option<u16>, error: String| {
+    let this_attempt = attempt.attempts.saturating_add(1);
+    // Retried until the window after the first failure closes, or the TTL does.
+    let deadline = attempt.first_failed_at.unwrap_or(now_ms).saturating_add(millis(policy.window.min(attempt.ttl)));
+    // `asked`: the push service's Retry-After, which replaces our own backoff.
+    let retry_or_fail = |status_code: Option<u16>, error: String, asked: Option<Duration>| {
+        let wait = asked.map(clamp_server_wait).unwrap_or_else(|| policy.backoff(this_attempt, jitter));
+        let at = now_ms.saturating_add(millis(wait));
         if this_attempt >= policy.max_attempts {
             outcome(OutcomeKind::Failed, true, status_code, Some(format!("{error} (after {this_attempt} attempts)")))
+        } else if at > deadline {
+            let minutes = (now_ms - attempt.first_failed_at.unwrap_or(now_ms)) / 60_000;
+            outcome(
+                OutcomeKind::Failed,
+                true,
+                status_code,
+                Some(format!("{error} (still failing after {this_attempt} attempts in {minutes} min)")),
+            )
         } else {
-            let at = now_ms + policy.backoff(this_attempt, jitter).as_millis() as i64;
             outcome(OutcomeKind::Retry { at_ms: at }, true, status_code, Some(error))
         }
     };
@@ -71,30 +101,20 @@ pub fn decide(
                 // The browser unsubscribed or the subscription expired: never send again.
                 404 | 410 => outcome(OutcomeKind::Expired, true, Some(status), Some(error())),
                 // Too many requests: the client paused this origin; come back when it asked.
-                429 => {
-                    if this_attempt >= policy.max_attempts {
-                        return retry_or_fail(Some(status), error());
-                    }
-                    let wait = retry_after.unwrap_or(policy.first_backoff);
-                    outcome(
-                        OutcomeKind::Retry { at_ms: now_ms + wait.as_millis() as i64 },
-                        true,
-                        Some(status),
-                        Some(error()),
-                    )
-                }
-                // The push service's trouble, not the message's: try again later.
-                500..=599 => retry_or_fail(Some(status), error()),
+                429 => retry_or_fail(Some(status), error(), Some(retry_after.unwrap_or(policy.first_backoff))),
+                // The push service's trouble, not the message's: try again later (when it
+                // says, if it does: a 503's Retry-After).
+                500..=599 => retry_or_fail(Some(status), error(), retry_after),
                 // 400 malformed, 401/403 VAPID rejected, 413 payload too large, …: sending
                 // the same request again cannot help. The subscription is kept.
                 _ => outcome(OutcomeKind::Failed, true, Some(status), Some(error())),
             }
         }
-        PushResult::NoAnswer(error) => retry_or_fail(None, error),
+        PushResult::NoAnswer(error) => retry_or_fail(None, error, None),
         PushResult::NotSent(error) => outcome(OutcomeKind::Failed, false, None, Some(error)),
         PushResult::OriginPaused(until) => {
             let wait = until.saturating_duration_since(Instant::now());
-            outcome(OutcomeKind::Retry { at_ms: now_ms + wait.as_millis() as i64 }, false, None, None)
+            outcome(OutcomeKind::Retry { at_ms: now_ms.saturating_add(millis(wait)) }, false, None, None)
         }
     }
 }
@@ -103,15 +123,24 @@ pub fn decide(
 mod tests {
     use super::*;
 
-    const POLICY: RetryPolicy =
-        RetryPolicy { max_attempts: 3, first_backoff: Duration::from_secs(10), max_backoff: Duration::from_secs(60) };
+    const POLICY: RetryPolicy = RetryPolicy {
+        max_attempts: 3,
+        window: Duration::from_secs(3600),
+        first_backoff: Duration::from_secs(10),
+        max_backoff: Duration::from_secs(60),
+    };
+    const DAY: Duration = Duration::from_secs(86_400);
 
     fn answered(status: u16) -> PushResult {
         PushResult::Answered { status, retry_after: None, body: String::new() }
     }
 
+    fn first(attempts: u32) -> Attempt {
+        Attempt { subscription_id: 1, attempts, first_failed_at: None, ttl: DAY }
+    }
+
     fn kind(result: PushResult, attempts: u32) -> OutcomeKind {
-        decide(1, result, attempts, &POLICY, 1_000_000, 1.0).kind
+        decide(first(attempts), result, &POLICY, 1_000_000, 1.0).kind
     }
 
     #[test]
@@ -136,6 +165,51 @@ mod tests {
         assert_eq!(kind(answered(500), 2), OutcomeKind::Failed, "the third attempt was the last");
     }
 
+    /// Runs a delivery that always fails with `result` through the default policy, as
+    /// the dispatcher would, with the shortest waits jitter allows; returns how long after
+    /// the first failure it was given up, and after how many attempts.
+    fn outage(result: PushResult, ttl: Duration) -> (Duration, u32) {
+        let policy = RetryPolicy::default();
+        let start = 1_000_000_000;
+        let (mut now, mut attempts, mut first_failed_at) = (start, 0, None);
+        loop {
+            let attempt = Attempt { subscription_id: 1, attempts, first_failed_at, ttl };
+            match decide(attempt, result.clone(), &policy, now, 0.0).kind {
+                OutcomeKind::Retry { at_ms } => {
+                    first_failed_at.get_or_insert(now);
+                    attempts += 1;
+                    now = at_ms;
+                }
+                OutcomeKind::Failed => return (Duration::from_millis((now - start) as u64), attempts + 1),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_outage_is_waited_out_for_an_hour_but_never_beyond_the_ttl() {
+        let (lasted, attempts) = outage(answered(503), DAY);
+        assert!(lasted >= Duration::from_secs(55 * 60) && lasted <= Duration::from_secs(3600), "{lasted:?}");
+        assert!(attempts <= RetryPolicy::default().max_attempts, "{attempts}");
+        let (lasted, _) = outage(PushResult::NoAnswer("timed out".into()), Duration::from_secs(600));
+        assert!(lasted >= Duration::from_secs(5 * 60) && lasted <= Duration::from_secs(600), "{lasted:?}");
+    }
+
+    #[test]
+    fn a_503_comes_back_when_the_service_asked_and_every_wait_asked_is_clamped() {
+        let asked = |retry_after: Duration| {
+            let result = PushResult::Answered { status: 503, retry_after: Some(retry_after), body: String::new() };
+            match decide(first(0), result, &RetryPolicy::default(), 1_000_000, 1.0).kind {
+                OutcomeKind::Retry { at_ms } => at_ms - 1_000_000,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(asked(Duration::from_secs(7)), 7_000);
+        assert_eq!(asked(Duration::ZERO), 1_000, "a past date waits a second, not nothing");
+        assert_eq!(asked(Duration::from_secs(86_400 * 365)), 3_600_000, "a year is an hour");
+        assert_eq!(asked(Duration::MAX), 3_600_000, "no overflow");
+    }
+
     #[test]
     fn rate_limits_come_back_when_the_service_asked() {
         let result =
@@ -145,7 +219,7 @@ mod tests {
 
     #[test]
     fn a_paused_origin_is_not_an_attempt() {
-        let outcome = decide(1, PushResult::OriginPaused(Instant::now()), 0, &POLICY, 0, 0.5);
+        let outcome = decide(first(0), PushResult::OriginPaused(Instant::now()), &POLICY, 0, 0.5);
         assert!(!outcome.attempted);
         assert!(matches!(outcome.kind, OutcomeKind::Retry { .. }));
     }

@@ -56,8 +56,16 @@ pub struct PushClient {
 
 /// How long to pause an origin that says 429 without a usable Retry-After.
 const DEFAULT_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(30);
-/// A Retry-After longer than this is clipped: a campaign should not stall for a day.
-const MAX_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(3600);
+
+/// What a push service may ask us to wait (`Retry-After`) is taken within these bounds: an
+/// absurd value must not park a delivery for a day, nor a past date burn its attempts in
+/// a millisecond.
+pub const MIN_SERVER_WAIT: Duration = Duration::from_secs(1);
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
+
+pub fn clamp_server_wait(wait: Duration) -> Duration {
+    wait.clamp(MIN_SERVER_WAIT, MAX_SERVER_WAIT)
+}
 
 impl PushClient {
     /// `extra_root` (PEM) is trusted besides the system's roots: test-only, for benchmarks.
@@ -100,7 +108,28 @@ impl PushClient {
         if let Some(until) = self.paused_until(&origin) {
             return PushResult::OriginPaused(until);
         }
-        let request = match self.build_request(vapid, &endpoint, &origin, to, message, payload) {
+        let result = self.send_once(vapid, &endpoint, &origin, to, message, payload).await;
+        match result {
+            // The token may be what is refused (signed before a clock jump, or cached too
+            // long): once, with a fresh one, before the delivery counts as failed.
+            PushResult::Answered { status: 401 | 403, .. } => {
+                vapid.forget(&origin);
+                self.send_once(vapid, &endpoint, &origin, to, message, payload).await
+            }
+            other => other,
+        }
+    }
+
+    async fn send_once(
+        &self,
+        vapid: &VapidKeys,
+        endpoint: &PushEndpoint,
+        origin: &str,
+        to: &SubscriptionRow,
+        message: &PushMessage,
+        payload: &[u8],
+    ) -> PushResult {
+        let request = match self.build_request(vapid, endpoint, origin, to, message, payload) {
             Ok(request) => request,
             Err(error) => return PushResult::NotSent(format!("could not build the push request: {error}")),
         };
@@ -111,9 +140,13 @@ impl PushClient {
                     .headers()
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| parse_retry_after(v, SystemTime::now()));
-                if status == 429 {
-                    self.pause(&origin, retry_after.unwrap_or(DEFAULT_RATE_LIMIT_PAUSE));
+                    .and_then(|v| parse_retry_after(v, SystemTime::now()))
+                    .map(clamp_server_wait);
+                // RFC 9110 §15.6.4: a 503's Retry-After means the same as a 429's.
+                match (status, retry_after) {
+                    (429, wait) => self.pause(origin, wait.unwrap_or(DEFAULT_RATE_LIMIT_PAUSE)),
+                    (503, Some(wait)) => self.pause(origin, wait),
+                    _ => {}
                 }
                 let body = if (200..300).contains(&status) {
                     String::new()
@@ -143,7 +176,7 @@ impl PushClient {
         let ua_public = URL_SAFE_NO_PAD.decode(&to.p256dh).map_err(|_| "the p256dh key is not base64url")?;
         let auth = URL_SAFE_NO_PAD.decode(&to.auth).map_err(|_| "the auth secret is not base64url")?;
         let body = encrypt(&ua_public, &auth, payload).map_err(|e| e.to_string())?;
-        let authorization = vapid.authorization_for(origin).map_err(|e| format!("VAPID signing failed: {e}"))?;
+        let authorization = vapid.authorization_for(origin)?;
         let authorization = HeaderValue::from_str(&authorization).map_err(|e| e.to_string())?;
         Ok(self
             .http
@@ -164,11 +197,11 @@ impl PushClient {
 
     /// RFC 8030 §8.4 / RFC 6585 §4: all sends to this origin wait; other origins go on.
     fn pause(&self, origin: &str, wait: Duration) {
-        let until = Instant::now() + wait.min(MAX_RATE_LIMIT_PAUSE);
+        let until = Instant::now() + clamp_server_wait(wait);
         let mut paused = self.paused.lock().unwrap_or_else(|p| p.into_inner());
         let entry = paused.entry(origin.to_owned()).or_insert(until);
         *entry = (*entry).max(until);
-        tracing::warn!(origin, wait_secs = wait.as_secs_f32(), "push service asked us to slow down (429)");
+        tracing::warn!(origin, wait_secs = wait.as_secs_f32(), "push service asked us to wait (429/503)");
     }
 }
 
@@ -177,6 +210,10 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
+    }
+    // Digits too many for a u64 are still a (very long) delay.
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::MAX);
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))

@@ -113,6 +113,15 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_payload_fits_mozillas_relays_and_one_byte_more_does_not() {
+        use crate::campaign::{MAX_PAYLOAD_BYTES, RELAYED_BODY_CHARS};
+        let ua_public = p256::SecretKey::from_slice(&[7u8; 32]).unwrap().public_key().to_sec1_bytes();
+        let chars = |n: usize| URL_SAFE_NO_PAD.encode(encrypt(&ua_public, &[1; 16], &vec![b'x'; n]).unwrap()).len();
+        assert!(chars(MAX_PAYLOAD_BYTES) <= RELAYED_BODY_CHARS, "{}", chars(MAX_PAYLOAD_BYTES));
+        assert!(chars(MAX_PAYLOAD_BYTES + 1) > RELAYED_BODY_CHARS, "{}", chars(MAX_PAYLOAD_BYTES + 1));
+    }
+
+    #[test]
     fn refuses_a_key_that_is_not_a_point() {
         let mut not_a_point = [0u8; 65];
         not_a_point[0] = 4;

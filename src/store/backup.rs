@@ -6,7 +6,7 @@ use std::path::Path;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use sqlx::ConnectOptions;
 
-use super::{now, now_ms, Store};
+use super::{now, Store};
 
 /// The `settings` row recording the last backup `tidings backup` wrote (Unix seconds).
 pub const LAST_BACKUP_SETTING: &str = "last_backup_at";
@@ -41,9 +41,11 @@ impl Store {
     /// How long ago (ms) the most recent heartbeat of any instance was, if any instance is
     /// registered: a restore must not pull the file from under a running Tidings.
     pub async fn youngest_heartbeat_age_ms(&self) -> Result<Option<i64>, sqlx::Error> {
-        let latest: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(heartbeat_at) FROM instances").fetch_one(&self.pool).await?;
-        Ok(latest.map(|at| (now_ms() - at).max(0)))
+        let age: Option<i64> =
+            sqlx::query_scalar(&format!("SELECT {} - MAX(heartbeat_at) FROM instances", self.now_ms_sql()))
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(age.map(|age| age.max(0)))
     }
 
     pub async fn close(&self) {

@@ -286,20 +286,33 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
-    /// Tells the admin when push services keep refusing our VAPID signature (401/403):
-    /// every further delivery of the campaign would fail the same way.
-    pub async fn flag_vapid_rejections(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE campaigns SET error = 'Push services rejected our VAPID signature (HTTP 401/403). \
-                Check TIDINGS_VAPID_SUBJECT, and that the VAPID key in the database is the one browsers subscribed with.'
-             WHERE id = $1 AND error IS NULL AND (
-                SELECT COUNT(*) FROM deliveries
-                WHERE campaign_id = $2 AND last_status_code IN (401, 403) AND status = 'failed') >= 3",
-        )
-        .bind(id)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+    /// Tells the admin, on the campaign's page, when push services refuse the campaign for
+    /// a reason every further delivery would share: our VAPID signature (401/403, three
+    /// times) or the payload's size (413).
+    pub async fn explain_rejections(&self, id: i64) -> Result<(), sqlx::Error> {
+        let too_large = format!(
+            "A push service refused the notification as too large (HTTP 413). Mozilla's relays for Firefox on \
+             Android and iOS take at most {} bytes: shorten the text or links.",
+            crate::campaign::MAX_PAYLOAD_BYTES
+        );
+        let causes = [
+            ("401, 403", 3, VAPID_REJECTED.to_owned()),
+            // One is enough: every recipient on that route gets the same answer.
+            ("413", 1, too_large),
+        ];
+        for (codes, at_least, cause) in causes {
+            sqlx::query(&format!(
+                "UPDATE campaigns SET error = $1
+                 WHERE id = $2 AND error IS NULL AND (
+                    SELECT COUNT(*) FROM deliveries
+                    WHERE campaign_id = $2 AND last_status_code IN ({codes}) AND status = 'failed') >= $3"
+            ))
+            .bind(cause)
+            .bind(id)
+            .bind(at_least)
+            .execute(&self.pool)
+            .await?;
+        }
         Ok(())
     }
 
@@ -415,3 +428,6 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 }
+
+const VAPID_REJECTED: &str = "Push services rejected our VAPID signature (HTTP 401/403). Check \
+    TIDINGS_VAPID_SUBJECT, and that the VAPID key in the database is the one browsers subscribed with.";

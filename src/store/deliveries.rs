@@ -30,6 +30,8 @@ pub struct DeliveryOutcome {
 pub struct ClaimedDelivery {
     pub recipient: SubscriptionRow,
     pub attempts: u32,
+    /// When it first failed transiently (Unix ms), if it has: retries stop a window later.
+    pub first_failed_at: Option<i64>,
 }
 
 impl Store {
@@ -45,13 +47,13 @@ impl Store {
         limit: i64,
         now_ms: i64,
     ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
-        let claimed: Vec<(i64, i64)> = sqlx::query_as(&format!(
+        let claimed: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(&format!(
             "UPDATE deliveries SET status = 'sending', claimed_by = $4
              WHERE campaign_id = $1 AND subscription_id IN (
                 SELECT subscription_id FROM deliveries
                 WHERE campaign_id = $1 AND status = 'pending' AND next_attempt_at <= $2
                 LIMIT $3{})
-             RETURNING subscription_id, attempts",
+             RETURNING subscription_id, attempts, first_failed_at",
             // SQLite has one writer at a time, and no row locks to skip.
             self.sql("", " FOR UPDATE SKIP LOCKED")
         ))
@@ -64,7 +66,7 @@ impl Store {
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = id_list(claimed.iter().map(|(id, _)| *id));
+        let ids = id_list(claimed.iter().map(|(id, _, _)| *id));
         let recipients: Vec<SubscriptionRow> = sqlx::query_as(&format!(
             "SELECT id, endpoint, p256dh, auth, key_id FROM subscriptions WHERE id IN ({})",
             self.ids_in(1)
@@ -86,21 +88,35 @@ impl Store {
             .execute(&self.pool)
             .await?;
         }
-        let attempts: std::collections::HashMap<i64, i64> = claimed.into_iter().collect();
+        let earlier: std::collections::HashMap<i64, (i64, Option<i64>)> =
+            claimed.into_iter().map(|(id, attempts, first_failed_at)| (id, (attempts, first_failed_at))).collect();
         Ok(recipients
             .into_iter()
             .map(|recipient| {
-                let attempts = attempts.get(&recipient.id).copied().unwrap_or(0);
-                ClaimedDelivery { recipient, attempts: u32::try_from(attempts).unwrap_or(u32::MAX) }
+                let (attempts, first_failed_at) = earlier.get(&recipient.id).copied().unwrap_or((0, None));
+                ClaimedDelivery { recipient, attempts: u32::try_from(attempts).unwrap_or(u32::MAX), first_failed_at }
             })
             .collect())
     }
 
-    /// Records a batch of outcomes in one transaction; expired subscriptions are deleted.
-    /// Sent deliveries, nearly all of them, take two statements per batch rather than two
-    /// per message: this runs for every push.
-    pub async fn record_outcomes(&self, campaign_id: i64, outcomes: &[DeliveryOutcome]) -> Result<(), sqlx::Error> {
+    /// Records a batch of outcomes of `me`'s claims in one transaction; expired
+    /// subscriptions are deleted. Fenced: an outcome changes a delivery only while `me`
+    /// still holds it (it may have been taken over after a stall), except that *sent* wins
+    /// over any delivery not yet final, so it is not sent once more. Returns how many
+    /// outcomes came too late to count ("lease lost"). Sent deliveries, nearly all of them,
+    /// take two statements per batch rather than two per message: this runs for every push.
+    pub async fn record_outcomes(
+        &self,
+        me: &InstanceId,
+        campaign_id: i64,
+        outcomes: &[DeliveryOutcome],
+    ) -> Result<u64, sqlx::Error> {
+        if let Some(fault) = self.faults.take_write_fault() {
+            return Err(fault);
+        }
+        let mut lost = 0;
         let at = now();
+        let at_ms = crate::clock::now_ms();
         let mut tx = self.begin().await?;
         let mut sent_by_code: BTreeMap<Option<u16>, Vec<i64>> = BTreeMap::new();
         for outcome in outcomes {
@@ -113,11 +129,12 @@ impl Store {
                 OutcomeKind::Failed => ("failed", 0),
                 OutcomeKind::Retry { at_ms } => ("pending", at_ms),
             };
-            sqlx::query(
+            let updated = sqlx::query(
                 "UPDATE deliveries
                  SET status = $1, next_attempt_at = $2, attempts = attempts + $3,
-                     last_status_code = COALESCE($4, last_status_code), last_error = COALESCE($5, last_error)
-                 WHERE campaign_id = $6 AND subscription_id = $7",
+                     last_status_code = COALESCE($4, last_status_code), last_error = COALESCE($5, last_error),
+                     first_failed_at = COALESCE(first_failed_at, $8)
+                 WHERE campaign_id = $6 AND subscription_id = $7 AND status = 'sending' AND claimed_by = $9",
             )
             .bind(status)
             .bind(next_attempt_at)
@@ -126,8 +143,15 @@ impl Store {
             .bind(outcome.error.as_deref())
             .bind(campaign_id)
             .bind(outcome.subscription_id)
+            // A retry after a real attempt starts the retry window, once.
+            .bind((outcome.attempted && matches!(outcome.kind, OutcomeKind::Retry { .. })).then_some(at_ms))
+            .bind(me.as_str())
             .execute(&mut *tx)
             .await?;
+            if updated.rows_affected() == 0 {
+                lost += 1;
+                continue;
+            }
             if outcome.kind == OutcomeKind::Expired {
                 sqlx::query("DELETE FROM subscriptions WHERE id = $1")
                     .bind(outcome.subscription_id)
@@ -140,12 +164,13 @@ impl Store {
             }
         }
         for (status_code, ids) in sent_by_code {
+            let count = ids.len() as u64;
             let ids = id_list(ids);
-            sqlx::query(&format!(
+            let updated = sqlx::query(&format!(
                 "UPDATE deliveries
                  SET status = 'sent', next_attempt_at = 0, attempts = attempts + 1,
-                     last_status_code = COALESCE($1, last_status_code), sent_at = $2
-                 WHERE campaign_id = $3 AND subscription_id IN ({})",
+                     last_status_code = COALESCE($1, last_status_code), sent_at = $2, claimed_by = NULL
+                 WHERE campaign_id = $3 AND subscription_id IN ({}) AND status IN ('pending', 'sending')",
                 self.ids_in(4)
             ))
             .bind(status_code.map(i64::from))
@@ -154,13 +179,15 @@ impl Store {
             .bind(&ids)
             .execute(&mut *tx)
             .await?;
+            lost += count.saturating_sub(updated.rows_affected());
             sqlx::query(&format!("UPDATE subscriptions SET last_success_at = $1 WHERE id IN ({})", self.ids_in(2)))
                 .bind(at)
                 .bind(&ids)
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        Ok(lost)
     }
 
     /// The earliest moment (Unix ms) a delivery of a running campaign becomes due, if any.

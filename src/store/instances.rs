@@ -22,16 +22,25 @@ impl InstanceId {
     }
 }
 
+/// The database's clock in Unix milliseconds, as SQL: every instance compares heartbeats
+/// against this one clock, so an instance whose own clock is wrong (a VM resumed with a
+/// stale clock, a host without NTP) neither takes a healthy peer for dead nor looks alive.
+const SQLITE_NOW_MS: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+const POSTGRES_NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
+
 impl Store {
-    /// Records that `me` is alive at `now_ms`.
-    pub async fn heartbeat(&self, me: &InstanceId, now_ms: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO instances (id, started_at, heartbeat_at) VALUES ($1, $2, $3)
-             ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
-        )
+    pub(super) fn now_ms_sql(&self) -> &'static str {
+        self.sql(SQLITE_NOW_MS, POSTGRES_NOW_MS)
+    }
+
+    /// Records that `me` is alive now, by the database's clock.
+    pub async fn heartbeat(&self, me: &InstanceId) -> Result<(), sqlx::Error> {
+        let now = self.now_ms_sql();
+        sqlx::query(&format!(
+            "INSERT INTO instances (id, started_at, heartbeat_at) VALUES ($1, {now} / 1000, {now})
+             ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at"
+        ))
         .bind(me.as_str())
-        .bind(now_ms / 1000)
-        .bind(now_ms)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -44,11 +53,33 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets instances silent since before `stale_before_ms` and puts the deliveries
-    /// claimed by any instance no longer known back in the queue. Returns how many.
-    pub async fn reclaim_orphaned_deliveries(&self, stale_before_ms: i64) -> Result<u64, sqlx::Error> {
+    /// Puts back in the queue what `me` still holds (of `campaign`, or of every campaign):
+    /// after its send pipeline ended, nothing it claimed may wait for a restart.
+    pub async fn release_claims(&self, me: &InstanceId, campaign: Option<i64>) -> Result<u64, sqlx::Error> {
+        let release = "UPDATE deliveries SET status = 'pending', claimed_by = NULL
+                       WHERE status = 'sending' AND claimed_by = $1";
+        let released = match campaign {
+            Some(id) => {
+                sqlx::query(&format!("{release} AND campaign_id = $2"))
+                    .bind(me.as_str())
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?
+            }
+            None => sqlx::query(release).bind(me.as_str()).execute(&self.pool).await?,
+        };
+        Ok(released.rows_affected())
+    }
+
+    /// Forgets instances silent for longer than `lease_ms` (by the database's clock) and
+    /// puts the deliveries claimed by any instance no longer known back in the queue.
+    /// Returns how many.
+    pub async fn reclaim_orphaned_deliveries(&self, lease_ms: i64) -> Result<u64, sqlx::Error> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM instances WHERE heartbeat_at < $1").bind(stale_before_ms).execute(&mut *tx).await?;
+        sqlx::query(&format!("DELETE FROM instances WHERE heartbeat_at < {} - $1", self.now_ms_sql()))
+            .bind(lease_ms)
+            .execute(&mut *tx)
+            .await?;
         let reclaimed = sqlx::query(
             "UPDATE deliveries SET status = 'pending', claimed_by = NULL
              WHERE status = 'sending'

@@ -30,7 +30,7 @@ pub use instances::InstanceId;
 pub use keys::{KeyRow, Retired};
 pub use sessions::SessionStore;
 pub use sites::SiteRow;
-pub use subscribers::{ExportRow, Imported, SubscriberListRow};
+pub use subscribers::{ExportRow, ImportRow, Imported, SubscriberListRow};
 pub use subscriptions::SubscriptionKey;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -70,6 +70,23 @@ pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
     sessions: SessionStore,
+    faults: Faults,
+}
+
+/// A test hook: the next N outcome writes fail as a dropped connection would, so tests can
+/// prove the dispatcher survives failed writes. Nothing in Tidings sets it.
+#[derive(Debug, Clone, Default)]
+pub struct Faults(std::sync::Arc<std::sync::atomic::AtomicU32>);
+
+impl Faults {
+    pub fn fail_next_writes(&self, n: u32) {
+        self.0.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn take_write_fault(&self) -> Option<sqlx::Error> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.0.fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1)).ok().map(|_| sqlx::Error::PoolClosed)
+    }
 }
 
 impl Store {
@@ -119,7 +136,7 @@ impl Store {
             Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
         let sessions = SessionStore::open(database_url, dialect).await?;
-        Ok(Self { pool, dialect, sessions })
+        Ok(Self { pool, dialect, sessions, faults: Faults::default() })
     }
 
     /// Why this instance should not take traffic, if it should not: the database does not
@@ -154,6 +171,10 @@ impl Store {
     }
 
     /// Where admin sessions live: in this database, so any instance can serve any admin.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
     pub fn sessions(&self) -> &SessionStore {
         &self.sessions
     }

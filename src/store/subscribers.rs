@@ -64,8 +64,20 @@ pub struct ExportRow {
     pub created_at: i64,
     /// Topic names, separated by "|" (which names cannot contain).
     pub topics: Option<String>,
+    /// The VAPID public key the browser subscribed with (its `applicationServerKey`).
+    pub public_key: Option<String>,
     #[sqlx(flatten)]
     pub receipt: ReceiptColumns,
+}
+
+/// A subscription from an import file, checked.
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    pub subscription: NewSubscription,
+    /// Topic names (created if missing) that replace the subscription's; `None`: keep them.
+    pub topics: Option<Vec<String>>,
+    /// The VAPID key the browser subscribed with.
+    pub key: i64,
 }
 
 /// How an imported subscription was taken.
@@ -138,7 +150,8 @@ impl Store {
         sqlx::query_as(&format!(
             "SELECT s.id, s.endpoint, s.p256dh, s.auth, s.created_at,
                 (SELECT string_agg(t.name, '|') FROM subscription_topics st JOIN topics t ON t.id = st.topic_id
-                 WHERE st.subscription_id = s.id) AS topics, {RECEIPT_COLUMNS}
+                 WHERE st.subscription_id = s.id) AS topics,
+                (SELECT k.public_key FROM vapid_keys k WHERE k.id = s.key_id) AS public_key, {RECEIPT_COLUMNS}
              FROM subscriptions s WHERE s.id > $1 ORDER BY s.id LIMIT $2"
         ))
         .bind(after)
@@ -150,15 +163,10 @@ impl Store {
     /// Imports a batch in one transaction: new endpoints are added, known ones get the new
     /// keys. `topics` (names; created if missing) replace the subscription's topics when
     /// given. Returns, per subscription, whether it was new.
-    /// `key`: the VAPID key the subscriptions were made with.
-    pub async fn import_subscriptions(
-        &self,
-        batch: &[(NewSubscription, Option<Vec<String>>)],
-        key: i64,
-    ) -> Result<Vec<Imported>, sqlx::Error> {
+    pub async fn import_subscriptions(&self, batch: &[ImportRow]) -> Result<Vec<Imported>, sqlx::Error> {
         let mut tx = self.begin().await?;
         let mut results = Vec::with_capacity(batch.len());
-        for (subscription, topics) in batch {
+        for ImportRow { subscription, topics, key } in batch {
             let existed: Option<i64> = sqlx::query_scalar("SELECT id FROM subscriptions WHERE endpoint = $1")
                 .bind(subscription.endpoint.as_str())
                 .fetch_optional(&mut *tx)
@@ -173,7 +181,7 @@ impl Store {
             .bind(subscription.p256dh.as_str())
             .bind(subscription.auth.as_str())
             .bind(now())
-            .bind(key)
+            .bind(*key)
             .fetch_one(&mut *tx)
             .await?;
             if let Some(names) = topics {

@@ -4,8 +4,11 @@
 //!
 //! Accepted on import: a JSON array of PushSubscription objects (`{"endpoint", "keys":
 //! {"p256dh", "auth"}}`, as `JSON.stringify(subscription)` gives, optionally with
-//! `"topics": ["name", …]`), the same objects one per line, or CSV with a header naming
-//! `endpoint`, `p256dh`, `auth` and optionally `topics` (names separated by `|`).
+//! `"topics": ["name", …]` and `"applicationServerKey"`), the same objects one per line, or
+//! CSV with a header naming `endpoint`, `p256dh`, `auth` and optionally `topics` (names
+//! separated by `|`) and `application_server_key`. The key, where given, is the VAPID
+//! public key the browser subscribed with; it must be one of Tidings' keys that is not
+//! retired. Rows without one get the key the import names (or the current key).
 
 use std::io::{BufRead, BufReader, Read};
 
@@ -25,7 +28,7 @@ use crate::error::ssr::internal;
 use crate::error::AppError;
 use crate::session::{admin_of, SignedInAdmin};
 use crate::state::AppState;
-use crate::store::{ExportRow, Imported, Store};
+use crate::store::{ExportRow, ImportRow, Imported, Store};
 use crate::topic::TopicName;
 
 /// The largest import accepted: about nine million subscriptions as JSON. The file is
@@ -79,8 +82,7 @@ pub async fn export(state: AppState, session: Session, format: Format) -> Respon
 }
 
 /// The export's CSV columns: the subscription, then its consent receipt.
-const CSV_HEADER: &str =
-    "endpoint,p256dh,auth,topics,created_at,site,consent_page,consent_text,browser,language,time_zone,user_id";
+const CSV_HEADER: &str = "endpoint,p256dh,auth,topics,application_server_key,created_at,site,consent_page,consent_text,browser,language,time_zone,user_id";
 
 fn render(rows: &[ExportRow], format: Format, first_chunk: bool) -> Bytes {
     let mut out = String::with_capacity(rows.len() * 400);
@@ -96,6 +98,7 @@ fn render(rows: &[ExportRow], format: Format, first_chunk: bool) -> Bytes {
                     "expirationTime": null,
                     "keys": { "p256dh": row.p256dh, "auth": row.auth },
                     "topics": topics,
+                    "applicationServerKey": row.public_key,
                     "created_at": created,
                     "site": row.receipt.site,
                     "consent": {
@@ -117,6 +120,7 @@ fn render(rows: &[ExportRow], format: Format, first_chunk: bool) -> Bytes {
                     row.p256dh.clone(),
                     row.auth.clone(),
                     topics.join("|"),
+                    text(row.public_key.clone()),
                     created,
                     row.receipt.site.clone(),
                     text(receipt.page),
@@ -225,6 +229,7 @@ pub async fn import_file(
     key: i64,
     file: impl Read + Send + 'static,
 ) -> Result<ImportReport, AppError> {
+    let keys = FileKeys::load(store, key).await?;
     let (rows_tx, mut rows_rx) = tokio::sync::mpsc::channel::<Vec<Result<RawRow, String>>>(2);
     let parser = tokio::task::spawn_blocking(move || {
         parse_rows(BufReader::with_capacity(64 * 1024, file), |rows| rows_tx.blocking_send(rows).is_ok())
@@ -235,7 +240,7 @@ pub async fn import_file(
     while let Some(rows) = rows_rx.recv().await {
         for row in rows {
             row_number += 1;
-            match row.and_then(|row| validate(row, policy)) {
+            match row.and_then(|row| validate(row, policy, &keys)) {
                 Ok(valid) => batch.push(valid),
                 Err(reason) => {
                     report.rejected += 1;
@@ -246,11 +251,11 @@ pub async fn import_file(
             }
             if batch.len() == CHUNK {
                 // On an error the queue is dropped, which stops the parser.
-                save(store, key, &mut batch, &mut report).await?;
+                save(store, &mut batch, &mut report).await?;
             }
         }
     }
-    save(store, key, &mut batch, &mut report).await?;
+    save(store, &mut batch, &mut report).await?;
     match parser.await {
         Ok(Ok(())) => Ok(report),
         Ok(Err(message)) if row_number == 0 => Err(AppError::Invalid(message)),
@@ -262,16 +267,11 @@ pub async fn import_file(
     }
 }
 
-async fn save(
-    store: &Store,
-    key: i64,
-    batch: &mut Vec<(NewSubscription, Option<Vec<String>>)>,
-    report: &mut ImportReport,
-) -> Result<(), AppError> {
+async fn save(store: &Store, batch: &mut Vec<ImportRow>, report: &mut ImportReport) -> Result<(), AppError> {
     if batch.is_empty() {
         return Ok(());
     }
-    let results = store.import_subscriptions(batch, key).await.map_err(|error| {
+    let results = store.import_subscriptions(batch).await.map_err(|error| {
         internal(format!("import stopped after {} added and {} merged: {error}", report.added, report.merged))
     })?;
     report.added += results.iter().filter(|r| **r == Imported::New).count();
@@ -287,9 +287,41 @@ struct RawRow {
     p256dh: String,
     auth: String,
     topics: Option<Vec<String>>,
+    /// The VAPID public key the subscription was made with, if the file says.
+    key: Option<String>,
 }
 
-fn validate(row: RawRow, policy: &EndpointPolicy) -> Result<(NewSubscription, Option<Vec<String>>), String> {
+/// The keys an import can bind subscriptions to: the default, and every key that still
+/// signs by its public key.
+struct FileKeys {
+    default: i64,
+    by_public: std::collections::HashMap<String, i64>,
+}
+
+impl FileKeys {
+    async fn load(store: &Store, default: i64) -> Result<Self, AppError> {
+        let by_public = store
+            .vapid_keys()
+            .await?
+            .into_iter()
+            .filter(|k| k.state != crate::keys::KeyState::Retired)
+            .map(|k| (k.public_key, k.id))
+            .collect();
+        Ok(Self { default, by_public })
+    }
+
+    fn of(&self, public_key: Option<&str>) -> Result<i64, String> {
+        match public_key.map(str::trim).filter(|k| !k.is_empty()) {
+            None => Ok(self.default),
+            Some(public) => self.by_public.get(public).copied().ok_or_else(|| {
+                "application server key: not one of Tidings' keys (import its key pair on the Keys page first)"
+                    .to_owned()
+            }),
+        }
+    }
+}
+
+fn validate(row: RawRow, policy: &EndpointPolicy, keys: &FileKeys) -> Result<ImportRow, String> {
     let subscription =
         NewSubscription::parse(&row.endpoint, &row.p256dh, &row.auth, policy).map_err(|e| e.to_string())?;
     let topics = row
@@ -299,7 +331,8 @@ fn validate(row: RawRow, policy: &EndpointPolicy) -> Result<(NewSubscription, Op
         })
         .transpose()
         .map_err(|e| format!("topics: {e}"))?;
-    Ok((subscription, topics))
+    let key = keys.of(row.key.as_deref())?;
+    Ok(ImportRow { subscription, topics, key })
 }
 
 /// Rows handed on at once by the parser.
@@ -436,11 +469,17 @@ fn from_json(value: &Value) -> Result<RawRow, String> {
         ),
         Some(_) => return Err("topics must be a list of names".into()),
     };
+    let key = match value.get("applicationServerKey") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(key)) => Some(key.clone()),
+        Some(_) => return Err("applicationServerKey must be text (base64url)".into()),
+    };
     Ok(RawRow {
         endpoint: text(value.get("endpoint"), "endpoint")?,
         p256dh: text(value.pointer("/keys/p256dh"), "keys.p256dh")?,
         auth: text(value.pointer("/keys/auth"), "keys.auth")?,
         topics,
+        key,
     })
 }
 
@@ -452,6 +491,7 @@ fn from_csv(file: impl Read, mut emit: impl FnMut(Rows) -> bool) -> Result<(), S
         return Err("The file is neither JSON nor CSV with the columns endpoint, p256dh and auth.".into());
     };
     let topics = column("topics");
+    let key = column("application_server_key");
     let mut rows = Vec::with_capacity(CHUNK);
     for record in reader.records() {
         rows.push(record.map_err(|e| format!("unreadable CSV: {e}")).map(|record| {
@@ -462,6 +502,7 @@ fn from_csv(file: impl Read, mut emit: impl FnMut(Rows) -> bool) -> Result<(), S
                 auth: cell(auth),
                 topics: topics
                     .map(|i| cell(i).split('|').map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned).collect()),
+                key: key.map(cell),
             }
         }));
         if rows.len() == CHUNK && !emit(std::mem::replace(&mut rows, Vec::with_capacity(CHUNK))) {
@@ -492,7 +533,7 @@ mod tests {
 
     #[test]
     fn every_accepted_shape_reads_the_same_rows() {
-        let row = RawRow { endpoint: "https://e/1".into(), p256dh: "P".into(), auth: "A".into(), topics: None };
+        let row = RawRow { endpoint: "https://e/1".into(), p256dh: "P".into(), auth: "A".into(), ..Default::default() };
         let json_array = r#"[{"endpoint":"https://e/1","expirationTime":null,"keys":{"p256dh":"P","auth":"A"}}]"#;
         let json_lines = "{\"endpoint\":\"https://e/1\",\"keys\":{\"p256dh\":\"P\",\"auth\":\"A\"}}\n\n";
         let csv = "\u{feff}Endpoint,p256dh,auth\nhttps://e/1,P,A\n";

@@ -58,6 +58,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         // Quick retries keep the tests short; the schedule's shape is unit-tested.
         retry: RetryPolicy {
             max_attempts: 3,
+            window: std::time::Duration::from_secs(60),
             first_backoff: std::time::Duration::from_millis(20),
             max_backoff: std::time::Duration::from_millis(200),
         },
@@ -70,6 +71,17 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     };
     configure(&mut config);
     start(config, dir).await
+}
+
+/// Subscribes every one of `subscriptions` at the instance at `base`, 32 at a time.
+pub async fn subscribe_all(client: &reqwest::Client, base: &str, subscriptions: &[TestSubscription]) {
+    use futures::StreamExt;
+    futures::stream::iter(subscriptions)
+        .for_each_concurrent(32, |s| async move {
+            let form = [("endpoint", s.endpoint.as_str()), ("p256dh", &s.p256dh), ("auth", &s.auth)];
+            assert_eq!(call(client, base, "subscribe", &form).await.status(), StatusCode::OK);
+        })
+        .await;
 }
 
 /// The real `tidings` binary on `database`, set up as the tests' in-process instances
@@ -156,6 +168,11 @@ impl TestApp {
         start(config, dir).await
     }
 
+    /// This instance's id among those sharing the database.
+    pub fn server_instance(&self) -> String {
+        self.server.instance.as_str().to_owned()
+    }
+
     /// The configuration this instance started with.
     pub fn config(&self) -> Config {
         self.config.clone()
@@ -164,7 +181,14 @@ impl TestApp {
     /// A second instance on this one's database, as a load balancer's other backend would
     /// be, with a client of its own.
     pub async fn another_instance(&self) -> TestApp {
-        start(self.config.clone(), tempfile::tempdir().expect("a temporary folder")).await
+        self.another_instance_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::another_instance`], with the test's changes to its configuration.
+    pub async fn another_instance_with(&self, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = self.config.clone();
+        configure(&mut config);
+        start(config, tempfile::tempdir().expect("a temporary folder")).await
     }
 
     /// Calls a server function the way a browser form would (form-urlencoded POST).

@@ -309,5 +309,15 @@ fn verify_vapid(
     if !(sub.starts_with("mailto:") || sub.starts_with("https:")) {
         return Err(format!("sub {sub} is neither mailto: nor https:"));
     }
+    // `iat`/`nbf` would make a push service whose clock lags ours refuse the token.
+    let extra: Vec<&String> = claims
+        .as_object()
+        .ok_or("claims are not an object")?
+        .keys()
+        .filter(|k| !["aud", "exp", "sub"].contains(&k.as_str()))
+        .collect();
+    if !extra.is_empty() {
+        return Err(format!("claims beyond aud, exp and sub: {extra:?}"));
+    }
     Ok((claims, key))
 }
