@@ -106,8 +106,13 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
         }
         None => None,
     };
-    let client = PushClient::new(config.endpoint_policy.clone(), config.push_timeout, extra_root.as_deref())
-        .map_err(|e| format!("building the HTTP client: {e}"))?;
+    let client = PushClient::new(
+        config.endpoint_policy.clone(),
+        config.push_timeout,
+        config.send_concurrency,
+        extra_root.as_deref(),
+    )
+    .map_err(|e| format!("building the HTTP client: {e}"))?;
     let state = AppState {
         store: store.clone(),
         config: config.clone(),

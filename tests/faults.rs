@@ -71,6 +71,63 @@ async fn a_503_with_retry_after_is_waited_for_and_an_outage_longer_than_the_atte
     assert!(at[1] - at[0] >= Duration::from_millis(950), "retried after {:?}, not the asked 1 s", at[1] - at[0]);
 }
 
+/// When the last of `subscriptions` received campaign `id`, counted from `since`.
+fn all_received(push: &PushService, subscriptions: &[TestSubscription], id: i64, since: Instant) -> Duration {
+    let received = push.received();
+    subscriptions
+        .iter()
+        .map(|s| {
+            let copy = received.iter().find(|r| r.client == s.client && r.json()["campaign"] == id);
+            copy.unwrap_or_else(|| panic!("{} never received campaign {id}", s.client)).at - since
+        })
+        .max()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_push_service_does_not_slow_the_others_and_its_subscribers_arrive_after_it_recovers() {
+    let app = spawn_app_with(|config| {
+        config.push_timeout = Duration::from_millis(300);
+        config.retry.max_attempts = 100;
+        config.retry.window = Duration::from_secs(60);
+    })
+    .await;
+    let healthy = PushService::start().await;
+    let dead = PushService::start().await;
+    // Subscribed first, so their deliveries are claimed first: the worst case.
+    let stranded: Vec<_> = (0..30).map(|_| dead.subscription(StatusCode::CREATED)).collect();
+    for subscription in &stranded {
+        app.subscribe(subscription).await;
+    }
+    let fine: Vec<_> = (0..300)
+        .map(|_| healthy.scripted_subscription(vec![], Reply::slow(StatusCode::CREATED, Duration::from_millis(10))))
+        .collect();
+    for subscription in &fine {
+        app.subscribe(subscription).await;
+    }
+    app.login().await;
+
+    // With both services up: the healthy service's subscribers' time, as the yardstick.
+    let started = Instant::now();
+    let calm = app.send_plain("Both up").await;
+    app.wait_until_sent(calm).await;
+    let at_full_speed = all_received(&healthy, &fine, calm, started);
+
+    // One service swallows every request for 4 s (timeouts, then it recovers).
+    dead.black_hole_for(Duration::from_secs(4));
+    let started = Instant::now();
+    let stormy = app.send_plain("One down").await;
+    let campaign = app.wait_until_sent(stormy).await;
+    let beside_the_dead = all_received(&healthy, &fine, stormy, started);
+    let recovered = all_received(&dead, &stranded, stormy, started);
+
+    assert_eq!((campaign.sent, campaign.failed), (330, 0), "everyone got it in the end");
+    assert!(recovered >= Duration::from_secs(4), "the dead service's subscribers arrived after it recovered");
+    let ratio = beside_the_dead.as_secs_f64() / at_full_speed.as_secs_f64();
+    eprintln!("healthy service: {at_full_speed:?} alone, {beside_the_dead:?} beside a dead one ({ratio:.2}x)");
+    assert!(ratio < 2.0, "the healthy service slowed {ratio:.2}x beside a dead one");
+}
+
 #[tokio::test]
 async fn a_413_is_a_payload_bug_and_is_not_retried() {
     let app = spawn_app().await;

@@ -11,6 +11,7 @@ use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE
 use super::address::GuardedResolver;
 use super::encrypt::encrypt;
 use super::endpoint::{EndpointPolicy, PushEndpoint};
+use super::services::Services;
 use super::vapid::VapidKeys;
 
 /// The request headers every recipient of one campaign gets; the payload is per recipient.
@@ -48,11 +49,20 @@ pub enum PushResult {
 
 #[derive(Clone)]
 pub struct PushClient {
-    http: reqwest::Client,
+    /// Separate pools, each holding one HTTP/2 connection per push service: hyper
+    /// multiplexes every request to a host over one connection, and a push service takes
+    /// only so many streams at once on it.
+    http: Arc<[reqwest::Client]>,
     policy: EndpointPolicy,
     /// Push-service origins that answered 429, and until when we leave them alone.
     paused: Arc<Mutex<HashMap<String, Instant>>>,
+    /// Requests in flight and failures per push service (the circuit breaker).
+    services: Services,
 }
+
+/// Concurrent streams we put on one connection: the limit FCM announces, and the least
+/// RFC 9113 §6.5.2 recommends servers allow.
+const STREAMS_PER_CONNECTION: usize = 100;
 
 /// How long to pause an origin that says 429 without a usable Retry-After.
 const DEFAULT_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(30);
@@ -68,14 +78,34 @@ pub fn clamp_server_wait(wait: Duration) -> Duration {
 }
 
 impl PushClient {
-    /// `extra_root` (PEM) is trusted besides the system's roots: test-only, for benchmarks.
-    pub fn new(policy: EndpointPolicy, timeout: Duration, extra_root: Option<&[u8]>) -> Result<Self, reqwest::Error> {
+    /// For up to `concurrency` requests in flight, of which one push service may hold
+    /// three quarters while others have work. `extra_root` (PEM) is trusted besides the
+    /// system's roots: test-only, for benchmarks.
+    pub fn new(
+        policy: EndpointPolicy,
+        timeout: Duration,
+        concurrency: usize,
+        extra_root: Option<&[u8]>,
+    ) -> Result<Self, reqwest::Error> {
+        let connections = concurrency.div_ceil(STREAMS_PER_CONNECTION).max(1);
+        let http = (0..connections)
+            .map(|_| Self::http_client(&policy, timeout, extra_root))
+            .collect::<Result<Arc<[_]>, _>>()?;
+        let services = Services::new((concurrency * 3 / 4).max(1));
+        Ok(Self { http, policy, paused: Arc::default(), services })
+    }
+
+    fn http_client(
+        policy: &EndpointPolicy,
+        timeout: Duration,
+        extra_root: Option<&[u8]>,
+    ) -> Result<reqwest::Client, reqwest::Error> {
         let resolver = GuardedResolver { allow_loopback: policy.allow_loopback };
         let mut builder = reqwest::Client::builder();
         if let Some(pem) = extra_root {
             builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem)?);
         }
-        let http = builder
+        builder
             // HTTPS_PROXY and friends would send pushes through a proxy, which connects to
             // whatever the endpoint names: the address guard below would never see it.
             .no_proxy()
@@ -86,9 +116,15 @@ impl PushClient {
             .connect_timeout(Duration::from_secs(5).min(timeout))
             .timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(90))
+            // A connection that died silently (a NAT forgot it, the peer vanished) would
+            // swallow every request sent on it until each timed out: pings find it out and
+            // the pool replaces it.
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .http2_keep_alive_timeout(Duration::from_secs(10))
+            .http2_keep_alive_while_idle(true)
+            .tcp_keepalive(Duration::from_secs(60))
             .user_agent(concat!("Tidings/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self { http, policy, paused: Arc::default() })
+            .build()
     }
 
     /// Encrypts `payload` for `to`, signs and POSTs it.
@@ -108,20 +144,28 @@ impl PushClient {
         if let Some(until) = self.paused_until(&origin) {
             return PushResult::OriginPaused(until);
         }
-        let result = self.send_once(vapid, &endpoint, &origin, to, message, payload).await;
-        match result {
+        let ticket = match self.services.admit(&origin, Instant::now()) {
+            Ok(ticket) => ticket,
+            Err(until) => return PushResult::OriginPaused(until),
+        };
+        let http = &self.http[ticket.position / STREAMS_PER_CONNECTION % self.http.len()];
+        let result = match self.send_once(http, vapid, &endpoint, &origin, to, message, payload).await {
             // The token may be what is refused (signed before a clock jump, or cached too
             // long): once, with a fresh one, before the delivery counts as failed.
             PushResult::Answered { status: 401 | 403, .. } => {
                 vapid.forget(&origin);
-                self.send_once(vapid, &endpoint, &origin, to, message, payload).await
+                self.send_once(http, vapid, &endpoint, &origin, to, message, payload).await
             }
             other => other,
-        }
+        };
+        self.services.settle(ticket, &result, Instant::now());
+        result
     }
 
+    #[allow(clippy::too_many_arguments)] // the request's parts, passed on as they are
     async fn send_once(
         &self,
+        http: &reqwest::Client,
         vapid: &VapidKeys,
         endpoint: &PushEndpoint,
         origin: &str,
@@ -129,7 +173,7 @@ impl PushClient {
         message: &PushMessage,
         payload: &[u8],
     ) -> PushResult {
-        let request = match self.build_request(vapid, endpoint, origin, to, message, payload) {
+        let request = match self.build_request(http, vapid, endpoint, origin, to, message, payload) {
             Ok(request) => request,
             Err(error) => return PushResult::NotSent(format!("could not build the push request: {error}")),
         };
@@ -163,8 +207,10 @@ impl PushClient {
 
     /// The RFC 8030 §5 request: encrypted body, TTL, Urgency, Topic and the cached VAPID
     /// `Authorization`.
+    #[allow(clippy::too_many_arguments)]
     fn build_request(
         &self,
+        http: &reqwest::Client,
         vapid: &VapidKeys,
         endpoint: &PushEndpoint,
         origin: &str,
@@ -178,8 +224,7 @@ impl PushClient {
         let body = encrypt(&ua_public, &auth, payload).map_err(|e| e.to_string())?;
         let authorization = vapid.authorization_for(origin)?;
         let authorization = HeaderValue::from_str(&authorization).map_err(|e| e.to_string())?;
-        Ok(self
-            .http
+        Ok(http
             .post(endpoint.as_str())
             .header("TTL", message.ttl_secs)
             .header("Urgency", message.urgency)

@@ -5,4 +5,5 @@ pub mod address;
 pub mod client;
 pub mod encrypt;
 pub mod endpoint;
+pub mod services;
 pub mod vapid;

@@ -93,6 +93,8 @@ struct Inner {
     /// for hours, so each is checked once: ECDSA in a debug build would otherwise bound a
     /// 20,000-push test at about 100 pushes a second. Claims are still checked every time.
     verified_signatures: std::collections::HashSet<String>,
+    /// Until then, requests are accepted and never answered (an outage that times out).
+    black_hole_until: Option<Instant>,
 }
 
 #[derive(Clone)]
@@ -137,6 +139,12 @@ impl PushService {
     /// The next requests to this service, for any subscription, get these replies first.
     pub fn script_service(&self, replies: Vec<Reply>) {
         self.inner.lock().unwrap().service_script.extend(replies);
+    }
+
+    /// For `duration` from now, requests are taken in and never answered, as a push
+    /// service in an outage does; they are not counted as received.
+    pub fn black_hole_for(&self, duration: Duration) {
+        self.inner.lock().unwrap().black_hole_until = Some(Instant::now() + duration);
     }
 
     pub fn rate_limited_at(&self) -> Vec<Instant> {
@@ -189,6 +197,11 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let black_hole = inner.lock().unwrap().black_hole_until.filter(|until| *until > Instant::now());
+    if black_hole.is_some() {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     let reply = {
         let mut inner = inner.lock().unwrap();
         match verify_and_decrypt(&mut inner, &base, &client, &headers, &body) {
