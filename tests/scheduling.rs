@@ -202,3 +202,43 @@ async fn a_past_campaign_duplicates_into_a_new_draft_and_drafts_can_be_deleted()
     assert_eq!(app.call("admin/campaign_report", &[("id", &copy.to_string())]).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.call("admin/duplicate_campaign", &[("id", "999")]).await.status(), StatusCode::NOT_FOUND);
 }
+
+/// Waits until the push service has received `n` pushes, then a little longer to see that
+/// no more come.
+async fn received_exactly(push: &PushService, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while push.received().len() < n {
+        assert!(std::time::Instant::now() < deadline, "only {} of {n} pushes arrived", push.received().len());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Longer than the dispatcher's idle poll: a rate that did not hold would show here.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(push.received().len(), n, "more pushes than the send rate allows");
+}
+
+#[tokio::test]
+async fn a_send_rate_spreads_a_campaign_over_the_minutes_and_the_page_says_when_it_ends() {
+    let (app, push, start) = app_on_a_manual_clock().await;
+    for _ in 0..24 {
+        app.subscribe(&push.subscription(StatusCode::CREATED)).await;
+    }
+    let refused = app.send_campaign_response(&[CAMPAIGN, &[("max_per_minute", "0")]].concat()).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let id = app.send_campaign(&[CAMPAIGN, &[("max_per_minute", "10")]].concat()).await;
+
+    // Ten in the first minute, ten more in the second, the last five in the third.
+    received_exactly(&push, 10).await;
+    let summary = app.campaigns().await.into_iter().find(|c| c.id == id).unwrap();
+    assert_eq!((summary.status.as_str(), summary.max_per_minute), ("sending", Some(10)));
+    assert_eq!(summary.expected_finish(), Some(start + 120));
+    let page = app.client.get(format!("{}/admin/campaigns/{id}", app.base)).send().await.unwrap().text().await.unwrap();
+    let finish = berlin().format(start + 120);
+    assert!(page.contains(&format!("Sending at most 10 a minute; expected to finish about {finish}.")), "{page}");
+
+    app.state.config.clock.set(start + 60);
+    received_exactly(&push, 20).await;
+    app.state.config.clock.set(start + 120);
+    let done = app.wait_until_sent(id).await;
+    assert_eq!(done.sent, 25);
+    assert_eq!(push.received().len(), 25, "each once");
+}

@@ -142,6 +142,10 @@ fn ReportHeading(summary: CampaignSummary, audience: String) -> impl IntoView {
         <h1>{crate::campaign::visible_controls(&c.title)}</h1>
         <p class="campaign-meta"><span class=format!("badge {}", c.status)>{c.status.as_str()}</span> " " {when}</p>
         <p class="campaign-audience">{audience}</p>
+        {c.max_per_minute.map(|rate| {
+            let finish = c.local.expected_finish.map(|t| format!("; expected to finish about {t}")).unwrap_or_default();
+            view! { <p class="campaign-rate">{format!("Sending at most {rate} a minute{finish}.")}</p> }
+        })}
     }
 }
 

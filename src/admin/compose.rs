@@ -183,8 +183,9 @@ fn DeliveryOptions(
     let text = move |set| on_text(form, set);
     // Each input's first value, taken apart because each view closure owns what it uses.
     let buttons = initial.clone();
-    let ComposeForm { icon, image, badge, topic, ttl_secs: initial_ttl, urgency: initial_urgency, .. } =
-        initial.clone();
+    let ComposeForm {
+        icon, image, badge, topic, ttl_secs: initial_ttl, urgency: initial_urgency, max_per_minute, ..
+    } = initial.clone();
     view! {
         <details class="more">
             <summary>"Images, buttons and delivery options"</summary>
@@ -235,6 +236,11 @@ fn DeliveryOptions(
                     </select>
                 </Field>
             </div>
+            <Field id="max_per_minute"
+                label="Send rate — at most this many pushes a minute, so your site is not flooded by everyone clicking at once (empty: as fast as possible)" error>
+                <input id="max_per_minute" name="max_per_minute" inputmode="numeric" value=max_per_minute placeholder="e.g. 5000"
+                    on:input=text(|f, v| f.max_per_minute = v)/>
+            </Field>
         </details>
     }
 }

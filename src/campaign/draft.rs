@@ -156,6 +156,8 @@ pub struct ComposeForm {
     pub audience: String,
     /// Comma-separated site ids; empty for every site.
     pub sites: String,
+    /// Pushes per minute at most; empty for as fast as possible.
+    pub max_per_minute: String,
 }
 
 impl ComposeForm {
@@ -189,6 +191,7 @@ impl ComposeForm {
             urgency: draft.urgency.as_str().to_owned(),
             audience: crate::ids::ids_text(audience.topics.iter().map(|t| t.0)),
             sites: crate::ids::ids_text(audience.sites.iter().map(|s| s.0)),
+            max_per_minute: draft.rate.map(|r| r.per_minute().to_string()).unwrap_or_default(),
         }
     }
 }
@@ -229,6 +232,39 @@ impl CollapseTopic {
 
 pub const MAX_ACTION_LABEL_CHARS: usize = 40;
 
+/// A cap on how fast a campaign goes out, so that a site's servers are not flooded by
+/// everyone clicking at once: at most this many pushes each minute after it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendRate(u32);
+
+impl SendRate {
+    pub const MAX_PER_MINUTE: u32 = 1_000_000;
+
+    /// `None` for an empty field: as fast as possible.
+    pub fn parse_optional(raw: &str) -> Result<Option<Self>, AppError> {
+        let raw = raw.trim().replace([',', '_', ' '], "");
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        match raw.parse::<u32>() {
+            Ok(n) if (1..=Self::MAX_PER_MINUTE).contains(&n) => Ok(Some(Self(n))),
+            _ => Err(AppError::field(
+                "max_per_minute",
+                "The send rate is a whole number of pushes per minute, from 1 to 1,000,000 (empty: as fast as possible).",
+            )),
+        }
+    }
+
+    /// Without checking, as [`LinkUrl::trusted`].
+    pub fn trusted(per_minute: i64) -> Option<Self> {
+        u32::try_from(per_minute).ok().filter(|n| *n > 0).map(Self)
+    }
+
+    pub fn per_minute(self) -> u32 {
+        self.0
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CampaignDraft {
     pub title: String,
@@ -244,6 +280,8 @@ pub struct CampaignDraft {
     pub topic: Option<CollapseTopic>,
     pub ttl: Ttl,
     pub urgency: Urgency,
+    /// At most this many pushes a minute; `None`: as fast as possible.
+    pub rate: Option<SendRate>,
 }
 
 impl CampaignDraft {
@@ -303,6 +341,7 @@ impl CampaignDraft {
             ttl: Ttl::parse(&form.ttl_secs)?,
             urgency: Urgency::parse(&form.urgency)
                 .ok_or_else(|| AppError::field("urgency", "Urgency must be very-low, low, normal or high."))?,
+            rate: SendRate::parse_optional(&form.max_per_minute)?,
         };
         let bytes = draft.payload(0).sent_size();
         if bytes > MAX_PAYLOAD_BYTES {
@@ -362,6 +401,7 @@ impl CampaignDraft {
             topic: Some(form.topic.trim()).filter(|t| !t.is_empty()).map(|t| CollapseTopic::trusted(t.to_owned())),
             ttl: Ttl::DEFAULT,
             urgency: Urgency::Normal,
+            rate: None,
         }
     }
 }
@@ -457,6 +497,15 @@ mod tests {
         assert!(CollapseTopic::parse_optional("").unwrap().is_none());
         for bad in ["with space", "ümlaut", "a/b", &"x".repeat(33)] {
             assert!(CollapseTopic::parse_optional(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn send_rates_are_whole_pushes_per_minute_or_empty() {
+        assert_eq!(SendRate::parse_optional(" ").unwrap(), None);
+        assert_eq!(SendRate::parse_optional("1,200").unwrap().map(SendRate::per_minute), Some(1200));
+        for bad in ["0", "-5", "2.5", "1000001", "fast", "99999999999999999999"] {
+            assert!(SendRate::parse_optional(bad).is_err(), "{bad}");
         }
     }
 

@@ -10,7 +10,7 @@ mod status;
 
 pub use audience::Audience;
 pub use draft::{
-    visible_controls, CampaignDraft, CollapseTopic, ComposeForm, DraftAction, LinkUrl, Ttl, Urgency,
+    visible_controls, CampaignDraft, CollapseTopic, ComposeForm, DraftAction, LinkUrl, SendRate, Ttl, Urgency,
     MAX_ACTION_LABEL_CHARS, MAX_BODY_CHARS, MAX_TITLE_CHARS,
 };
 pub use payload::{
@@ -39,6 +39,8 @@ pub struct CampaignSummary {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub scheduled_at: Option<i64>,
+    /// The send rate the admin set (pushes per minute), if any.
+    pub max_per_minute: Option<i64>,
     pub targeted: i64,
     pub sent: i64,
     pub failed: i64,
@@ -74,6 +76,14 @@ impl CampaignSummary {
         } else {
             self.done() * 100 / self.targeted
         }
+    }
+
+    /// When a campaign with a send rate should be done (Unix seconds): its rate is spent
+    /// a minute at a time from its start, the first minute's at once.
+    pub fn expected_finish(&self) -> Option<i64> {
+        let (rate, started) = (self.max_per_minute.filter(|r| *r > 0)?, self.started_at?);
+        let minutes = (self.targeted + rate - 1) / rate;
+        Some(started + 60 * (minutes - 1).max(0))
     }
 
     /// Clicks per delivered notification, in percent; none before anything was sent.

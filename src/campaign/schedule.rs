@@ -12,6 +12,8 @@ pub struct LocalTimes {
     pub started: Option<String>,
     pub finished: Option<String>,
     pub scheduled: Option<String>,
+    /// When a campaign with a send rate should be done, while it is running.
+    pub expected_finish: Option<String>,
     /// The scheduled time as a `datetime-local` input's value, for editing it.
     pub scheduled_input: Option<String>,
 }
@@ -66,6 +68,7 @@ pub mod ssr {
                 started: c.started_at.map(|t| self.format(t)),
                 finished: c.finished_at.map(|t| self.format(t)),
                 scheduled: c.scheduled_at.map(|t| self.format(t)),
+                expected_finish: c.expected_finish().filter(|_| c.is_active()).map(|t| self.format(t)),
                 scheduled_input: c.scheduled_at.map(|t| self.input_value(t)),
             }
         }

@@ -172,11 +172,12 @@ impl Dispatcher {
         for id in self.store.finish_done_campaigns().await? {
             tracing::info!(campaign = id, "campaign finished");
         }
-        let Some(campaign) = self.store.next_campaign_with_due_work(self.clock.now_ms()).await? else {
+        let Some(campaign) = self.store.next_campaign_with_due_work(self.clock.now_ms(), self.clock.now()).await?
+        else {
             return Ok(false);
         };
         if campaign.status == CampaignStatus::Queued {
-            self.store.mark_campaign_sending(campaign.id).await?;
+            self.store.mark_campaign_sending(campaign.id, self.clock.now()).await?;
             tracing::info!(campaign = campaign.id, "sending campaign");
         }
         let sent = self.send_campaign(&campaign, lease).await;
@@ -311,10 +312,22 @@ impl Dispatcher {
             while !cancelled.load(Ordering::Relaxed) {
                 // Taken before the claim: a gap in the heartbeats during it ends the term.
                 let Some(term) = lease.term() else { break };
-                let claim = || store.claim_deliveries(&instance, campaign_id, batch_size as i64, clock.now_ms());
+                // A campaign with a send rate takes only what this minute still allows; the
+                // next minute's share comes on a later round (see `work_once`).
+                let allowance =
+                    retried("reading the send rate", || store.paced_allowance(campaign_id, clock.now())).await?;
+                let limit = allowance.map_or(batch_size as i64, |left| left.min(batch_size as i64));
+                if limit == 0 {
+                    break;
+                }
+                let claim = || store.claim_deliveries(&instance, campaign_id, limit, clock.now_ms());
                 let batch = retried("claiming deliveries", claim).await?;
                 if batch.is_empty() {
                     break;
+                }
+                if allowance.is_some() {
+                    let n = batch.len() as i64;
+                    retried("counting paced claims", || store.count_paced_claims(campaign_id, n)).await?;
                 }
                 for delivery in batch {
                     if sender.send((term, delivery)).await.is_err() {

@@ -3,7 +3,7 @@ use sqlx::AnyConnection;
 
 use crate::campaign::{
     Audience, CampaignDraft, CampaignStatus, CampaignSummary, CollapseTopic, DraftAction, FailureReason, LinkUrl,
-    PayloadAction, Plan, Ttl, Urgency,
+    PayloadAction, Plan, SendRate, Ttl, Urgency,
 };
 use crate::tracking::TrackedEvent;
 
@@ -35,6 +35,7 @@ struct StoredCampaign {
     topic: Option<String>,
     ttl_secs: i64,
     urgency: String,
+    max_per_minute: Option<i64>,
     #[sqlx(try_from = "String")]
     status: CampaignStatus,
 }
@@ -60,6 +61,7 @@ impl From<StoredCampaign> for CampaignRow {
             topic: row.topic.map(CollapseTopic::trusted),
             ttl: Ttl::from_stored(row.ttl_secs),
             urgency: Urgency::parse(&row.urgency).unwrap_or(Urgency::Normal),
+            rate: row.max_per_minute.and_then(SendRate::trusted),
         };
         Self { id: row.id, status: row.status, draft }
     }
@@ -67,7 +69,7 @@ impl From<StoredCampaign> for CampaignRow {
 
 const CAMPAIGN_ROW: &str = "SELECT id, title, body, url, icon, image, badge, actions,
         CASE WHEN require_interaction THEN 1 ELSE 0 END AS require_interaction, options, topic,
-        ttl_secs, urgency, status FROM campaigns";
+        ttl_secs, urgency, max_per_minute, status FROM campaigns";
 
 /// One pending delivery per current subscriber in the campaign's audience: on the sites
 /// it names (none: every active site), and of any of the topics it names (none: all).
@@ -92,6 +94,7 @@ async fn create_deliveries(tx: &mut AnyConnection, campaign_id: i64) -> Result<(
 /// A campaign row with its delivery and event counts (`CampaignSummary`'s columns).
 const SUMMARY: &str =
     "SELECT c.id, c.title, c.status, c.error, c.created_at, c.started_at, c.finished_at, c.scheduled_at,
+        c.max_per_minute,
         COUNT(d.subscription_id)                         AS targeted,
         COUNT(*) FILTER (WHERE d.status = 'sent')        AS sent,
         COUNT(*) FILTER (WHERE d.status = 'failed')      AS failed,
@@ -125,14 +128,15 @@ impl Store {
         let query = match existing {
             None => sqlx::query_scalar(
                 "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
-                                        ttl_secs, urgency, status, scheduled_at, created_by, created_at, options)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17)
+                                        ttl_secs, urgency, status, scheduled_at, created_by, created_at, options,
+                                        max_per_minute)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18)
                  RETURNING id",
             ),
             Some(_) => sqlx::query_scalar(
                 "UPDATE campaigns SET title = $1, body = $2, url = $3, icon = $4, image = $5, badge = $6, actions = $7,
                         require_interaction = $8, topic = $9, ttl_secs = $10, urgency = $11, status = $12,
-                        scheduled_at = $13, options = $17
+                        scheduled_at = $13, options = $17, max_per_minute = $18
                  WHERE id = $16 AND status IN ('draft', 'scheduled')
                  RETURNING id",
             ),
@@ -155,6 +159,7 @@ impl Store {
             .bind(now())
             .bind(existing)
             .bind(serde_json::to_string(&draft.options).expect("options serialize"))
+            .bind(draft.rate.map(|r| i64::from(r.per_minute())))
             .fetch_optional(&mut *tx)
             .await?;
         let Some(id) = id else { return Ok(None) };
@@ -214,9 +219,9 @@ impl Store {
         let mut tx = self.begin().await?;
         let copy: Option<i64> = sqlx::query_scalar(
             "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, options,
-                                    topic, ttl_secs, urgency, status, created_by, created_at)
+                                    topic, ttl_secs, urgency, max_per_minute, status, created_by, created_at)
              SELECT title, body, url, icon, image, badge, actions, require_interaction, options,
-                    topic, ttl_secs, urgency, 'draft', $1, $2
+                    topic, ttl_secs, urgency, max_per_minute, 'draft', $1, $2
              FROM campaigns WHERE id = $3
              RETURNING id",
         )
@@ -250,19 +255,53 @@ impl Store {
     }
 
     /// The oldest running campaign with a delivery due now. A campaign whose remaining
-    /// deliveries all wait for a retry does not hold up the ones queued after it.
-    pub async fn next_campaign_with_due_work(&self, now_ms: i64) -> Result<Option<CampaignRow>, sqlx::Error> {
+    /// deliveries all wait for a retry, or that has used this minute's sends (its send
+    /// rate), does not hold up the ones queued after it.
+    /// `now_ms` for retries, `now` (seconds) for send rates: the dispatcher's two clocks.
+    pub async fn next_campaign_with_due_work(&self, now_ms: i64, now: i64) -> Result<Option<CampaignRow>, sqlx::Error> {
         let row: Option<StoredCampaign> = sqlx::query_as(&format!(
             "{CAMPAIGN_ROW} c
              WHERE status IN ('queued', 'sending') AND EXISTS (
                 SELECT 1 FROM deliveries d
                 WHERE d.campaign_id = c.id AND d.status = 'pending' AND d.next_attempt_at <= $1)
+               AND (max_per_minute IS NULL OR started_at IS NULL
+                    OR paced_claims < max_per_minute * (($2 - started_at) / 60 + 1))
              ORDER BY id LIMIT 1"
         ))
         .bind(now_ms)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(CampaignRow::from))
+    }
+
+    /// How many more deliveries a campaign with a send rate may claim now (each minute
+    /// since it started allows its rate, the first at once); `None` without a rate.
+    pub async fn paced_allowance(&self, id: i64, now: i64) -> Result<Option<i64>, sqlx::Error> {
+        let row: Option<(Option<i64>, Option<i64>, i64)> =
+            sqlx::query_as("SELECT max_per_minute, started_at, paced_claims FROM campaigns WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            Some((Some(rate), started_at, claimed)) => {
+                let minutes = (now - started_at.unwrap_or(now)).max(0) / 60 + 1;
+                Some((rate.saturating_mul(minutes) - claimed).max(0))
+            }
+            _ => None,
+        })
+    }
+
+    /// Counts `n` claimed deliveries against the campaign's send rate.
+    pub async fn count_paced_claims(&self, id: i64, n: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE campaigns SET paced_claims = paced_claims + $1 WHERE id = $2 AND max_per_minute IS NOT NULL",
+        )
+        .bind(n)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     pub async fn campaign_status(&self, id: i64) -> Result<Option<CampaignStatus>, sqlx::Error> {
@@ -316,9 +355,10 @@ impl Store {
         Ok(())
     }
 
-    pub async fn mark_campaign_sending(&self, id: i64) -> Result<(), sqlx::Error> {
+    /// `now`: Unix seconds by the dispatcher's clock, which its send rate counts from.
+    pub async fn mark_campaign_sending(&self, id: i64, now: i64) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE campaigns SET status = 'sending', started_at = $1 WHERE id = $2 AND status = 'queued'")
-            .bind(now())
+            .bind(now)
             .bind(id)
             .execute(&self.pool)
             .await?;

@@ -194,7 +194,9 @@ impl Store {
     pub async fn next_due_at(&self) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar(
             "SELECT MIN(d.next_attempt_at) FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
-             WHERE c.status IN ('queued', 'sending') AND d.status = 'pending'",
+             WHERE c.status IN ('queued', 'sending') AND d.status = 'pending'
+               -- Paced campaigns come due by the minute: the dispatcher's idle poll finds them.
+               AND c.max_per_minute IS NULL",
         )
         .fetch_one(&self.pool)
         .await

@@ -239,6 +239,11 @@ impl TestApp {
         self.send_campaign(&plain_campaign(title)).await
     }
 
+    /// The answer to sending a campaign, whatever it is.
+    pub async fn send_campaign_response(&self, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.call("admin/send_campaign", fields).await
+    }
+
     pub async fn send_campaign(&self, fields: &[(&str, &str)]) -> i64 {
         let response = self.call("admin/send_campaign", fields).await;
         assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap_or_default());
