@@ -42,9 +42,8 @@ async fn transient_failures_are_retried_until_they_succeed() {
 }
 
 #[tokio::test]
-async fn a_503_with_retry_after_is_waited_for_and_an_outage_longer_than_the_attempts_is_outlasted() {
-    // Three attempts in all would be given up after ~60 ms of backoff: the window must
-    // carry the delivery through 10 failures.
+async fn a_503_with_retry_after_is_waited_for_and_a_short_outage_is_outlasted() {
+    // Four failures: beyond the tests' usual three attempts, below the circuit breaker.
     let app = spawn_app_with(|config| {
         config.retry.max_attempts = 100;
         config.retry.window = Duration::from_secs(30);
@@ -55,7 +54,7 @@ async fn a_503_with_retry_after_is_waited_for_and_an_outage_longer_than_the_atte
         vec![Reply { retry_after: Some("1".into()), ..Reply::status(StatusCode::SERVICE_UNAVAILABLE) }],
         Reply::status(StatusCode::CREATED),
     );
-    let mut down = vec![Reply::status(StatusCode::BAD_GATEWAY); 10];
+    let mut down = vec![Reply::status(StatusCode::BAD_GATEWAY); 3];
     down.push(Reply::status(StatusCode::SERVICE_UNAVAILABLE));
     let outage = push.scripted_subscription(down, Reply::status(StatusCode::CREATED));
     app.subscribe(&busy).await;
@@ -65,7 +64,7 @@ async fn a_503_with_retry_after_is_waited_for_and_an_outage_longer_than_the_atte
     let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
 
     assert_eq!((campaign.sent, campaign.failed), (2, 0));
-    assert_eq!(push.requests_for(&outage.client), 12);
+    assert_eq!(push.requests_for(&outage.client), 5);
     let at: Vec<Instant> = push.received().iter().filter(|r| r.client == busy.client).map(|r| r.at).collect();
     assert_eq!(at.len(), 2);
     assert!(at[1] - at[0] >= Duration::from_millis(950), "retried after {:?}, not the asked 1 s", at[1] - at[0]);
@@ -147,8 +146,13 @@ async fn a_413_is_a_payload_bug_and_is_not_retried() {
 
 #[tokio::test]
 async fn a_mixed_audience_completes_and_every_count_adds_up() {
-    // A timeout well below the slow replies' delay.
-    let app = spawn_app_with(|config| config.push_timeout = Duration::from_millis(300)).await;
+    // A timeout well below the slow replies' delay; a short retry window, so the
+    // resetting service (paused by the circuit breaker) fails its deliveries soon.
+    let app = spawn_app_with(|config| {
+        config.push_timeout = Duration::from_millis(300);
+        config.retry.window = Duration::from_secs(3);
+    })
+    .await;
     let push = PushService::start().await;
     let reset = PushService::resetting_endpoint().await;
     let mut expected_gone = Vec::new();

@@ -151,6 +151,9 @@ pub async fn send_test(endpoint: String, form: ComposeForm) -> Result<String, Ap
             PushResult::OriginPaused(_) => {
                 Err(AppError::invalid("This browser's push service asked us to slow down; try again in a minute."))
             }
+            PushResult::ServiceDown(_) => Err(AppError::invalid(
+                "This browser's push service keeps failing (timeouts or 5xx); sending to it is paused. Try again in a minute.",
+            )),
         }
     })
     .await

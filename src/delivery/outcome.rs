@@ -116,6 +116,18 @@ pub fn decide(attempt: Attempt, result: PushResult, policy: &RetryPolicy, now_ms
             let wait = until.saturating_duration_since(Instant::now());
             outcome(OutcomeKind::Retry { at_ms: now_ms.saturating_add(millis(wait)) }, false, None, None)
         }
+        // Not an attempt, but a failure: the retry window runs, so a service that never
+        // comes back fails its deliveries when the window closes, not never.
+        PushResult::ServiceDown(until) => {
+            let at = now_ms.saturating_add(millis(until.saturating_duration_since(Instant::now())));
+            let error = "the push service keeps failing (timeouts or 5xx): sending to it is paused".to_owned();
+            if at > deadline {
+                let minutes = (now_ms - attempt.first_failed_at.unwrap_or(now_ms)) / 60_000;
+                outcome(OutcomeKind::Failed, false, None, Some(format!("{error} (for {minutes} min)")))
+            } else {
+                outcome(OutcomeKind::Retry { at_ms: at }, false, None, Some(error))
+            }
+        }
     }
 }
 
@@ -215,6 +227,16 @@ mod tests {
         let result =
             PushResult::Answered { status: 429, retry_after: Some(Duration::from_secs(7)), body: String::new() };
         assert_eq!(kind(result, 0), OutcomeKind::Retry { at_ms: 1_007_000 });
+    }
+
+    #[test]
+    fn a_service_that_stays_down_fails_its_deliveries_when_the_window_closes() {
+        let until = |secs| PushResult::ServiceDown(Instant::now() + Duration::from_secs(secs));
+        let waiting = decide(first(0), until(5), &POLICY, 1_000_000, 0.5);
+        assert!(!waiting.attempted && matches!(waiting.kind, OutcomeKind::Retry { .. }), "{waiting:?}");
+        assert!(waiting.error.is_some(), "a failure, so the window starts");
+        let late = Attempt { first_failed_at: Some(1_000_000 - 3_590_000), ..first(4) };
+        assert_eq!(decide(late, until(60), &POLICY, 1_000_000, 0.5).kind, OutcomeKind::Failed);
     }
 
     #[test]

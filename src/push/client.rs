@@ -43,26 +43,23 @@ pub enum PushResult {
     NoAnswer(String),
     /// We did not send: the endpoint is not allowed, or the message could not be built.
     NotSent(String),
-    /// The push service asked us (429 + Retry-After) to wait until then; nothing was sent.
+    /// The push service asked us (429 + Retry-After) to wait until then, or has its share of
+    /// the requests in flight already; nothing was sent.
     OriginPaused(Instant),
+    /// The push service kept failing and is paused until then (the circuit breaker);
+    /// nothing was sent.
+    ServiceDown(Instant),
 }
 
 #[derive(Clone)]
 pub struct PushClient {
-    /// Separate pools, each holding one HTTP/2 connection per push service: hyper
-    /// multiplexes every request to a host over one connection, and a push service takes
-    /// only so many streams at once on it.
-    http: Arc<[reqwest::Client]>,
+    http: reqwest::Client,
     policy: EndpointPolicy,
     /// Push-service origins that answered 429, and until when we leave them alone.
     paused: Arc<Mutex<HashMap<String, Instant>>>,
     /// Requests in flight and failures per push service (the circuit breaker).
     services: Services,
 }
-
-/// Concurrent streams we put on one connection: the limit FCM announces, and the least
-/// RFC 9113 §6.5.2 recommends servers allow.
-const STREAMS_PER_CONNECTION: usize = 100;
 
 /// How long to pause an origin that says 429 without a usable Retry-After.
 const DEFAULT_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(30);
@@ -87,10 +84,7 @@ impl PushClient {
         concurrency: usize,
         extra_root: Option<&[u8]>,
     ) -> Result<Self, reqwest::Error> {
-        let connections = concurrency.div_ceil(STREAMS_PER_CONNECTION).max(1);
-        let http = (0..connections)
-            .map(|_| Self::http_client(&policy, timeout, extra_root))
-            .collect::<Result<Arc<[_]>, _>>()?;
+        let http = Self::http_client(&policy, timeout, extra_root)?;
         let services = Services::new((concurrency * 3 / 4).max(1));
         Ok(Self { http, policy, paused: Arc::default(), services })
     }
@@ -146,9 +140,9 @@ impl PushClient {
         }
         let ticket = match self.services.admit(&origin, Instant::now()) {
             Ok(ticket) => ticket,
-            Err(until) => return PushResult::OriginPaused(until),
+            Err(refused) => return refused,
         };
-        let http = &self.http[ticket.position / STREAMS_PER_CONNECTION % self.http.len()];
+        let http = &self.http;
         let result = match self.send_once(http, vapid, &endpoint, &origin, to, message, payload).await {
             // The token may be what is refused (signed before a clock jump, or cached too
             // long): once, with a fresh one, before the delivery counts as failed.

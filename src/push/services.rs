@@ -11,8 +11,11 @@ use std::time::{Duration, Instant};
 
 use super::client::PushResult;
 
-/// Failures in a row (timeouts, lost connections, 5xx) that open the breaker.
+/// Failures in a row (timeouts, lost connections, 5xx) that open the breaker, unless the
+/// service answered another request well within the last [`QUIET`]: then it is up, and
+/// those few requests failed on their own.
 const FAILURES_TO_OPEN: u32 = 5;
+const QUIET: Duration = Duration::from_secs(2);
 const FIRST_COOL_DOWN: Duration = Duration::from_secs(5);
 const MAX_COOL_DOWN: Duration = Duration::from_secs(60);
 /// How soon a delivery turned away because its service is at its share comes back.
@@ -33,11 +36,19 @@ struct Service {
     open_until: Option<Instant>,
     probing: bool,
     cool_down: Duration,
+    last_answer: Option<Instant>,
 }
 
 impl Default for Service {
     fn default() -> Self {
-        Self { in_flight: 0, failures: 0, open_until: None, probing: false, cool_down: FIRST_COOL_DOWN }
+        Self {
+            in_flight: 0,
+            failures: 0,
+            open_until: None,
+            probing: false,
+            cool_down: FIRST_COOL_DOWN,
+            last_answer: None,
+        }
     }
 }
 
@@ -46,8 +57,6 @@ impl Default for Service {
 pub struct Ticket {
     services: Services,
     origin: String,
-    /// How many requests were in flight to the service before this one.
-    pub position: usize,
     probe: bool,
 }
 
@@ -72,29 +81,29 @@ impl Services {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A ticket to send to `origin` now, or until when to leave it alone.
-    pub fn admit(&self, origin: &str, now: Instant) -> Result<Ticket, Instant> {
+    /// A ticket to send to `origin` now, or why not and until when (a paused service, or
+    /// one at its share).
+    pub fn admit(&self, origin: &str, now: Instant) -> Result<Ticket, PushResult> {
         let mut state = self.lock();
         let others_busy = state.iter().any(|(o, s)| o != origin && s.in_flight > 0);
         let service = state.entry(origin.to_owned()).or_default();
         let mut probe = false;
         if let Some(until) = service.open_until {
             if now < until {
-                return Err(until);
+                return Err(PushResult::ServiceDown(until));
             }
             if service.probing {
-                return Err(now + BUSY_RETRY);
+                return Err(PushResult::ServiceDown(now + BUSY_RETRY));
             }
             service.probing = true;
             probe = true;
         }
         if others_busy && service.in_flight >= self.share {
-            return Err(now + BUSY_RETRY);
+            return Err(PushResult::OriginPaused(now + BUSY_RETRY));
         }
-        let position = service.in_flight;
         service.in_flight += 1;
         drop(state);
-        Ok(Ticket { services: self.clone(), origin: origin.to_owned(), position, probe })
+        Ok(Ticket { services: self.clone(), origin: origin.to_owned(), probe })
     }
 
     /// Counts the answer: transient failures in a row open the breaker (a failed probe at
@@ -103,16 +112,17 @@ impl Services {
         let transient = match result {
             PushResult::NoAnswer(_) => true,
             PushResult::Answered { status, .. } => (500..600).contains(status),
-            PushResult::NotSent(_) | PushResult::OriginPaused(_) => return,
+            PushResult::NotSent(_) | PushResult::OriginPaused(_) | PushResult::ServiceDown(_) => return,
         };
         let mut state = self.lock();
         let Some(service) = state.get_mut(&ticket.origin) else { return };
         if !transient {
-            *service = Service { in_flight: service.in_flight, ..Service::default() };
+            *service = Service { in_flight: service.in_flight, last_answer: Some(now), ..Service::default() };
             return;
         }
         service.failures += 1;
-        if ticket.probe || (service.failures >= FAILURES_TO_OPEN && service.open_until.is_none()) {
+        let answering = service.last_answer.is_some_and(|at| now.saturating_duration_since(at) < QUIET);
+        if ticket.probe || (service.failures >= FAILURES_TO_OPEN && service.open_until.is_none() && !answering) {
             let cool_down = if ticket.probe { (service.cool_down * 2).min(MAX_COOL_DOWN) } else { service.cool_down };
             service.cool_down = cool_down;
             service.open_until = Some(now + cool_down);
@@ -149,7 +159,7 @@ mod tests {
             let ticket = services.admit(DEAD, start).unwrap();
             services.settle(ticket, &timeout(), start);
         }
-        assert_eq!(services.admit(DEAD, start).err(), Some(start + FIRST_COOL_DOWN));
+        assert_eq!(services.admit(DEAD, start).err(), Some(PushResult::ServiceDown(start + FIRST_COOL_DOWN)));
         assert!(services.admit(FINE, start).is_ok(), "other services go on");
 
         // After the cool-down, one probe; the others wait for its answer.
@@ -157,13 +167,28 @@ mod tests {
         let probe = services.admit(DEAD, later).unwrap();
         assert!(services.admit(DEAD, later).is_err());
         services.settle(probe, &timeout(), later);
-        assert_eq!(services.admit(DEAD, later).err(), Some(later + FIRST_COOL_DOWN * 2), "twice as long");
+        let twice = Some(PushResult::ServiceDown(later + FIRST_COOL_DOWN * 2));
+        assert_eq!(services.admit(DEAD, later).err(), twice, "twice as long");
 
         let again = later + FIRST_COOL_DOWN * 2;
         let probe = services.admit(DEAD, again).unwrap();
         services.settle(probe, &created(), again);
         let many: Vec<_> = (0..5).map(|_| services.admit(DEAD, again).unwrap()).collect();
         assert_eq!(many.len(), 5, "closed again");
+    }
+
+    #[test]
+    fn a_service_that_answers_others_is_not_paused_for_a_few_failures() {
+        let services = Services::new(8);
+        let now = Instant::now();
+        services.settle(services.admit(FINE, now).unwrap(), &created(), now);
+        for _ in 0..FAILURES_TO_OPEN {
+            services.settle(services.admit(FINE, now).unwrap(), &timeout(), now);
+        }
+        assert!(services.admit(FINE, now).is_ok());
+        let later = now + QUIET;
+        services.settle(services.admit(FINE, later).unwrap(), &timeout(), later);
+        assert!(services.admit(FINE, later).is_err(), "silent for a while now: paused");
     }
 
     #[test]

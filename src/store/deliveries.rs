@@ -143,8 +143,9 @@ impl Store {
             .bind(outcome.error.as_deref())
             .bind(campaign_id)
             .bind(outcome.subscription_id)
-            // A retry after a real attempt starts the retry window, once.
-            .bind((outcome.attempted && matches!(outcome.kind, OutcomeKind::Retry { .. })).then_some(at_ms))
+            // A retry after a failure (an attempt, or a paused failing service) starts the
+            // retry window, once.
+            .bind((outcome.error.is_some() && matches!(outcome.kind, OutcomeKind::Retry { .. })).then_some(at_ms))
             .bind(me.as_str())
             .execute(&mut *tx)
             .await?;
