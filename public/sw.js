@@ -104,7 +104,8 @@ self.addEventListener('notificationclick', (event) => {
   const actionUrl = event.action && data.actionUrls ? data.actionUrls[Number(event.action)] : null;
   // The window first and the report beside it: Firefox lets a worker open a window only
   // for about a second after the click, too short to wait for the report.
-  event.waitUntil(Promise.all([openOrFocus(safeTarget(actionUrl || data.url)), report(event.notification, 'click', event.action)]));
+  // allSettled: a refused focus must not cut the report short.
+  event.waitUntil(Promise.allSettled([openOrFocus(safeTarget(actionUrl || data.url)), report(event.notification, 'click', event.action)]));
 });
 
 function bytesToBase64Url(bytes) {

@@ -60,19 +60,30 @@ export async function usePushServiceStandIn(context: BrowserContext) {
       const saved = localStorage.getItem(KEY);
       return (saved ? asSubscription(JSON.parse(saved)) : null) as unknown as PushSubscription;
     };
+    // The worker's stand-in (standInInWorker) asks through the page: our CSP keeps the
+    // worker itself from fetching anything but Tidings.
+    navigator.serviceWorker?.addEventListener('message', async (event: MessageEvent) => {
+      const key = event.data?.__standInSubscribe;
+      if (typeof key !== 'string') return;
+      try {
+        event.ports[0].postMessage(await (window as any).__pushServiceSubscribe(key));
+      } catch (error) {
+        event.ports[0].postMessage({ error: String(error) });
+      }
+    });
   });
 }
 
 /**
  * The same stand-in inside the page's service worker, which calls `pushManager` itself
  * (moving to a new key): it starts with the page's subscription and asks web-push-testing
- * directly. Returns a reader for the worker's subscription as the stand-in holds it.
+ * through the open page. Returns a reader for the worker's subscription as it holds it.
  */
 export async function standInInWorker(page: Page, workerUrl = `${BASE_URL}/sw.js`) {
   const worker = page.context().serviceWorkers().find((w) => w.url() === workerUrl);
   if (!worker) throw new Error('no service worker');
   const saved = await page.evaluate(() => localStorage.getItem('__standInPushSubscription'));
-  await worker.evaluate(([pushService, saved]) => {
+  await worker.evaluate((saved) => {
     const scope = self as any;
     scope.__standIn = saved ? JSON.parse(saved) : null;
     const toBase64Url = (bytes: Uint8Array) =>
@@ -88,21 +99,21 @@ export async function standInInWorker(page: Page, workerUrl = `${BASE_URL}/sw.js
       unsubscribe: async () => { scope.__standIn = null; return true; },
     });
     PushManager.prototype.subscribe = async function (options?: PushSubscriptionOptionsInit) {
-      const bytes = new Uint8Array(options!.applicationServerKey as ArrayBuffer);
-      const response = await fetch(`${pushService}/subscribe`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ userVisibleOnly: 'true', applicationServerKey: toBase64Url(bytes) }),
+      const key = toBase64Url(new Uint8Array(options!.applicationServerKey as ArrayBuffer));
+      const [page] = await scope.clients.matchAll({ type: 'window', includeUncontrolled: true });
+      const data: any = await new Promise((resolve) => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = (event) => resolve(event.data);
+        page.postMessage({ __standInSubscribe: key }, [channel.port2]);
       });
-      const json = await response.json();
-      if (!response.ok) throw new DOMException(json.error?.message ?? 'push service refused', 'AbortError');
-      scope.__standIn = { ...json.data, serverKey: toBase64Url(bytes) };
+      if (data.error) throw new DOMException(data.error, 'AbortError');
+      scope.__standIn = { ...data, serverKey: key };
       return asSubscription(scope.__standIn);
     };
     PushManager.prototype.getSubscription = async function () {
       return scope.__standIn ? asSubscription(scope.__standIn) : null;
     };
-  }, [PUSH_SERVICE_URL, saved] as const);
+  }, saved);
   return {
     worker,
     subscription: () => worker.evaluate(() => (self as any).__standIn as { clientHash: string; serverKey: string } | null),

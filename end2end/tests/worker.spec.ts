@@ -13,6 +13,8 @@ test('the service worker opens the window before the click report, only web link
     scope.events = [];
     const clients = scope.clients;
     clients.openWindow = async (url: string) => { scope.events.push(`open ${url}`); return null; };
+    // The visitor's page is open at the target: the worker focuses it instead.
+    WindowClient.prototype.focus = async function () { scope.events.push(`open ${this.url}`); return this; };
     const realFetch = scope.fetch.bind(scope);
     scope.fetch = async (input: RequestInfo, init?: RequestInit) => {
       if (String(input).endsWith('/api/track')) {
@@ -32,6 +34,7 @@ test('the service worker opens the window before the click report, only web link
   expect(shown.tag).toBe('topic-news');
   expect(shown.renotify).toBe(true);
   await clickNotification(page, first.title);
+  await expect.poll(() => worker.evaluate(() => (self as any).events.length)).toBe(3);
   const events: string[] = await worker.evaluate(() => (self as any).events);
   expect([...events].sort()).toEqual([`open ${BASE_URL}/`, 'report answered', 'report sent']);
   // Firefox allows a window only about a second after the click: it must not wait.
