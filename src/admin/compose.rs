@@ -237,7 +237,7 @@ fn DeliveryOptions(
                 </Field>
             </div>
             <Field id="max_per_minute"
-                label="Send rate — at most this many pushes a minute, so your site is not flooded by everyone clicking at once (empty: as fast as possible)" error>
+                label="Send rate — at most this many pushes a minute, so clicks do not all arrive at once (empty: no limit)" error>
                 <input id="max_per_minute" name="max_per_minute" inputmode="numeric" value=max_per_minute placeholder="e.g. 5000"
                     on:input=text(|f, v| f.max_per_minute = v)/>
             </Field>
