@@ -11,7 +11,7 @@ use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE
 use super::address::GuardedResolver;
 use super::encrypt::encrypt;
 use super::endpoint::{EndpointPolicy, PushEndpoint};
-use super::services::Services;
+use super::services::{Answer, Refusal, Services};
 use super::vapid::VapidKeys;
 
 /// The request headers every recipient of one campaign gets; the payload is per recipient.
@@ -140,7 +140,8 @@ impl PushClient {
         }
         let ticket = match self.services.admit(&origin, Instant::now()) {
             Ok(ticket) => ticket,
-            Err(refused) => return refused,
+            Err(Refusal::Down(until)) => return PushResult::ServiceDown(until),
+            Err(Refusal::Busy(until)) => return PushResult::OriginPaused(until),
         };
         let http = &self.http;
         let result = match self.send_once(http, vapid, &endpoint, &origin, to, message, payload).await {
@@ -152,7 +153,13 @@ impl PushClient {
             }
             other => other,
         };
-        self.services.settle(ticket, &result, Instant::now());
+        let answer = match &result {
+            PushResult::Answered { status, .. } if (500..600).contains(status) => Answer::Failed,
+            PushResult::Answered { .. } => Answer::Up,
+            PushResult::NoAnswer(_) => Answer::Failed,
+            PushResult::NotSent(_) | PushResult::OriginPaused(_) | PushResult::ServiceDown(_) => Answer::NotSent,
+        };
+        self.services.settle(ticket, answer, Instant::now());
         result
     }
 

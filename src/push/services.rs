@@ -9,8 +9,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::client::PushResult;
-
 /// Failures in a row (timeouts, lost connections, 5xx) that open the breaker, unless the
 /// service answered another request well within the last [`QUIET`]: then it is up, and
 /// those few requests failed on their own.
@@ -52,6 +50,26 @@ impl Default for Service {
     }
 }
 
+/// Why a request may not go now, and until when to leave the service alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The breaker is open (or its probe is out).
+    Down(Instant),
+    /// The service has its share of the requests in flight.
+    Busy(Instant),
+}
+
+/// How a request went, as far as the breaker cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Any answer but a 5xx: the service is up.
+    Up,
+    /// A timeout, a lost connection or a 5xx.
+    Failed,
+    /// Not sent after all: says nothing about the service.
+    NotSent,
+}
+
 /// Leave to send one request to `origin`. Dropped without [`Services::settle`] (the send
 /// was cancelled), it only gives its place back.
 pub struct Ticket {
@@ -83,23 +101,23 @@ impl Services {
 
     /// A ticket to send to `origin` now, or why not and until when (a paused service, or
     /// one at its share).
-    pub fn admit(&self, origin: &str, now: Instant) -> Result<Ticket, PushResult> {
+    pub fn admit(&self, origin: &str, now: Instant) -> Result<Ticket, Refusal> {
         let mut state = self.lock();
         let others_busy = state.iter().any(|(o, s)| o != origin && s.in_flight > 0);
         let service = state.entry(origin.to_owned()).or_default();
         let mut probe = false;
         if let Some(until) = service.open_until {
             if now < until {
-                return Err(PushResult::ServiceDown(until));
+                return Err(Refusal::Down(until));
             }
             if service.probing {
-                return Err(PushResult::ServiceDown(now + BUSY_RETRY));
+                return Err(Refusal::Down(now + BUSY_RETRY));
             }
             service.probing = true;
             probe = true;
         }
         if others_busy && service.in_flight >= self.share {
-            return Err(PushResult::OriginPaused(now + BUSY_RETRY));
+            return Err(Refusal::Busy(now + BUSY_RETRY));
         }
         service.in_flight += 1;
         drop(state);
@@ -108,11 +126,11 @@ impl Services {
 
     /// Counts the answer: transient failures in a row open the breaker (a failed probe at
     /// once, for twice as long); any other answer closes it.
-    pub fn settle(&self, ticket: Ticket, result: &PushResult, now: Instant) {
-        let transient = match result {
-            PushResult::NoAnswer(_) => true,
-            PushResult::Answered { status, .. } => (500..600).contains(status),
-            PushResult::NotSent(_) | PushResult::OriginPaused(_) | PushResult::ServiceDown(_) => return,
+    pub fn settle(&self, ticket: Ticket, answer: Answer, now: Instant) {
+        let transient = match answer {
+            Answer::Failed => true,
+            Answer::Up => false,
+            Answer::NotSent => return,
         };
         let mut state = self.lock();
         let Some(service) = state.get_mut(&ticket.origin) else { return };
@@ -143,12 +161,12 @@ mod tests {
     const DEAD: &str = "https://dead.example";
     const FINE: &str = "https://fine.example";
 
-    fn timeout() -> PushResult {
-        PushResult::NoAnswer("timed out".into())
+    fn timeout() -> Answer {
+        Answer::Failed
     }
 
-    fn created() -> PushResult {
-        PushResult::Answered { status: 201, retry_after: None, body: String::new() }
+    fn created() -> Answer {
+        Answer::Up
     }
 
     #[test]
@@ -157,22 +175,22 @@ mod tests {
         let start = Instant::now();
         for _ in 0..FAILURES_TO_OPEN {
             let ticket = services.admit(DEAD, start).unwrap();
-            services.settle(ticket, &timeout(), start);
+            services.settle(ticket, timeout(), start);
         }
-        assert_eq!(services.admit(DEAD, start).err(), Some(PushResult::ServiceDown(start + FIRST_COOL_DOWN)));
+        assert_eq!(services.admit(DEAD, start).err(), Some(Refusal::Down(start + FIRST_COOL_DOWN)));
         assert!(services.admit(FINE, start).is_ok(), "other services go on");
 
         // After the cool-down, one probe; the others wait for its answer.
         let later = start + FIRST_COOL_DOWN;
         let probe = services.admit(DEAD, later).unwrap();
         assert!(services.admit(DEAD, later).is_err());
-        services.settle(probe, &timeout(), later);
-        let twice = Some(PushResult::ServiceDown(later + FIRST_COOL_DOWN * 2));
+        services.settle(probe, timeout(), later);
+        let twice = Some(Refusal::Down(later + FIRST_COOL_DOWN * 2));
         assert_eq!(services.admit(DEAD, later).err(), twice, "twice as long");
 
         let again = later + FIRST_COOL_DOWN * 2;
         let probe = services.admit(DEAD, again).unwrap();
-        services.settle(probe, &created(), again);
+        services.settle(probe, created(), again);
         let many: Vec<_> = (0..5).map(|_| services.admit(DEAD, again).unwrap()).collect();
         assert_eq!(many.len(), 5, "closed again");
     }
@@ -181,13 +199,13 @@ mod tests {
     fn a_service_that_answers_others_is_not_paused_for_a_few_failures() {
         let services = Services::new(8);
         let now = Instant::now();
-        services.settle(services.admit(FINE, now).unwrap(), &created(), now);
+        services.settle(services.admit(FINE, now).unwrap(), created(), now);
         for _ in 0..FAILURES_TO_OPEN {
-            services.settle(services.admit(FINE, now).unwrap(), &timeout(), now);
+            services.settle(services.admit(FINE, now).unwrap(), timeout(), now);
         }
         assert!(services.admit(FINE, now).is_ok());
         let later = now + QUIET;
-        services.settle(services.admit(FINE, later).unwrap(), &timeout(), later);
+        services.settle(services.admit(FINE, later).unwrap(), timeout(), later);
         assert!(services.admit(FINE, later).is_err(), "silent for a while now: paused");
     }
 
