@@ -1,6 +1,8 @@
 import { expect, test } from '@playwright/test';
 import { BASE_URL } from '../playwright.config';
-import { clickNotification, deliverToServiceWorker, subscribedVisitor } from './helpers';
+import {
+  audienceSize, clickNotification, deliverToServiceWorker, signInAsAdmin, standInInWorker, subscribedVisitor,
+} from './helpers';
 
 test('the service worker opens the window before the click report, only web links, and alerts again for a topic', async ({ browser }) => {
   const { context: visitor, page } = await subscribedVisitor(browser);
@@ -55,4 +57,32 @@ test('the service worker opens the window before the click report, only web link
   expect(await worker.evaluate(() => (self as any).events)).toEqual(['open https://example.org/story']);
 
   await visitor.close();
+});
+
+test('a browser that replaces the subscription without naming the old one keeps the visitor (no second subscriber)', async ({ browser }) => {
+  const { context: visitor, page, hash } = await subscribedVisitor(browser);
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signInAsAdmin(admin);
+  const before = await audienceSize(admin);
+  const inWorker = await standInInWorker(page);
+  // A push first: the worker remembers the endpoint it was sent to.
+  await deliverToServiceWorker(page, JSON.stringify({ campaign: 900003, title: 'Remembered' }), 'Remembered');
+
+  // Some browsers fire pushsubscriptionchange with neither subscription.
+  await inWorker.worker.evaluate(async () => {
+    const pending: Promise<unknown>[] = [];
+    const event = new (self as any).ExtendableEvent('pushsubscriptionchange');
+    event.waitUntil = (promise: Promise<unknown>) => pending.push(promise);
+    self.dispatchEvent(event);
+    await Promise.allSettled(pending);
+  });
+  const moved = await inWorker.subscription();
+  expect(moved?.clientHash).toBeTruthy();
+  expect(moved!.clientHash).not.toBe(hash);
+  // Old → new: the same number of subscribers, not one more.
+  await expect.poll(() => audienceSize(admin)).toBe(before);
+
+  await visitor.close();
+  await adminContext.close();
 });
