@@ -111,10 +111,11 @@ impl PushClient {
             .timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             // A connection that died silently (a NAT forgot it, the peer vanished) would
-            // swallow every request sent on it until each timed out: pings find it out and
-            // the pool replaces it.
-            .http2_keep_alive_interval(Duration::from_secs(30))
-            .http2_keep_alive_timeout(Duration::from_secs(10))
+            // swallow every request sent on it until each timed out: pings (every two push
+            // timeouts, answered within one; 30 s and 15 s by default) find it out and the
+            // pool replaces it.
+            .http2_keep_alive_interval(timeout * 2)
+            .http2_keep_alive_timeout(timeout)
             .http2_keep_alive_while_idle(true)
             .tcp_keepalive(Duration::from_secs(60))
             .user_agent(concat!("Tidings/", env!("CARGO_PKG_VERSION")))
