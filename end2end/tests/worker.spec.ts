@@ -59,7 +59,7 @@ test('the service worker opens the window before the click report, only web link
   await visitor.close();
 });
 
-test('a browser that replaces the subscription without naming the old one keeps the visitor (no second subscriber)', async ({ browser }) => {
+test('a browser that replaces the subscription without naming the old one keeps the visitor, through lost reports', async ({ browser }) => {
   const { context: visitor, page, hash } = await subscribedVisitor(browser);
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
@@ -69,8 +69,16 @@ test('a browser that replaces the subscription without naming the old one keeps 
   // A push first: the worker remembers the endpoint it was sent to.
   await deliverToServiceWorker(page, JSON.stringify({ campaign: 900003, title: 'Remembered' }), 'Remembered');
 
-  // Some browsers fire pushsubscriptionchange with neither subscription.
+  // Some browsers fire pushsubscriptionchange with neither subscription; the first two
+  // reports are lost on the way (as on a flaky network) and the worker tries again.
   await inWorker.worker.evaluate(async () => {
+    const scope = self as any;
+    const realFetch = scope.fetch.bind(scope);
+    scope.reports = 0;
+    scope.fetch = async (input: RequestInfo, init?: RequestInit) => {
+      if (String(input).endsWith('/api/resubscribe') && ++scope.reports <= 2) throw new TypeError('Failed to fetch');
+      return realFetch(input, init);
+    };
     const pending: Promise<unknown>[] = [];
     const event = new (self as any).ExtendableEvent('pushsubscriptionchange');
     event.waitUntil = (promise: Promise<unknown>) => pending.push(promise);
@@ -80,6 +88,7 @@ test('a browser that replaces the subscription without naming the old one keeps 
   const moved = await inWorker.subscription();
   expect(moved?.clientHash).toBeTruthy();
   expect(moved!.clientHash).not.toBe(hash);
+  expect(await inWorker.worker.evaluate(() => (self as any).reports)).toBe(3);
   // Old → new: the same number of subscribers, not one more.
   await expect.poll(() => audienceSize(admin)).toBe(before);
 
