@@ -67,28 +67,50 @@ type Worker = tokio::task::JoinHandle<Result<(), sqlx::Error>>;
 /// sent at all but handed back, fenced like every outcome.
 #[derive(Clone)]
 struct Lease {
-    /// The last successful heartbeat, and the term it belongs to.
-    beat: Arc<Mutex<(Instant, u64)>>,
+    /// The last successful heartbeat, the term it belongs to, and when that term began.
+    beat: Arc<Mutex<Beat>>,
     safe_for: Duration,
+    lease: Duration,
+}
+
+#[derive(Clone, Copy)]
+struct Beat {
+    at: Instant,
+    term: u64,
+    since: Instant,
 }
 
 impl Lease {
     fn new(lease: Duration) -> Self {
+        let now = Instant::now();
         // A quarter of the lease in hand: a push started now is answered well before
         // another instance may take the delivery over.
-        Self { beat: Arc::new(Mutex::new((Instant::now(), 0))), safe_for: lease - lease / 4 }
+        Self { beat: Arc::new(Mutex::new(Beat { at: now, term: 0, since: now })), safe_for: lease - lease / 4, lease }
     }
 
     fn beat(&self) {
         let mut beat = self.beat.lock().unwrap_or_else(|p| p.into_inner());
-        let term = if beat.0.elapsed() < self.safe_for { beat.1 } else { beat.1 + 1 };
-        *beat = (Instant::now(), term);
+        let now = Instant::now();
+        *beat = if beat.at.elapsed() < self.safe_for {
+            Beat { at: now, ..*beat }
+        } else {
+            Beat { at: now, term: beat.term + 1, since: now }
+        };
+    }
+
+    /// Whether this instance has beaten without a gap for a whole lease, and so may judge
+    /// others silent: after a gap of its own (a pause, a database it could not reach) the
+    /// others' heartbeats may have been held up by the same cause, on SQLite even by this
+    /// instance holding the write lock while it was frozen.
+    fn steady(&self) -> bool {
+        let beat = self.beat.lock().unwrap_or_else(|p| p.into_inner());
+        beat.at.elapsed() < self.safe_for && beat.since.elapsed() >= self.lease
     }
 
     /// The current term, if the lease is held now.
     fn term(&self) -> Option<u64> {
         let beat = self.beat.lock().unwrap_or_else(|p| p.into_inner());
-        (beat.0.elapsed() < self.safe_for).then_some(beat.1)
+        (beat.at.elapsed() < self.safe_for).then_some(beat.term)
     }
 
     fn held(&self) -> bool {
@@ -127,6 +149,9 @@ impl Dispatcher {
                 Err(error) => {
                     tracing::error!(%error, "heartbeat failed; this instance stops sending until one succeeds")
                 }
+            }
+            if !lease.steady() {
+                continue;
             }
             let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
             match self.store.reclaim_orphaned_deliveries(lease_ms).await {
