@@ -170,7 +170,7 @@ impl Store {
             let updated = sqlx::query(&format!(
                 "UPDATE deliveries
                  SET status = 'sent', next_attempt_at = 0, attempts = attempts + 1,
-                     last_status_code = COALESCE($1, last_status_code), sent_at = $2, claimed_by = NULL
+                     last_status_code = COALESCE($1, last_status_code), sent_at = $2, claimed_by = $5
                  WHERE campaign_id = $3 AND subscription_id IN ({}) AND status IN ('pending', 'sending')",
                 self.ids_in(4)
             ))
@@ -178,6 +178,8 @@ impl Store {
             .bind(at)
             .bind(campaign_id)
             .bind(&ids)
+            // The instance that sent it, also when it wins over a row another had taken.
+            .bind(me.as_str())
             .execute(&mut *tx)
             .await?;
             lost += count.saturating_sub(updated.rows_affected());
