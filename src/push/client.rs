@@ -144,13 +144,12 @@ impl PushClient {
             Err(Refusal::Down(until)) => return PushResult::ServiceDown(until),
             Err(Refusal::Busy(until)) => return PushResult::OriginPaused(until),
         };
-        let http = &self.http;
-        let result = match self.send_once(http, vapid, &endpoint, &origin, to, message, payload).await {
+        let result = match self.send_once(vapid, &endpoint, &origin, to, message, payload).await {
             // The token may be what is refused (signed before a clock jump, or cached too
             // long): once, with a fresh one, before the delivery counts as failed.
             PushResult::Answered { status: 401 | 403, .. } => {
                 vapid.forget(&origin);
-                self.send_once(http, vapid, &endpoint, &origin, to, message, payload).await
+                self.send_once(vapid, &endpoint, &origin, to, message, payload).await
             }
             other => other,
         };
@@ -164,10 +163,8 @@ impl PushClient {
         result
     }
 
-    #[allow(clippy::too_many_arguments)] // the request's parts, passed on as they are
     async fn send_once(
         &self,
-        http: &reqwest::Client,
         vapid: &VapidKeys,
         endpoint: &PushEndpoint,
         origin: &str,
@@ -175,7 +172,7 @@ impl PushClient {
         message: &PushMessage,
         payload: &[u8],
     ) -> PushResult {
-        let request = match self.build_request(http, vapid, endpoint, origin, to, message, payload) {
+        let request = match self.build_request(vapid, endpoint, origin, to, message, payload) {
             Ok(request) => request,
             Err(error) => return PushResult::NotSent(format!("could not build the push request: {error}")),
         };
@@ -209,10 +206,8 @@ impl PushClient {
 
     /// The RFC 8030 §5 request: encrypted body, TTL, Urgency, Topic and the cached VAPID
     /// `Authorization`.
-    #[allow(clippy::too_many_arguments)]
     fn build_request(
         &self,
-        http: &reqwest::Client,
         vapid: &VapidKeys,
         endpoint: &PushEndpoint,
         origin: &str,
@@ -226,7 +221,8 @@ impl PushClient {
         let body = encrypt(&ua_public, &auth, payload).map_err(|e| e.to_string())?;
         let authorization = vapid.authorization_for(origin)?;
         let authorization = HeaderValue::from_str(&authorization).map_err(|e| e.to_string())?;
-        Ok(http
+        Ok(self
+            .http
             .post(endpoint.as_str())
             .header("TTL", message.ttl_secs)
             .header("Urgency", message.urgency)
