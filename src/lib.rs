@@ -9,6 +9,7 @@ pub mod campaign;
 pub mod error;
 pub mod ids;
 pub mod keys;
+pub mod operations;
 pub mod pages;
 pub mod site;
 pub mod subscription;

@@ -25,11 +25,20 @@ async fn main() {
 
     let config = match tidings::config::Config::from_env() {
         Ok(config) => config,
-        Err(error) => {
-            eprintln!("tidings: configuration error: {error}");
+        Err(errors) => {
+            for error in errors {
+                eprintln!("tidings: configuration error: {error}");
+            }
             std::process::exit(2);
         }
     };
+    let names: Vec<String> = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()).collect();
+    for (name, closest) in tidings::config::unknown_variables(names.iter().map(String::as_str)) {
+        match closest {
+            Some(known) => tracing::warn!("{name} is not a Tidings setting (did you mean {known}?); it is ignored"),
+            None => tracing::warn!("{name} is not a Tidings setting; it is ignored"),
+        }
+    }
     match cli.command {
         None | Some(Command::Serve) => serve(config).await,
         Some(command) => match tidings::cli::run(command, &config).await {

@@ -96,6 +96,8 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     if let Some(problem) = site_problem(&config.site_root) {
         tracing::warn!("{problem}");
     }
+    // Installed before anything records: the recorder is process-wide.
+    crate::operations::metrics::handle();
     let store = Store::open(&config.database_url).await.map_err(|e| format!("opening {}: {e}", config.database_url))?;
     let (keys, tracking_key) = load_keys(&store, &config).await?;
     let config = Arc::new(config);
@@ -113,7 +115,9 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
         extra_root.as_deref(),
     )
     .map_err(|e| format!("building the HTTP client: {e}"))?;
+    let instance = InstanceId::generate();
     let state = AppState {
+        instance: instance.clone(),
         store: store.clone(),
         config: config.clone(),
         keys: Arc::new(keys),
@@ -124,7 +128,6 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     };
     crate::admin::auth::ssr::ensure_initial_admin(&state).await?;
 
-    let instance = InstanceId::generate();
     let stopping = CancellationToken::new();
     tracing::info!(instance = instance.as_str(), database = ?store.dialect(), "starting");
     let dispatcher = Dispatcher {
@@ -323,6 +326,13 @@ async fn router(state: AppState) -> Result<Router, String> {
                 move || embedded_worker(state)
             }),
         )
+        .route(
+            "/metrics",
+            get({
+                let state = state.clone();
+                move |headers| crate::operations::metrics::scrape(state, headers)
+            }),
+        )
         // For load balancers and orchestrators: up, and ready to serve.
         .route("/healthz", get(|| async { "ok" }))
         .route(
@@ -351,6 +361,7 @@ async fn router(state: AppState) -> Result<Router, String> {
         .layer(middleware::from_fn_with_state(state.clone(), crate::site::cors::cross_origin))
         .layer(middleware::from_fn(security::no_trailing_slash))
         .layer(middleware::from_fn(security::security_headers))
+        .layer(middleware::from_fn(crate::operations::metrics::track_http))
         .with_state(leptos_options);
     Ok(app)
 }

@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::keys::ring::KeyRing;
 use crate::push::client::PushClient;
 use crate::push::endpoint::EndpointPolicy;
-use crate::store::Store;
+use crate::store::{InstanceId, Store};
 use crate::tracking::token::{TrackLimiter, TrackingKey};
 
 #[derive(Clone)]
@@ -25,6 +25,8 @@ pub struct AppState {
     pub track_limiter: Arc<TrackLimiter>,
     /// The outbound push client, shared with the dispatcher (test sends use it too).
     pub push: PushClient,
+    /// This process among the instances sharing the database.
+    pub instance: InstanceId,
 }
 
 impl AppState {

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 
 use super::campaigns::StatusBadge;
 use super::frame::SignedIn;
+use super::operations::OperationsCard;
 use crate::campaign::api::list_campaigns;
 use crate::campaign::CampaignSummary;
 use crate::keys::api::backup_status;
@@ -75,6 +76,7 @@ fn Dashboard() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        <OperationsCard/>
     }
 }
 

@@ -7,6 +7,7 @@ mod compose;
 pub mod dashboard;
 pub mod frame;
 pub mod keys;
+mod operations;
 pub mod sign_in;
 pub mod sites;
 pub mod subscribers;

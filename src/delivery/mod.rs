@@ -26,7 +26,7 @@ use crate::clock::Clock;
 use crate::keys::ring::KeyRing;
 use crate::push::client::PushResult;
 use crate::push::client::{PushClient, PushMessage};
-use crate::store::{CampaignRow, ClaimedDelivery, DeliveryOutcome, InstanceId, Store};
+use crate::store::{CampaignRow, ClaimedDelivery, DeliveryOutcome, InstanceId, OutcomeKind, Store};
 use crate::tracking::token::{DeliveryId, TrackingKey};
 
 /// The longest the dispatcher sleeps without looking for work (another process may have
@@ -277,7 +277,9 @@ impl Dispatcher {
                             first_failed_at: delivery.first_failed_at,
                             ttl: Duration::from_secs(message.ttl_secs.into()),
                         };
-                        decide(attempt, result, &retry, clock.now_ms(), rand::random())
+                        let outcome = decide(attempt, result, &retry, clock.now_ms(), rand::random());
+                        count_push(&delivery.recipient.endpoint, &outcome);
+                        outcome
                     });
                     // A panicking send (a bug) loses only its own outcome: the delivery
                     // goes back to the queue when the campaign's pipeline ends.
@@ -384,6 +386,11 @@ impl Dispatcher {
                 if batch.iter().any(|o| matches!(o.status_code, Some(401 | 403 | 413))) {
                     store.explain_rejections(campaign_id).await?;
                 }
+                let errors = error_counts(&batch);
+                if let Err(error) = store.note_delivery_errors(&instance, campaign_id, &errors).await {
+                    // Only the dashboard's list misses them; the deliveries are recorded.
+                    tracing::warn!(%error, "could not note delivery errors for the dashboard");
+                }
                 batch.clear();
             }
             Ok(())
@@ -425,6 +432,32 @@ where
         }
     }
     unreachable!("the loop returns")
+}
+
+/// `tidings_pushes_total{service, outcome}`: what became of each delivery this instance
+/// handled ("deferred": not sent, its service was paused or busy; it comes back).
+fn count_push(endpoint: &str, outcome: &DeliveryOutcome) {
+    let label = match outcome.kind {
+        OutcomeKind::Sent => "sent",
+        OutcomeKind::Expired => "expired",
+        OutcomeKind::Failed => "failed",
+        OutcomeKind::Retry { .. } if outcome.attempted => "retry",
+        OutcomeKind::Retry { .. } => "deferred",
+    };
+    let service = crate::push::client::service_of(endpoint).to_owned();
+    metrics::counter!("tidings_pushes_total", "service" => service, "outcome" => label).increment(1);
+}
+
+/// The batch's failures and retries by error text and status code (a subscription that
+/// expired is not an error: browsers unsubscribe every day).
+fn error_counts(batch: &[DeliveryOutcome]) -> std::collections::BTreeMap<(String, Option<u16>), i64> {
+    let mut counts = std::collections::BTreeMap::new();
+    for outcome in batch {
+        if let (Some(error), OutcomeKind::Failed | OutcomeKind::Retry { .. }) = (&outcome.error, &outcome.kind) {
+            *counts.entry((error.clone(), outcome.status_code)).or_insert(0) += 1;
+        }
+    }
+    counts
 }
 
 fn message_for(campaign: &CampaignRow) -> PushMessage {

@@ -176,7 +176,11 @@ impl PushClient {
             Ok(request) => request,
             Err(error) => return PushResult::NotSent(format!("could not build the push request: {error}")),
         };
-        match request.send().await {
+        let started = Instant::now();
+        let sent = request.send().await;
+        metrics::histogram!("tidings_push_request_duration_seconds", "service" => service_of(origin).to_owned())
+            .record(started.elapsed().as_secs_f64());
+        match sent {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let retry_after = response
@@ -244,8 +248,21 @@ impl PushClient {
         let mut paused = self.paused.lock().unwrap_or_else(|p| p.into_inner());
         let entry = paused.entry(origin.to_owned()).or_insert(until);
         *entry = (*entry).max(until);
+        metrics::counter!("tidings_push_pauses_total", "service" => service_of(origin).to_owned()).increment(1);
         tracing::warn!(origin, wait_secs = wait.as_secs_f32(), "push service asked us to wait (429/503)");
     }
+
+    /// How many push services this client has paused for failing (open circuit breakers).
+    pub fn open_breakers(&self) -> usize {
+        self.services.open_count(Instant::now())
+    }
+}
+
+/// The push service an endpoint (or origin) belongs to, as a metrics label: its host and
+/// port, never the whole endpoint, which is a capability.
+pub fn service_of(endpoint: &str) -> &str {
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
+    rest.split(['/', '?', '#']).next().unwrap_or_default()
 }
 
 /// `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 §10.2.3).
@@ -277,6 +294,13 @@ fn with_causes(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_service_label_is_the_endpoint_host_only() {
+        assert_eq!(service_of("https://fcm.googleapis.com/fcm/send/abc:def"), "fcm.googleapis.com");
+        assert_eq!(service_of("http://127.0.0.1:8090/push/x?y"), "127.0.0.1:8090");
+        assert_eq!(service_of("https://web.push.apple.com"), "web.push.apple.com");
+    }
 
     #[test]
     fn retry_after_accepts_seconds_and_http_dates() {

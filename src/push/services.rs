@@ -99,6 +99,11 @@ impl Services {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Services whose breaker is open (paused, or waiting for its probe's answer).
+    pub fn open_count(&self, now: Instant) -> usize {
+        self.lock().values().filter(|s| s.open_until.is_some_and(|until| until > now) || s.probing).count()
+    }
+
     /// A ticket to send to `origin` now, or why not and until when (a paused service, or
     /// one at its share).
     pub fn admit(&self, origin: &str, now: Instant) -> Result<Ticket, Refusal> {
@@ -144,6 +149,8 @@ impl Services {
             let cool_down = if ticket.probe { (service.cool_down * 2).min(MAX_COOL_DOWN) } else { service.cool_down };
             service.cool_down = cool_down;
             service.open_until = Some(now + cool_down);
+            metrics::counter!("tidings_push_breaker_trips_total", "service" => super::client::service_of(&ticket.origin).to_owned())
+                .increment(1);
             tracing::warn!(
                 origin = ticket.origin,
                 failures = service.failures,

@@ -33,14 +33,17 @@ impl Store {
         self.sql(SQLITE_NOW_MS, POSTGRES_NOW_MS)
     }
 
-    /// Records that `me` is alive now, by the database's clock.
+    /// Records that `me` is alive now, by the database's clock (and, the first time,
+    /// where it runs and which build it is, for the dashboard).
     pub async fn heartbeat(&self, me: &InstanceId) -> Result<(), sqlx::Error> {
         let now = self.now_ms_sql();
         sqlx::query(&format!(
-            "INSERT INTO instances (id, started_at, heartbeat_at) VALUES ($1, {now} / 1000, {now})
+            "INSERT INTO instances (id, started_at, heartbeat_at, host, version) VALUES ($1, {now} / 1000, {now}, $2, $3)
              ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at"
         ))
         .bind(me.as_str())
+        .bind(host_name())
+        .bind(env!("CARGO_PKG_VERSION"))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -90,4 +93,14 @@ impl Store {
         tx.commit().await?;
         Ok(reclaimed.rows_affected())
     }
+}
+
+/// This machine's name (the kernel's, as `hostname` prints it).
+fn host_name() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|name| name.trim().to_owned())
+            .unwrap_or_else(|_| "unknown".into())
+    })
 }

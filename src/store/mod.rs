@@ -14,6 +14,7 @@ mod campaigns;
 mod deliveries;
 mod instances;
 mod keys;
+mod operations;
 mod sessions;
 mod settings;
 mod sign_ins;

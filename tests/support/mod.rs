@@ -68,6 +68,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         lease: std::time::Duration::from_secs(2),
         http: tidings::config::HttpLimits::default(),
         trusted_proxies: Vec::new(),
+        metrics_token: None,
     };
     configure(&mut config);
     start(config, dir).await
