@@ -118,7 +118,9 @@ pub async fn run(command: Command, config: &Config) -> Result<String, Failure> {
 }
 
 async fn open(config: &Config) -> Result<Store, Failure> {
-    Store::open(&config.database_url).await.map_err(|e| Failure::other(format!("opening {}: {e}", config.database_url)))
+    Store::open(&config.database_url)
+        .await
+        .map_err(|e| Failure::other(format!("opening {}: {e}", config.database_shown())))
 }
 
 /// The SQLite file `DATABASE_URL` names; backups and restores are for SQLite only.

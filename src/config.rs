@@ -18,7 +18,7 @@ pub struct Config {
     pub public_url: String,
     /// The VAPID `sub` claim: a contact for push services (RFC 8292 §2.1).
     pub vapid_subject: VapidSubject,
-    pub initial_admin: Option<(String, String)>,
+    pub initial_admin: Option<(String, Secret)>,
     /// Which push endpoints are accepted: known push-service hosts, and (test-only)
     /// loopback addresses.
     pub endpoint_policy: EndpointPolicy,
@@ -43,7 +43,30 @@ pub struct Config {
     /// believed, for the per-address limits. Empty: every client is its TCP peer.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// If set, `/metrics` answers only `Authorization: Bearer <this>`.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<Secret>,
+}
+
+/// A password or token from the environment: its `Debug` never shows it, so neither does
+/// a logged or printed `Config`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
 }
 
 /// Bounds on what one HTTP client may hold: without them, idle or slow connections
@@ -152,7 +175,7 @@ impl Config {
             v.parse().map_err(|_| format!("must be an address and port such as 127.0.0.1:3000, got {v:?}"))
         });
         let initial_admin = match (r.var("TIDINGS_ADMIN_USERNAME"), r.var("TIDINGS_ADMIN_PASSWORD")) {
-            (Some(user), Some(password)) => Some((user, password)),
+            (Some(user), Some(password)) => Some((user, Secret(password))),
             (None, None) => None,
             _ => {
                 r.errors.push("set both TIDINGS_ADMIN_USERNAME and TIDINGS_ADMIN_PASSWORD, or neither".into());
@@ -183,7 +206,7 @@ impl Config {
         let metrics_token = r.parsed("TIDINGS_METRICS_TOKEN", None, |v| {
             // It goes into an Authorization header: long enough not to be guessed.
             if v.len() >= 16 && v.bytes().all(|b| b.is_ascii_graphic()) {
-                Ok(Some(v.to_owned()))
+                Ok(Some(Secret(v.to_owned())))
             } else {
                 Err("must be at least 16 printable characters without spaces".into())
             }
@@ -224,6 +247,19 @@ impl Config {
             Ok(config)
         } else {
             Err(r.errors)
+        }
+    }
+}
+
+impl Config {
+    /// `DATABASE_URL` fit for messages and logs: a PostgreSQL password is masked.
+    pub fn database_shown(&self) -> String {
+        match url::Url::parse(&self.database_url) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("***"));
+                url.to_string()
+            }
+            _ => self.database_url.clone(),
         }
     }
 }
@@ -317,6 +353,21 @@ mod tests {
         assert_eq!(config.public_url, "http://127.0.0.1:3000");
         assert_eq!(config.database_url, "sqlite:tidings.db");
         assert!(config.metrics_token.is_none());
+    }
+
+    #[test]
+    fn a_printed_configuration_shows_no_password_or_token() {
+        let config = config(&[
+            ("TIDINGS_ADMIN_USERNAME", "admin"),
+            ("TIDINGS_ADMIN_PASSWORD", "hunter2hunter2"),
+            ("TIDINGS_METRICS_TOKEN", "metrics-token-0123456789"),
+            ("DATABASE_URL", "postgres://tidings:dbsecret@db.internal/tidings"),
+        ])
+        .unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2hunter2") && !printed.contains("metrics-token-0123456789"), "{printed}");
+        assert_eq!(config.metrics_token.as_ref().unwrap().expose(), "metrics-token-0123456789");
+        assert_eq!(config.database_shown(), "postgres://tidings:***@db.internal/tidings");
     }
 
     #[test]

@@ -98,7 +98,8 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     }
     // Installed before anything records: the recorder is process-wide.
     crate::operations::metrics::handle();
-    let store = Store::open(&config.database_url).await.map_err(|e| format!("opening {}: {e}", config.database_url))?;
+    let store =
+        Store::open(&config.database_url).await.map_err(|e| format!("opening {}: {e}", config.database_shown()))?;
     let (keys, tracking_key) = load_keys(&store, &config).await?;
     let config = Arc::new(config);
     let extra_root = match &config.extra_root_cert {

@@ -203,7 +203,8 @@ pub mod ssr {
             return Ok(());
         }
         let username = parse_username(&username).map_err(|e| format!("TIDINGS_ADMIN_USERNAME: {e}"))?;
-        let hash = hash_password(password).await.map_err(|e| format!("TIDINGS_ADMIN_PASSWORD: {e}"))?;
+        let hash =
+            hash_password(password.expose().to_owned()).await.map_err(|e| format!("TIDINGS_ADMIN_PASSWORD: {e}"))?;
         state.store.create_first_admin(&username, &hash).await.map_err(|e| e.to_string())?;
         tracing::info!(%username, "created the first admin from the environment");
         Ok(())

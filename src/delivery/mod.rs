@@ -278,7 +278,7 @@ impl Dispatcher {
                             ttl: Duration::from_secs(message.ttl_secs.into()),
                         };
                         let outcome = decide(attempt, result, &retry, clock.now_ms(), rand::random());
-                        count_push(&delivery.recipient.endpoint, &outcome);
+                        count_push(payload.campaign, &delivery.recipient.endpoint, &outcome);
                         outcome
                     });
                     // A panicking send (a bug) loses only its own outcome: the delivery
@@ -436,7 +436,7 @@ where
 
 /// `tidings_pushes_total{service, outcome}`: what became of each delivery this instance
 /// handled ("deferred": not sent, its service was paused or busy; it comes back).
-fn count_push(endpoint: &str, outcome: &DeliveryOutcome) {
+fn count_push(campaign: i64, endpoint: &str, outcome: &DeliveryOutcome) {
     let label = match outcome.kind {
         OutcomeKind::Sent => "sent",
         OutcomeKind::Expired => "expired",
@@ -446,6 +446,16 @@ fn count_push(endpoint: &str, outcome: &DeliveryOutcome) {
     };
     let service = crate::push::client::service_of(endpoint).to_owned();
     metrics::counter!("tidings_pushes_total", "service" => service, "outcome" => label).increment(1);
+    if label != "sent" {
+        tracing::debug!(
+            campaign,
+            subscription = outcome.subscription_id,
+            endpoint = %crate::push::endpoint::LoggedEndpoint(endpoint),
+            outcome = label,
+            error = outcome.error.as_deref(),
+            "delivery not sent"
+        );
+    }
 }
 
 /// The batch's failures and retries by error text and status code (a subscription that

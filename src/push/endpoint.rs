@@ -130,6 +130,19 @@ impl PushEndpoint {
     }
 }
 
+/// An endpoint as logs show it: the push service's host and a short hash of the whole URL.
+/// The URL is a capability (whoever has it can push to that browser, given the keys), so
+/// it is never logged; the hash still tells one subscription's lines from another's.
+pub struct LoggedEndpoint<'a>(pub &'a str);
+
+impl std::fmt::Display for LoggedEndpoint<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digest = ring::digest::digest(&ring::digest::SHA256, self.0.as_bytes());
+        let short: String = digest.as_ref()[..4].iter().map(|b| format!("{b:02x}")).collect();
+        write!(f, "{}#{short}", super::client::service_of(self.0))
+    }
+}
+
 /// Letters, digits and hyphens in dot-separated labels (after IDNA, which the URL parser
 /// has applied).
 fn is_host_name(name: &str) -> bool {

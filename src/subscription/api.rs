@@ -56,6 +56,11 @@ pub async fn subscribe(
         if let Some(topics) = topics {
             state.store.set_subscription_topics(subscription.endpoint.as_str(), site.id, &topics).await?;
         }
+        tracing::debug!(
+            site = site.id.0,
+            endpoint = %crate::push::endpoint::LoggedEndpoint(subscription.endpoint.as_str()),
+            "subscribed"
+        );
         Ok(())
     })
     .await
