@@ -26,11 +26,14 @@ run: build
 BINARYEN := $(HOME)/.cache/tidings-tools/binaryen
 BINARYEN_VERSION := 132.0.0
 
-## A release build (smaller wasm, faster server): about 15 minutes the first time.
+## A release build (smaller wasm, faster server), packed into one archive in dist/ with
+## the site files, a systemd unit, example settings and the README: about 15 minutes the
+## first time.
 release: tools
 	@test -x $(BINARYEN)/node_modules/.bin/wasm-opt || npm install --prefix $(BINARYEN) --no-audit --no-fund --loglevel=error binaryen@$(BINARYEN_VERSION)
 	PATH="$(BINARYEN)/node_modules/.bin:$$PATH" cargo leptos build --release
-	@echo "Run it with: target/release/tidings"
+	@archive=$$(scripts/package-release.sh) && echo "Release archive: $$archive" && \
+	  echo "Install it as README.md's 'Running in production' says, or try it: tar -xzf $$archive && cd $$(basename $$archive .tar.gz) && ./tidings"
 
 test-deps:
 	@scripts/install-test-deps.sh

@@ -10,6 +10,15 @@ async fn main() {
     use tracing_subscriber::EnvFilter;
 
     let cli = Cli::parse();
+    // Before the logger reads RUST_LOG and TIDINGS_LOG_FORMAT: they may be in .env too.
+    // A missing .env is normal (the environment alone is then used); a broken one is not:
+    // dotenv stops at the bad line, and every setting after it would silently be ignored.
+    if let Err(error) = dotenvy::dotenv() {
+        if !error.not_found() {
+            eprintln!("tidings: configuration error: .env: {error}");
+            std::process::exit(2);
+        }
+    }
 
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Human-readable by default; one JSON object a line (fields such as campaign and

@@ -38,6 +38,18 @@ async fn every_bad_setting_is_one_line_and_the_server_does_not_start() {
     assert!(!dir.path().join("tidings.db").exists(), "nothing was created");
 }
 
+#[tokio::test]
+async fn a_broken_env_file_is_reported_not_half_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // dotenv stops at the unquoted space: the lines after it would be lost without a word.
+    std::fs::write(dir.path().join(".env"), "TIDINGS_LISTEN=127.0.0.1:0\nTIDINGS_ADMIN_PASSWORD=two words\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tidings")).current_dir(dir.path()).output().await.unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.starts_with("tidings: configuration error: .env: "), "{stderr}");
+    assert!(!dir.path().join("tidings.db").exists());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_name_campaigns_and_instances_and_never_an_endpoint_or_a_secret() {
     let dir = tempfile::tempdir().unwrap();

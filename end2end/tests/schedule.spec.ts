@@ -92,5 +92,11 @@ test('the dashboard shows subscribers, their daily changes and recent campaigns'
   const recent = page.locator(`table.recent tr[data-campaign="${id}"]`);
   await expect(recent.locator('td.sent')).not.toHaveText('0');
   await expect(recent.locator('td.ctr')).toHaveText(/^0\.0% \(0\)$/);
+  // The instance serving this page, beating, with the queue beside it.
+  const operations = page.getByRole('region', { name: 'Instances and queue' });
+  const me = operations.locator('tr', { hasText: 'this page' });
+  await expect(me).toHaveCount(1);
+  await expect(me.locator('td.heartbeat')).toHaveText(/^\d+\.\d s ago$/);
+  await expect(operations.locator('.stat.due dd')).toHaveText(/^\d+$/);
   await visitor.close();
 });
