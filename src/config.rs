@@ -42,6 +42,8 @@ pub struct Config {
     /// Reverse proxies in front of us: only from these is `X-Forwarded-For` / `Forwarded`
     /// believed, for the per-address limits. Empty: every client is its TCP peer.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Requests per second one API key may make (bursts of twice that), per instance.
+    pub api_rate_per_sec: u32,
     /// If set, `/metrics` answers only `Authorization: Bearer <this>`.
     pub metrics_token: Option<Secret>,
 }
@@ -96,9 +98,11 @@ pub const DEFAULT_VAPID_SUBJECT: &str = "mailto:admin@example.com";
 pub const KNOWN_VARIABLES: &[&str] = &[
     "DATABASE_URL",
     "LEPTOS_SITE_ROOT",
+    "RUST_LOG",
     "TIDINGS_ADMIN_PASSWORD",
     "TIDINGS_ADMIN_USERNAME",
     "TIDINGS_ALLOW_LOOPBACK_ENDPOINTS",
+    "TIDINGS_API_RATE_PER_SEC",
     "TIDINGS_BODY_TIMEOUT_SECS",
     "TIDINGS_HEADER_TIMEOUT_SECS",
     "TIDINGS_LEASE_SECS",
@@ -237,6 +241,7 @@ impl Config {
             clock: Clock::System,
             trusted_proxies,
             metrics_token,
+            api_rate_per_sec: r.number("TIDINGS_API_RATE_PER_SEC", 1..=10_000, 20) as u32,
             http: HttpLimits {
                 header_timeout: Duration::from_secs(r.number("TIDINGS_HEADER_TIMEOUT_SECS", 1..=600, 20)),
                 body_timeout: Duration::from_secs(r.number("TIDINGS_BODY_TIMEOUT_SECS", 1..=600, 30)),
@@ -337,6 +342,7 @@ mod tests {
                 "DATABASE_URL",
                 "TIDINGS_VAPID_SUBJECT",
                 "TIDINGS_ALLOW_LOOPBACK_ENDPOINTS",
+                "TIDINGS_API_RATE_PER_SEC",
                 "TIDINGS_METRICS_TOKEN",
                 "TIDINGS_LEASE_SECS",
             ],

@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod admin;
+pub mod api;
 pub mod app;
 pub mod campaign;
 pub mod error;

@@ -37,6 +37,9 @@ pub const PUBLIC_SERVER_FNS: &[&str] = &[
     "/api/site_widget",
 ];
 
+/// Where the REST API lives; its routes authenticate with API keys instead of sessions.
+pub const API_PREFIX: &str = "/api/v1/";
+
 /// The one route whose body may be large: a whole file of subscriptions, streamed.
 pub const IMPORT_PATH: &str = "/admin/subscribers/import";
 /// Any other request body: server-function arguments, at most a few kilobytes in use.
@@ -110,7 +113,10 @@ pub(crate) fn is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
 pub async fn admin_only(session: Session, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let may_have_body = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if (path.starts_with("/api/") || may_have_body) && !PUBLIC_SERVER_FNS.contains(&path) {
+    // The REST API checks its own credentials (a bearer key, see `api::auth`), also
+    // before reading a body; a session cookie means nothing there.
+    let rest_api = path.starts_with(API_PREFIX);
+    if (path.starts_with("/api/") || may_have_body) && !rest_api && !PUBLIC_SERVER_FNS.contains(&path) {
         match session.get::<i64>(SESSION_KEY).await {
             Ok(Some(_)) => {}
             Ok(None) => return error_response(AppError::Unauthorized),

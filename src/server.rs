@@ -125,6 +125,7 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
         dispatcher_wake: Arc::new(Notify::new()),
         tracking_key: Arc::new(tracking_key),
         track_limiter: Arc::default(),
+        api_limiter: Arc::new(crate::api::auth::ApiLimiter::new(config.api_rate_per_sec)),
         push: client.clone(),
     };
     crate::admin::auth::ssr::ensure_initial_admin(&state).await?;
@@ -292,7 +293,9 @@ async fn router(state: AppState) -> Result<Router, String> {
         .env(leptos::config::Env::PROD)
         .build();
     let routes = generate_route_list(App);
+    let (api, _) = crate::api::routes::api(state.clone());
     let app = Router::new()
+        .nest("/api/v1", api.with_state(()))
         .leptos_routes_with_context(
             &leptos_options,
             routes,

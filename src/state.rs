@@ -23,6 +23,8 @@ pub struct AppState {
     /// Signs the delivery tokens inside push messages and checks them when reported back.
     pub tracking_key: Arc<TrackingKey>,
     pub track_limiter: Arc<TrackLimiter>,
+    /// Requests per second per API key.
+    pub api_limiter: Arc<crate::api::auth::ApiLimiter>,
     /// The outbound push client, shared with the dispatcher (test sends use it too).
     pub push: PushClient,
     /// This process among the instances sharing the database.

@@ -174,6 +174,8 @@ fn applied_migrations_are_never_edited() {
         ("postgres", 20261202000005, "19a6ab9a20d30568"),
         ("sqlite", 20261202000013, "3563412712c4a317"),
         ("postgres", 20261202000006, "3a98ec41788631a0"),
+        ("sqlite", 20261202000014, "da1839c7227bfe06"),
+        ("postgres", 20261202000007, "078d4de7209929bd"),
     ];
     let hex = |bytes: &[u8]| bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>();
     for (set, migrator) in

@@ -6,28 +6,15 @@
 mod support;
 
 use reqwest::StatusCode;
-use support::{spawn_app, spawn_client, PushService, TestApp, TestSubscription};
+use support::{add_site, from_site, spawn_app, spawn_client, PushService, TestApp, TestSubscription};
 use tidings::subscription::consent::sign_user;
 
 const BLOG: &str = "http://127.0.0.1:9101";
 const SHOP: &str = "http://localhost:9102";
 const EVIL: &str = "http://127.0.0.1:9666";
-const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 
 /// A browser page on `origin` calling a public endpoint, as the widget does: no cookies,
 /// `Origin` and `Sec-Fetch-Site` as a browser sets them.
-async fn from_site(app: &TestApp, origin: &str, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    spawn_client()
-        .post(format!("{}/api/{function}", app.base))
-        .header("origin", origin)
-        .header("sec-fetch-site", "cross-site")
-        .header("user-agent", FIREFOX)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn preflight(app: &TestApp, origin: &str, function: &str) -> reqwest::Response {
     spawn_client()
         .request(reqwest::Method::OPTIONS, format!("{}/api/{function}", app.base))
@@ -37,12 +24,6 @@ async fn preflight(app: &TestApp, origin: &str, function: &str) -> reqwest::Resp
         .send()
         .await
         .unwrap()
-}
-
-async fn add_site(app: &TestApp, name: &str, origin: &str) -> i64 {
-    let response = app.call("admin/create_site", &[("name", name), ("origin", origin)]).await;
-    assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
-    response.json().await.unwrap()
 }
 
 fn keys(subscription: &TestSubscription) -> [(&'static str, &str); 3] {

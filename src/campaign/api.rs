@@ -28,7 +28,7 @@ pub async fn audience_size(
 
 /// The audience the compose form names, each topic and site checked to be active.
 #[cfg(feature = "ssr")]
-async fn checked_audience(state: &crate::state::AppState, form: &ComposeForm) -> Result<Audience, AppError> {
+pub(crate) async fn checked_audience(state: &crate::state::AppState, form: &ComposeForm) -> Result<Audience, AppError> {
     let audience = Audience::parse(&form.audience, &form.sites)?;
     crate::topic::api::active_topics(state, &form.audience, "audience").await?;
     if !state.store.inactive_sites(&audience.sites).await?.is_empty() {
@@ -70,11 +70,15 @@ pub async fn send_campaign(
         let draft = CampaignDraft::parse(&form)?;
         let audience = checked_audience(&state, &form).await?;
         let plan = Plan::parse(intent.trim(), when.trim(), &send_at, &admin.zone(), state.config.clock.now())?;
-        let id = state.store.save_campaign(&draft, &audience, plan, admin.id, existing).await?.ok_or_else(|| {
-            AppError::Conflict(
-                "This campaign has already started (or was deleted), so it can no longer be changed.".into(),
-            )
-        })?;
+        let id = state
+            .store
+            .save_campaign(&draft, &audience, plan, crate::store::Author::Admin(admin.id), existing)
+            .await?
+            .ok_or_else(|| {
+                AppError::Conflict(
+                    "This campaign has already started (or was deleted), so it can no longer be changed.".into(),
+                )
+            })?;
         match plan {
             Plan::Now => {
                 state.dispatcher_wake.notify_one();
@@ -99,7 +103,11 @@ pub async fn duplicate_campaign(id: i64) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
         let admin = crate::session::require_admin().await?;
-        let copy = state.store.duplicate_campaign(id, admin.id).await?.ok_or(AppError::NotFound)?;
+        let copy = state
+            .store
+            .duplicate_campaign(id, crate::store::Author::Admin(admin.id))
+            .await?
+            .ok_or(AppError::NotFound)?;
         tracing::info!(campaign = id, draft = copy, admin = %admin.username, "campaign duplicated");
         Ok(copy)
     })

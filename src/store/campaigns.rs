@@ -67,6 +67,49 @@ impl From<StoredCampaign> for CampaignRow {
     }
 }
 
+type IdQuery<'q> = sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a campaign's content as `$1`…`$11` (title, body, url, icon, image, badge, actions,
+/// require_interaction, topic, ttl_secs, urgency), in the order every statement writing a
+/// campaign lists them.
+fn bind_content<'q>(query: IdQuery<'q>, draft: &'q CampaignDraft) -> IdQuery<'q> {
+    query
+        .bind(draft.title.as_str())
+        .bind(draft.body.as_str())
+        .bind(draft.url.as_ref().map(|u| u.as_str()))
+        .bind(draft.icon.as_ref().map(|u| u.as_str()))
+        .bind(draft.image.as_ref().map(|u| u.as_str()))
+        .bind(draft.badge.as_ref().map(|u| u.as_str()))
+        .bind(serde_json::to_string(&draft.payload(0).actions).expect("actions serialize"))
+        .bind(draft.require_interaction)
+        .bind(draft.topic.as_ref().map(|t| t.as_str()))
+        .bind(i64::from(draft.ttl.seconds()))
+        .bind(draft.urgency.as_str())
+}
+
+/// Who made a campaign: an admin in the pages, or an API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    Admin(i64),
+    ApiKey(i64),
+}
+
+impl Author {
+    fn admin(self) -> Option<i64> {
+        match self {
+            Self::Admin(id) => Some(id),
+            Self::ApiKey(_) => None,
+        }
+    }
+
+    fn api_key(self) -> Option<i64> {
+        match self {
+            Self::ApiKey(id) => Some(id),
+            Self::Admin(_) => None,
+        }
+    }
+}
+
 const CAMPAIGN_ROW: &str = "SELECT id, title, body, url, icon, image, badge, actions,
         CASE WHEN require_interaction THEN 1 ELSE 0 END AS require_interaction, options, topic,
         ttl_secs, urgency, max_per_minute, status FROM campaigns";
@@ -116,7 +159,7 @@ impl Store {
         draft: &CampaignDraft,
         audience: &Audience,
         plan: Plan,
-        admin_id: i64,
+        author: Author,
         existing: Option<i64>,
     ) -> Result<Option<i64>, sqlx::Error> {
         let (status, scheduled_at) = match plan {
@@ -129,8 +172,8 @@ impl Store {
             None => sqlx::query_scalar(
                 "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
                                         ttl_secs, urgency, status, scheduled_at, created_by, created_at, options,
-                                        max_per_minute)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18)
+                                        max_per_minute, api_key_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18, $19)
                  RETURNING id",
             ),
             Some(_) => sqlx::query_scalar(
@@ -141,25 +184,15 @@ impl Store {
                  RETURNING id",
             ),
         };
-        let id: Option<i64> = query
-            .bind(draft.title.as_str())
-            .bind(draft.body.as_str())
-            .bind(draft.url.as_ref().map(|u| u.as_str()))
-            .bind(draft.icon.as_ref().map(|u| u.as_str()))
-            .bind(draft.image.as_ref().map(|u| u.as_str()))
-            .bind(draft.badge.as_ref().map(|u| u.as_str()))
-            .bind(serde_json::to_string(&draft.payload(0).actions).expect("actions serialize"))
-            .bind(draft.require_interaction)
-            .bind(draft.topic.as_ref().map(|t| t.as_str()))
-            .bind(i64::from(draft.ttl.seconds()))
-            .bind(draft.urgency.as_str())
+        let id: Option<i64> = bind_content(query, draft)
             .bind(status.as_str())
             .bind(scheduled_at)
-            .bind(admin_id)
+            .bind(author.admin())
             .bind(now())
             .bind(existing)
             .bind(serde_json::to_string(&draft.options).expect("options serialize"))
             .bind(draft.rate.map(|r| i64::from(r.per_minute())))
+            .bind(author.api_key())
             .fetch_optional(&mut *tx)
             .await?;
         let Some(id) = id else { return Ok(None) };
@@ -215,19 +248,21 @@ impl Store {
     }
 
     /// Copies a campaign's content and audience into a new draft. Returns the draft's id.
-    pub async fn duplicate_campaign(&self, id: i64, admin_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    pub async fn duplicate_campaign(&self, id: i64, author: Author) -> Result<Option<i64>, sqlx::Error> {
         let mut tx = self.begin().await?;
         let copy: Option<i64> = sqlx::query_scalar(
             "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, options,
-                                    topic, ttl_secs, urgency, max_per_minute, status, created_by, created_at)
+                                    topic, ttl_secs, urgency, max_per_minute, status, created_by, created_at,
+                                    api_key_id)
              SELECT title, body, url, icon, image, badge, actions, require_interaction, options,
-                    topic, ttl_secs, urgency, max_per_minute, 'draft', $1, $2
-             FROM campaigns WHERE id = $3
+                    topic, ttl_secs, urgency, max_per_minute, 'draft', $1, $2, $4
+             FROM campaigns WHERE id = $3 AND kind = 'campaign'
              RETURNING id",
         )
-        .bind(admin_id)
+        .bind(author.admin())
         .bind(now())
         .bind(id)
+        .bind(author.api_key())
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(copy) = copy {
@@ -384,10 +419,72 @@ impl Store {
 
     /// The newest campaigns with their delivery counts.
     pub async fn campaign_summaries(&self, limit: i64) -> Result<Vec<CampaignSummary>, sqlx::Error> {
-        sqlx::query_as(&format!("{SUMMARY} GROUP BY c.id ORDER BY c.id DESC LIMIT $1"))
+        sqlx::query_as(&format!("{SUMMARY} WHERE c.kind = 'campaign' GROUP BY c.id ORDER BY c.id DESC LIMIT $1"))
             .bind(limit)
             .fetch_all(&self.pool)
             .await
+    }
+
+    /// Campaigns (or messages) older than `before` (an id; `None`: the newest), newest
+    /// first, optionally only in one status: the API's cursor-paged list.
+    pub async fn campaign_page(
+        &self,
+        kind: &str,
+        before: Option<i64>,
+        status: Option<CampaignStatus>,
+        limit: i64,
+    ) -> Result<Vec<CampaignSummary>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "{SUMMARY} WHERE c.kind = $1 AND c.id < $2 AND ($3 IS NULL OR c.status = $3)
+             GROUP BY c.id ORDER BY c.id DESC LIMIT $4"
+        ))
+        .bind(kind)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(status.map(|s| s.as_str()))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// A transactional message: one notification to chosen subscriptions, queued at once,
+    /// made through the API with key `api_key`. Returns its id.
+    pub async fn create_message(
+        &self,
+        draft: &CampaignDraft,
+        subscriptions: &[i64],
+        api_key: i64,
+    ) -> Result<i64, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let id: i64 = bind_content(
+            sqlx::query_scalar(
+                "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
+                                    ttl_secs, urgency, status, created_at, options, kind, api_key_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', $12, $13, 'message', $14)
+             RETURNING id",
+            ),
+            draft,
+        )
+        .bind(now())
+        .bind(serde_json::to_string(&draft.options).expect("options serialize"))
+        .bind(api_key)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(&format!(
+            "INSERT INTO deliveries (campaign_id, subscription_id, status)
+             SELECT $1, id, 'pending' FROM subscriptions WHERE id IN ({})",
+            self.ids_in(2)
+        ))
+        .bind(id)
+        .bind(super::id_list(subscriptions.iter().copied()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Who made a campaign through the API, if a key did; and whether it is a message.
+    pub async fn campaign_origin(&self, id: i64) -> Result<Option<(Option<i64>, String)>, sqlx::Error> {
+        sqlx::query_as("SELECT api_key_id, kind FROM campaigns WHERE id = $1").bind(id).fetch_optional(&self.pool).await
     }
 
     pub async fn campaign_summary(&self, id: i64) -> Result<Option<CampaignSummary>, sqlx::Error> {

@@ -9,6 +9,7 @@
 //! tables and types: integers are 64-bit, timestamps Unix seconds.
 
 mod admins;
+mod api_keys;
 mod backup;
 mod campaigns;
 mod deliveries;
@@ -25,7 +26,8 @@ mod topics;
 
 pub use crate::push::client::SubscriptionRow;
 pub use admins::AdminRow;
-pub use campaigns::CampaignRow;
+pub use api_keys::{ApiKeyRow, ApiSubscriberRow, Remembered};
+pub use campaigns::{Author, CampaignRow};
 pub use deliveries::{ClaimedDelivery, DeliveryOutcome, OutcomeKind};
 pub use instances::InstanceId;
 pub use keys::{KeyRow, Retired};

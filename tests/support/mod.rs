@@ -22,6 +22,8 @@ pub use push_service::{PushService, TestSubscription};
 pub const ADMIN_USER: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 pub const VAPID_SUBJECT: &str = "mailto:tests@tidings.example";
+/// A desktop Firefox's user agent, for requests that stand for a visitor's browser.
+pub const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 
 pub struct TestApp {
     pub base: String,
@@ -69,6 +71,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         http: tidings::config::HttpLimits::default(),
         trusted_proxies: Vec::new(),
         metrics_token: None,
+        api_rate_per_sec: 20,
     };
     configure(&mut config);
     start(config, dir).await
@@ -290,4 +293,24 @@ impl TestApp {
     pub async fn vapid_public_key(&self) -> String {
         self.call("vapid_public_key", &[]).await.json().await.unwrap()
     }
+}
+
+/// A server-function call as a registered site's page makes it: from its origin, cross-site.
+pub async fn from_site(app: &TestApp, origin: &str, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    spawn_client()
+        .post(format!("{}/api/{function}", app.base))
+        .header("origin", origin)
+        .header("sec-fetch-site", "cross-site")
+        .header("user-agent", FIREFOX)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Registers a site (the admin signed in) and returns its id.
+pub async fn add_site(app: &TestApp, name: &str, origin: &str) -> i64 {
+    let response = app.call("admin/create_site", &[("name", name), ("origin", origin)]).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+    response.json().await.unwrap()
 }

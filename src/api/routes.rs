@@ -1,0 +1,679 @@
+//! `/api/v1`: JSON over plain axum routes, each documented where it is defined (utoipa)
+//! so the OpenAPI document at `/api/v1/openapi.json` is generated from the code. Every
+//! route runs behind [`super::auth::authenticate`] (a live key, within its rate, before the
+//! body is read) and names the scope it needs in its first line.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{middleware, Extension, Json};
+use chrono::{DateTime, Utc};
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::ApiCaller;
+use super::problem::{ApiJson, ApiPath, ApiQuery, Problem};
+use super::Scope;
+use crate::campaign::{CampaignDraft, CampaignStatus, CampaignSummary, ComposeForm, Plan};
+use crate::state::AppState;
+use crate::store::{ApiSubscriberRow, Author};
+
+type ApiResult<T> = Result<T, Problem>;
+
+/// Subscriptions one message may reach (a user with many devices and sites).
+const MAX_MESSAGE_RECIPIENTS: usize = 100;
+const DEFAULT_PAGE: i64 = 50;
+const MAX_PAGE: i64 = 200;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tidings API",
+        description = "Send web push campaigns and messages from your own code. Authenticate with \
+                       `Authorization: Bearer <key>` (Admin → API keys). Errors are RFC 9457 problem \
+                       documents. POST requests may carry an `Idempotency-Key`."
+    ),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("tdk_…").build()),
+        );
+    }
+}
+
+/// The API's routes and their OpenAPI document, from one list.
+pub fn api(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(create_campaign, list_campaigns))
+        .routes(routes!(get_campaign))
+        .routes(routes!(cancel_campaign))
+        .routes(routes!(duplicate_campaign))
+        .routes(routes!(send_message))
+        .routes(routes!(get_message))
+        .routes(routes!(list_topics, create_topic))
+        .routes(routes!(get_subscriber, delete_subscriber))
+        .routes(routes!(delete_subscribers))
+        .layer(middleware::from_fn_with_state(state.clone(), super::idempotency::idempotent))
+        .layer(middleware::from_fn_with_state(state.clone(), super::auth::authenticate))
+        .with_state(state)
+        .split_for_parts();
+    doc.openapi = utoipa::openapi::OpenApiVersion::Version31;
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    let served = doc.clone();
+    // The document itself needs no key: it describes, it does not reveal.
+    let router = router.route("/openapi.json", get(move || async move { Json(served) }));
+    (router, doc)
+}
+
+// ---- Campaigns ----
+
+/// A campaign's content and audience, as the compose page takes it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignRequest {
+    /// Up to 80 characters.
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    /// Opened on a click (`https://`).
+    pub url: Option<String>,
+    pub icon: Option<String>,
+    pub image: Option<String>,
+    pub badge: Option<String>,
+    /// Up to two buttons.
+    #[serde(default)]
+    pub actions: Vec<ActionRequest>,
+    #[serde(default)]
+    pub require_interaction: bool,
+    /// A later message with the same topic replaces this one on the device if undelivered.
+    pub topic: Option<String>,
+    /// How long the push service keeps it for an offline device (seconds; a day by default).
+    pub ttl_secs: Option<u32>,
+    /// very-low, low, normal (default) or high.
+    pub urgency: Option<String>,
+    /// Topic ids; empty: everyone.
+    #[serde(default)]
+    pub topics: Vec<i64>,
+    /// Site ids; empty: every site (a key limited to sites: its sites).
+    #[serde(default)]
+    pub sites: Vec<i64>,
+    /// `now` (default), `draft`, or an RFC 3339 time to send at.
+    pub send: Option<String>,
+    /// Pushes per minute at most.
+    pub max_per_minute: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    pub label: String,
+    pub url: String,
+}
+
+/// A campaign (or message) with every count.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CampaignResponse {
+    pub id: i64,
+    pub title: String,
+    /// draft, scheduled, queued, sending, sent, cancelled or failed.
+    pub status: String,
+    /// A problem an admin must act on (a rejected key, say).
+    pub error: Option<String>,
+    pub created_at: String,
+    pub scheduled_at: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// Subscriptions it was sent to (known once it starts).
+    pub targeted: i64,
+    pub sent: i64,
+    pub failed: i64,
+    /// Subscriptions found gone (and removed) when sending.
+    pub expired: i64,
+    pub clicked: i64,
+    pub dismissed: i64,
+}
+
+fn rfc3339(unix: i64) -> String {
+    DateTime::<Utc>::from_timestamp(unix, 0).unwrap_or_default().to_rfc3339()
+}
+
+impl From<CampaignSummary> for CampaignResponse {
+    fn from(c: CampaignSummary) -> Self {
+        Self {
+            id: c.id,
+            title: c.title,
+            status: c.status.as_str().to_owned(),
+            error: c.error,
+            created_at: rfc3339(c.created_at),
+            scheduled_at: c.scheduled_at.map(rfc3339),
+            started_at: c.started_at.map(rfc3339),
+            finished_at: c.finished_at.map(rfc3339),
+            targeted: c.targeted,
+            sent: c.sent,
+            failed: c.failed,
+            expired: c.expired,
+            clicked: c.clicked,
+            dismissed: c.dismissed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CampaignPage {
+    pub campaigns: Vec<CampaignResponse>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Only campaigns older than this id (the previous page's `next`).
+    pub before: Option<i64>,
+    /// 1 to 200; 50 by default.
+    pub limit: Option<i64>,
+    /// Only campaigns in this status.
+    pub status: Option<String>,
+}
+
+/// The request as the compose form would carry it, so both are checked by one parser and
+/// its errors name the same fields (mapped back to this API's names).
+fn compose_form(request: &CampaignRequest) -> ApiResult<ComposeForm> {
+    if request.actions.len() > 2 {
+        return Err(Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "actions", "At most two actions."));
+    }
+    let action = |i: usize| request.actions.get(i).cloned().unwrap_or_default();
+    let (first, second) = (action(0), action(1));
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    Ok(ComposeForm {
+        title: request.title.clone(),
+        body: request.body.clone(),
+        url: text(&request.url),
+        icon: text(&request.icon),
+        image: text(&request.image),
+        badge: text(&request.badge),
+        action1_label: first.label,
+        action1_url: first.url,
+        action2_label: second.label,
+        action2_url: second.url,
+        require_interaction: request.require_interaction,
+        topic: text(&request.topic),
+        ttl_secs: request.ttl_secs.unwrap_or(crate::campaign::Ttl::DEFAULT.seconds()).to_string(),
+        urgency: request.urgency.clone().unwrap_or_else(|| crate::campaign::Urgency::Normal.as_str().to_owned()),
+        audience: crate::ids::ids_text(request.topics.iter().copied()),
+        sites: crate::ids::ids_text(request.sites.iter().copied()),
+        max_per_minute: request.max_per_minute.map(|n| n.to_string()).unwrap_or_default(),
+        ..ComposeForm::default()
+    })
+}
+
+/// A parse error with the form's field name put in this API's terms.
+fn api_problem(error: crate::error::AppError) -> Problem {
+    let mut problem = Problem::from(error);
+    problem.field = problem.field.map(|field| {
+        match field.as_str() {
+            "action1_label" => "actions[0].label",
+            "action1_url" => "actions[0].url",
+            "action2_label" => "actions[1].label",
+            "action2_url" => "actions[1].url",
+            "audience" => "topics",
+            "ttl" => "ttl_secs",
+            _ => return field,
+        }
+        .to_owned()
+    });
+    problem
+}
+
+fn plan(send: Option<&str>, now: i64) -> ApiResult<Plan> {
+    match send.map(str::trim) {
+        None | Some("now") => Ok(Plan::Now),
+        Some("draft") => Ok(Plan::Draft),
+        Some(at) => {
+            let bad = || {
+                Problem::field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "send",
+                    "send is `now`, `draft`, or a future time such as 2026-12-24T09:00:00+01:00.",
+                )
+            };
+            let at = DateTime::parse_from_rfc3339(at).map_err(|_| bad())?.timestamp();
+            if at <= now {
+                return Err(bad());
+            }
+            Ok(Plan::At(at))
+        }
+    }
+}
+
+/// Whether `caller` may see campaign `id`: made by a key limited to sites, or asked for
+/// by one, the campaign must be aimed at those sites only.
+async fn visible_campaign(state: &AppState, caller: &ApiCaller, id: i64, kind: &str) -> ApiResult<CampaignSummary> {
+    let Some((_, stored_kind)) = state.store.campaign_origin(id).await? else {
+        return Err(Problem::not_found());
+    };
+    if stored_kind != kind {
+        return Err(Problem::not_found());
+    }
+    if let Some(sites) = caller.sites() {
+        let audience = state.store.campaign_audience(id).await?;
+        let aimed: Vec<i64> = audience.sites.iter().map(|s| s.0).collect();
+        if kind == "campaign" && (aimed.is_empty() || aimed.iter().any(|s| !sites.contains(s))) {
+            return Err(Problem::not_found());
+        }
+    }
+    state.store.campaign_summary(id).await?.ok_or_else(Problem::not_found)
+}
+
+/// Create a campaign: sent now, scheduled, or kept as a draft.
+#[utoipa::path(post, path = "/campaigns", tag = "campaigns", request_body = CampaignRequest,
+    responses((status = 201, body = CampaignResponse), (status = 422, body = Problem), (status = 403, body = Problem)))]
+async fn create_campaign(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    ApiJson(request): ApiJson<CampaignRequest>,
+) -> ApiResult<(StatusCode, Json<CampaignResponse>)> {
+    caller.require(Scope::Send)?;
+    let mut request = request;
+    if let Some(allowed) = caller.sites() {
+        if request.sites.is_empty() {
+            request.sites = allowed.to_vec();
+        } else if let Some(other) = request.sites.iter().find(|s| !allowed.contains(s)) {
+            return Err(Problem::field(
+                StatusCode::FORBIDDEN,
+                "sites",
+                format!("This key may not send to site {other}."),
+            ));
+        }
+    }
+    let form = compose_form(&request)?;
+    let draft = CampaignDraft::parse(&form).map_err(api_problem)?;
+    let audience = crate::campaign::api::checked_audience(&state, &form).await.map_err(api_problem)?;
+    let plan = plan(request.send.as_deref(), state.config.clock.now())?;
+    let id = state
+        .store
+        .save_campaign(&draft, &audience, plan, Author::ApiKey(caller.key_id), None)
+        .await?
+        .ok_or_else(|| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "The campaign could not be saved."))?;
+    if plan != Plan::Draft {
+        state.dispatcher_wake.notify_one();
+    }
+    tracing::info!(campaign = id, api_key = caller.key_id, "campaign made through the API");
+    let summary = state.store.campaign_summary(id).await?.ok_or_else(Problem::not_found)?;
+    Ok((StatusCode::CREATED, Json(summary.into())))
+}
+
+/// List campaigns, newest first, a page at a time.
+#[utoipa::path(get, path = "/campaigns", tag = "campaigns", params(PageQuery),
+    responses((status = 200, body = CampaignPage), (status = 422, body = Problem)))]
+async fn list_campaigns(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<CampaignPage>> {
+    caller.require(Scope::Read)?;
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "limit", format!("limit is 1 to {MAX_PAGE}.")));
+    }
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(raw) => Some(CampaignStatus::ALL.into_iter().find(|s| s.as_str() == raw).ok_or_else(|| {
+            Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "status", format!("{raw:?} is not a campaign status."))
+        })?),
+    };
+    let mut campaigns = Vec::new();
+    let mut before = query.before;
+    // A key limited to sites skips what it may not see, and reads on to fill its page.
+    loop {
+        let page = state.store.campaign_page("campaign", before, status, limit).await?;
+        let last = page.len() < limit as usize;
+        for campaign in page {
+            before = Some(campaign.id);
+            if campaigns.len() < limit as usize
+                && visible_campaign(&state, &caller, campaign.id, "campaign").await.is_ok()
+            {
+                campaigns.push(CampaignResponse::from(campaign));
+            }
+        }
+        if last || campaigns.len() >= limit as usize {
+            let next = (!last).then_some(before).flatten();
+            return Ok(Json(CampaignPage { next: next.filter(|_| campaigns.len() == limit as usize), campaigns }));
+        }
+    }
+}
+
+/// A campaign's status and every count.
+#[utoipa::path(get, path = "/campaigns/{id}", tag = "campaigns", params(("id" = i64, Path)),
+    responses((status = 200, body = CampaignResponse), (status = 404, body = Problem)))]
+async fn get_campaign(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<CampaignResponse>> {
+    caller.require(Scope::Read)?;
+    Ok(Json(visible_campaign(&state, &caller, id, "campaign").await?.into()))
+}
+
+/// Cancel a scheduled or running campaign: nothing more is sent.
+#[utoipa::path(post, path = "/campaigns/{id}/cancel", tag = "campaigns", params(("id" = i64, Path)),
+    responses((status = 200, body = CampaignResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn cancel_campaign(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<CampaignResponse>> {
+    caller.require(Scope::Send)?;
+    visible_campaign(&state, &caller, id, "campaign").await?;
+    if !state.store.cancel_campaign(id).await? {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "Only a scheduled, queued or sending campaign can be cancelled.",
+        ));
+    }
+    tracing::info!(campaign = id, api_key = caller.key_id, "campaign cancelled through the API");
+    Ok(Json(state.store.campaign_summary(id).await?.ok_or_else(Problem::not_found)?.into()))
+}
+
+/// Copy a campaign into a new draft.
+#[utoipa::path(post, path = "/campaigns/{id}/duplicate", tag = "campaigns", params(("id" = i64, Path)),
+    responses((status = 201, body = CampaignResponse), (status = 404, body = Problem)))]
+async fn duplicate_campaign(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<(StatusCode, Json<CampaignResponse>)> {
+    caller.require(Scope::Send)?;
+    visible_campaign(&state, &caller, id, "campaign").await?;
+    let copy =
+        state.store.duplicate_campaign(id, Author::ApiKey(caller.key_id)).await?.ok_or_else(Problem::not_found)?;
+    Ok((StatusCode::CREATED, Json(state.store.campaign_summary(copy).await?.ok_or_else(Problem::not_found)?.into())))
+}
+
+// ---- Transactional messages ----
+
+/// One notification now, to one subscription or to every subscription of a user.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageRequest {
+    /// Exactly one of `subscription_id` and `user_id`.
+    pub subscription_id: Option<i64>,
+    /// The signed user id your site gave the widget: all that user's devices, on every site.
+    pub user_id: Option<String>,
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    pub url: Option<String>,
+    pub icon: Option<String>,
+    pub image: Option<String>,
+    #[serde(default)]
+    pub actions: Vec<ActionRequest>,
+    pub topic: Option<String>,
+    pub ttl_secs: Option<u32>,
+    pub urgency: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MessageResponse {
+    /// The message's id: follow it at `/messages/{id}`.
+    pub id: i64,
+    /// Subscriptions it is being sent to.
+    pub recipients: i64,
+}
+
+/// Send a transactional message: counted and tracked like a campaign of one.
+#[utoipa::path(post, path = "/messages", tag = "messages", request_body = MessageRequest,
+    responses((status = 202, body = MessageResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn send_message(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    ApiJson(request): ApiJson<MessageRequest>,
+) -> ApiResult<(StatusCode, Json<MessageResponse>)> {
+    caller.require(Scope::Send)?;
+    let recipients: Vec<ApiSubscriberRow> = match (&request.subscription_id, request.user_id.as_deref().map(str::trim))
+    {
+        (Some(id), None) => state.store.api_subscriber(*id).await?.into_iter().collect(),
+        (None, Some(user)) if !user.is_empty() => state.store.api_subscribers_of_user(user).await?,
+        _ => {
+            return Err(Problem::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "subscription_id",
+                "Name exactly one recipient: subscription_id or user_id.",
+            ))
+        }
+    };
+    let recipients: Vec<i64> =
+        recipients.into_iter().filter(|s| caller.may_see_site(s.site_id)).map(|s| s.id).collect();
+    if recipients.is_empty() {
+        return Err(Problem::new(StatusCode::NOT_FOUND, "No subscription matches this recipient."));
+    }
+    if recipients.len() > MAX_MESSAGE_RECIPIENTS {
+        return Err(Problem::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "user_id",
+            format!("This user has more than {MAX_MESSAGE_RECIPIENTS} subscriptions: send a campaign instead."),
+        ));
+    }
+    let campaign = CampaignRequest {
+        title: request.title,
+        body: request.body,
+        url: request.url,
+        icon: request.icon,
+        image: request.image,
+        actions: request.actions,
+        topic: request.topic,
+        ttl_secs: request.ttl_secs,
+        urgency: request.urgency,
+        ..CampaignRequest::default()
+    };
+    let draft = CampaignDraft::parse(&compose_form(&campaign)?).map_err(api_problem)?;
+    let id = state.store.create_message(&draft, &recipients, caller.key_id).await?;
+    state.dispatcher_wake.notify_one();
+    tracing::info!(campaign = id, api_key = caller.key_id, recipients = recipients.len(), "message queued");
+    Ok((StatusCode::ACCEPTED, Json(MessageResponse { id, recipients: recipients.len() as i64 })))
+}
+
+/// A message's status and counts.
+#[utoipa::path(get, path = "/messages/{id}", tag = "messages", params(("id" = i64, Path)),
+    responses((status = 200, body = CampaignResponse), (status = 404, body = Problem)))]
+async fn get_message(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<CampaignResponse>> {
+    caller.require(Scope::Read)?;
+    Ok(Json(visible_campaign(&state, &caller, id, "message").await?.into()))
+}
+
+// ---- Topics ----
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TopicResponse {
+    pub id: i64,
+    pub name: String,
+    pub archived: bool,
+    pub subscribers: i64,
+    /// The one site it is offered on; absent: every site.
+    pub site: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopicRequest {
+    pub name: String,
+    /// Offer it on this site only.
+    pub site: Option<i64>,
+}
+
+/// Every topic with its subscriber count.
+#[utoipa::path(get, path = "/topics", tag = "topics", responses((status = 200, body = Vec<TopicResponse>)))]
+async fn list_topics(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+) -> ApiResult<Json<Vec<TopicResponse>>> {
+    caller.require(Scope::Read)?;
+    let topics = state.store.topics().await?;
+    Ok(Json(
+        topics
+            .into_iter()
+            .filter(|t| t.site.is_none_or(|site| caller.may_see_site(site)))
+            .map(|t| TopicResponse {
+                id: t.id,
+                name: t.name,
+                archived: t.archived,
+                subscribers: t.subscribers,
+                site: t.site,
+            })
+            .collect(),
+    ))
+}
+
+/// Create a topic visitors can choose.
+#[utoipa::path(post, path = "/topics", tag = "topics", request_body = TopicRequest,
+    responses((status = 201, body = TopicResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn create_topic(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    ApiJson(request): ApiJson<TopicRequest>,
+) -> ApiResult<(StatusCode, Json<TopicResponse>)> {
+    caller.require(Scope::Manage)?;
+    let name = crate::topic::TopicName::parse(&request.name).map_err(api_problem)?;
+    if let Some(site) = request.site {
+        if !caller.may_see_site(site) || !state.store.sites().await?.iter().any(|s| s.id == site) {
+            return Err(Problem::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "site",
+                format!("There is no site {site} for this key."),
+            ));
+        }
+    } else if caller.sites().is_some() {
+        return Err(Problem::field(StatusCode::FORBIDDEN, "site", "A key limited to sites must name one."));
+    }
+    let id = state
+        .store
+        .create_topic(&name, request.site.map(crate::site::SiteId))
+        .await?
+        .ok_or_else(|| Problem::field(StatusCode::CONFLICT, "name", "A topic with this name exists."))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TopicResponse { id, name: name.as_str().to_owned(), archived: false, subscribers: 0, site: request.site }),
+    ))
+}
+
+// ---- Subscribers ----
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SubscriberResponse {
+    pub id: i64,
+    pub site: i64,
+    /// The push service's host (the endpoint itself is the browser's secret).
+    pub push_service: String,
+    pub created_at: String,
+    pub user_id: Option<String>,
+    pub language: Option<String>,
+    pub time_zone: Option<String>,
+    pub last_success_at: Option<String>,
+}
+
+impl From<ApiSubscriberRow> for SubscriberResponse {
+    fn from(row: ApiSubscriberRow) -> Self {
+        Self {
+            id: row.id,
+            site: row.site_id,
+            push_service: row.host,
+            created_at: rfc3339(row.created_at),
+            user_id: row.user_id,
+            language: row.language,
+            time_zone: row.time_zone,
+            last_success_at: row.last_success_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SubscriberQuery {
+    /// Every subscription of this user (the signed user id your site gave the widget).
+    pub user_id: Option<String>,
+    /// The subscription with this push endpoint.
+    pub endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Deleted {
+    pub deleted: i64,
+}
+
+async fn visible_subscriber(state: &AppState, caller: &ApiCaller, id: i64) -> ApiResult<ApiSubscriberRow> {
+    state.store.api_subscriber(id).await?.filter(|s| caller.may_see_site(s.site_id)).ok_or_else(Problem::not_found)
+}
+
+/// A subscription.
+#[utoipa::path(get, path = "/subscribers/{id}", tag = "subscribers", params(("id" = i64, Path)),
+    responses((status = 200, body = SubscriberResponse), (status = 404, body = Problem)))]
+async fn get_subscriber(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<SubscriberResponse>> {
+    caller.require(Scope::Subscribers)?;
+    Ok(Json(visible_subscriber(&state, &caller, id).await?.into()))
+}
+
+/// Delete a subscription and what waits to be sent to it.
+#[utoipa::path(delete, path = "/subscribers/{id}", tag = "subscribers", params(("id" = i64, Path)),
+    responses((status = 200, body = Deleted), (status = 404, body = Problem)))]
+async fn delete_subscriber(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Deleted>> {
+    caller.require(Scope::Subscribers)?;
+    visible_subscriber(&state, &caller, id).await?;
+    let deleted = state.store.delete_subscription(id).await?;
+    tracing::info!(subscription = id, api_key = caller.key_id, "subscription deleted through the API");
+    Ok(Json(Deleted { deleted: i64::from(deleted) }))
+}
+
+/// Delete by user id (every device: the way to honour an erasure request) or by endpoint.
+#[utoipa::path(delete, path = "/subscribers", tag = "subscribers", params(SubscriberQuery),
+    responses((status = 200, body = Deleted), (status = 422, body = Problem)))]
+async fn delete_subscribers(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    ApiQuery(query): ApiQuery<SubscriberQuery>,
+) -> ApiResult<Json<Deleted>> {
+    caller.require(Scope::Subscribers)?;
+    let rows = match (query.user_id.as_deref().map(str::trim), query.endpoint.as_deref().map(str::trim)) {
+        (Some(user), None) if !user.is_empty() => state.store.api_subscribers_of_user(user).await?,
+        (None, Some(endpoint)) if !endpoint.is_empty() => {
+            state.store.api_subscriber_by_endpoint(endpoint).await?.into_iter().collect()
+        }
+        _ => {
+            return Err(Problem::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "user_id",
+                "Name exactly one of user_id and endpoint.",
+            ))
+        }
+    };
+    let mut deleted = 0;
+    for row in rows.into_iter().filter(|s| caller.may_see_site(s.site_id)) {
+        deleted += i64::from(state.store.delete_subscription(row.id).await?);
+    }
+    tracing::info!(deleted, api_key = caller.key_id, "subscriptions deleted through the API");
+    Ok(Json(Deleted { deleted }))
+}
