@@ -5,6 +5,7 @@ use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title}
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{ParamSegment, StaticSegment};
 
+use crate::admin::api_keys::ApiKeysPage;
 use crate::admin::campaign_page::{CampaignPage, EditCampaignPage};
 use crate::admin::campaigns::CampaignsPage;
 use crate::admin::dashboard::DashboardPage;
@@ -84,6 +85,7 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("admin"), StaticSegment("subscribers")) view=SubscribersPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("sites")) view=SitesPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("keys")) view=KeysPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("api")) view=ApiKeysPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("sites"), ParamSegment("id")) view=SitePage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns")) view=CampaignsPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id")) view=CampaignPage/>

@@ -100,6 +100,15 @@ test('screenshots of the admin pages', async ({ browser }) => {
   await admin.goto('/admin/sites');
   await shoot(admin, 'sites');
 
+  // The API page right after making a key: the token shown once, then the reference.
+  await admin.goto('/admin/api');
+  await admin.getByLabel('Name').fill('Shop backend');
+  await admin.getByRole('checkbox', { name: /^send/ }).check();
+  await admin.getByRole('checkbox', { name: /^read/ }).check();
+  await admin.getByRole('button', { name: 'Make key' }).click();
+  await expect(admin.locator('#new-api-token')).toHaveText(/^tdk_/);
+  await shoot(admin, 'api');
+
   await customer.close();
   for (const visitor of visitors) await visitor.context.close();
   await adminContext.close();

@@ -30,6 +30,7 @@ pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
                         <A href="/admin/topics">"Topics"</A>
                         <A href="/admin/sites">"Sites"</A>
                         <A href="/admin/keys">"Keys"</A>
+                        <A href="/admin/api">"API"</A>
                         <A href="/admin/team">"Admins"</A>
                         <ActionForm action=logout attr:class="signout">
                             <span class="who">"Signed in as " <strong>{username}</strong></span>

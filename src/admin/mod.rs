@@ -1,5 +1,6 @@
 //! The admin side: accounts and sessions, and the pages to compose and follow campaigns.
 
+pub mod api_keys;
 pub mod auth;
 pub mod campaign_page;
 pub mod campaigns;

@@ -251,7 +251,7 @@ fn Snippets(site: SiteDetail) -> impl IntoView {
 
 /// A snippet with a Copy button.
 #[component]
-fn CopyBlock(id: &'static str, text: String) -> impl IntoView {
+pub(super) fn CopyBlock(#[prop(into)] id: String, text: String) -> impl IntoView {
     let copied = RwSignal::new(false);
     let copy_text = text.clone();
     let copy = move |_| {
@@ -265,10 +265,11 @@ fn CopyBlock(id: &'static str, text: String) -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = &copy_text;
     };
+    let described_by = id.clone();
     view! {
         <div class="snippet">
             <pre id=id><code>{text}</code></pre>
-            <button class="btn small" type="button" on:click=copy aria-describedby=id>
+            <button class="btn small" type="button" on:click=copy aria-describedby=described_by>
                 {move || if copied.get() { "Copied" } else { "Copy" }}
             </button>
         </div>

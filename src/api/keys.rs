@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{ApiKeySummary, NewApiKey};
+use super::{ApiKeySummary, ApiRoute, NewApiKey};
 use crate::error::AppError;
 
 /// The longest key name.
@@ -90,6 +90,18 @@ pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
         }
         tracing::info!(key = id, admin = %admin.username, "API key revoked");
         Ok(())
+    })
+    .await
+}
+
+/// The API's routes with `curl` examples against this server, from its OpenAPI document.
+#[server(endpoint = "admin/api_reference")]
+pub async fn api_reference() -> Result<Vec<ApiRoute>, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        crate::session::require_admin().await?;
+        let (_, doc) = super::routes::api(state.clone());
+        Ok(super::routes::reference(&doc, state.config.public_url.trim_end_matches('/')))
     })
     .await
 }

@@ -22,7 +22,7 @@ pub enum Scope {
     Send,
     /// Read campaigns, their counts and the topics.
     Read,
-    /// Read, delete and import subscribers.
+    /// Read and delete subscribers.
     Subscribers,
     /// Create topics.
     Manage,
@@ -49,7 +49,7 @@ impl Scope {
         match self {
             Self::Send => "create and send campaigns, send messages",
             Self::Read => "read campaigns, counts and topics",
-            Self::Subscribers => "read, delete and import subscribers",
+            Self::Subscribers => "read and delete subscribers",
             Self::Manage => "create topics",
         }
     }
@@ -78,4 +78,15 @@ pub struct ApiKeySummary {
 pub struct NewApiKey {
     pub id: i64,
     pub token: String,
+}
+
+/// A route of the REST API, for the admin's reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiRoute {
+    pub method: String,
+    pub path: String,
+    pub summary: String,
+    pub description: String,
+    /// A `curl` command for it, with `$TIDINGS_KEY` for the token.
+    pub curl: String,
 }

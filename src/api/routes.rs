@@ -279,6 +279,8 @@ async fn visible_campaign(state: &AppState, caller: &ApiCaller, id: i64, kind: &
 }
 
 /// Create a campaign: sent now, scheduled, or kept as a draft.
+///
+/// Needs the `send` scope.
 #[utoipa::path(post, path = "/campaigns", tag = "campaigns", request_body = CampaignRequest,
     responses((status = 201, body = CampaignResponse), (status = 422, body = Problem), (status = 403, body = Problem)))]
 async fn create_campaign(
@@ -317,6 +319,8 @@ async fn create_campaign(
 }
 
 /// List campaigns, newest first, a page at a time.
+///
+/// Needs the `read` scope.
 #[utoipa::path(get, path = "/campaigns", tag = "campaigns", params(PageQuery),
     responses((status = 200, body = CampaignPage), (status = 422, body = Problem)))]
 async fn list_campaigns(
@@ -357,6 +361,8 @@ async fn list_campaigns(
 }
 
 /// A campaign's status and every count.
+///
+/// Needs the `read` scope.
 #[utoipa::path(get, path = "/campaigns/{id}", tag = "campaigns", params(("id" = i64, Path)),
     responses((status = 200, body = CampaignResponse), (status = 404, body = Problem)))]
 async fn get_campaign(
@@ -369,6 +375,8 @@ async fn get_campaign(
 }
 
 /// Cancel a scheduled or running campaign: nothing more is sent.
+///
+/// Needs the `send` scope.
 #[utoipa::path(post, path = "/campaigns/{id}/cancel", tag = "campaigns", params(("id" = i64, Path)),
     responses((status = 200, body = CampaignResponse), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn cancel_campaign(
@@ -389,6 +397,8 @@ async fn cancel_campaign(
 }
 
 /// Copy a campaign into a new draft.
+///
+/// Needs the `send` scope.
 #[utoipa::path(post, path = "/campaigns/{id}/duplicate", tag = "campaigns", params(("id" = i64, Path)),
     responses((status = 201, body = CampaignResponse), (status = 404, body = Problem)))]
 async fn duplicate_campaign(
@@ -435,6 +445,8 @@ pub struct MessageResponse {
 }
 
 /// Send a transactional message: counted and tracked like a campaign of one.
+///
+/// Needs the `send` scope.
 #[utoipa::path(post, path = "/messages", tag = "messages", request_body = MessageRequest,
     responses((status = 202, body = MessageResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn send_message(
@@ -487,6 +499,8 @@ async fn send_message(
 }
 
 /// A message's status and counts.
+///
+/// Needs the `read` scope.
 #[utoipa::path(get, path = "/messages/{id}", tag = "messages", params(("id" = i64, Path)),
     responses((status = 200, body = CampaignResponse), (status = 404, body = Problem)))]
 async fn get_message(
@@ -519,6 +533,8 @@ pub struct TopicRequest {
 }
 
 /// Every topic with its subscriber count.
+///
+/// Needs the `read` scope.
 #[utoipa::path(get, path = "/topics", tag = "topics", responses((status = 200, body = Vec<TopicResponse>)))]
 async fn list_topics(
     State(state): State<AppState>,
@@ -542,6 +558,8 @@ async fn list_topics(
 }
 
 /// Create a topic visitors can choose.
+///
+/// Needs the `manage` scope.
 #[utoipa::path(post, path = "/topics", tag = "topics", request_body = TopicRequest,
     responses((status = 201, body = TopicResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_topic(
@@ -622,6 +640,8 @@ async fn visible_subscriber(state: &AppState, caller: &ApiCaller, id: i64) -> Ap
 }
 
 /// A subscription.
+///
+/// Needs the `subscribers` scope.
 #[utoipa::path(get, path = "/subscribers/{id}", tag = "subscribers", params(("id" = i64, Path)),
     responses((status = 200, body = SubscriberResponse), (status = 404, body = Problem)))]
 async fn get_subscriber(
@@ -634,6 +654,8 @@ async fn get_subscriber(
 }
 
 /// Delete a subscription and what waits to be sent to it.
+///
+/// Needs the `subscribers` scope.
 #[utoipa::path(delete, path = "/subscribers/{id}", tag = "subscribers", params(("id" = i64, Path)),
     responses((status = 200, body = Deleted), (status = 404, body = Problem)))]
 async fn delete_subscriber(
@@ -649,6 +671,8 @@ async fn delete_subscriber(
 }
 
 /// Delete by user id (every device: the way to honour an erasure request) or by endpoint.
+///
+/// Needs the `subscribers` scope.
 #[utoipa::path(delete, path = "/subscribers", tag = "subscribers", params(SubscriberQuery),
     responses((status = 200, body = Deleted), (status = 422, body = Problem)))]
 async fn delete_subscribers(
@@ -676,4 +700,61 @@ async fn delete_subscribers(
     }
     tracing::info!(deleted, api_key = caller.key_id, "subscriptions deleted through the API");
     Ok(Json(Deleted { deleted }))
+}
+
+/// An example request body for the routes that take one: what the admin's reference and
+/// the README show as `curl -d`.
+pub fn example_body(method: &str, path: &str) -> Option<serde_json::Value> {
+    use serde_json::json;
+    match (method, path) {
+        ("POST", "/campaigns") => Some(json!({
+            "title": "A new article is out",
+            "body": "Ten things we learned running push at scale",
+            "url": "https://example.org/articles/ten-things",
+            "topics": [],
+            "send": "now"
+        })),
+        ("POST", "/messages") => Some(json!({
+            "user_id": "customer-42",
+            "title": "Your order shipped",
+            "url": "https://shop.example.org/orders/1001",
+            "urgency": "high",
+            "ttl_secs": 3600
+        })),
+        ("POST", "/topics") => Some(json!({ "name": "Offers" })),
+        _ => None,
+    }
+}
+
+/// One route as the admin's reference lists it, with a `curl` command to copy.
+pub fn reference(doc: &utoipa::openapi::OpenApi, base: &str) -> Vec<super::ApiRoute> {
+    let mut routes = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, operation) in [("GET", &item.get), ("POST", &item.post), ("DELETE", &item.delete)] {
+            let Some(operation) = operation else { continue };
+            let example_path = path.replace("{id}", "1");
+            let example_path = if method == "DELETE" && path == "/subscribers" {
+                "/subscribers?user_id=customer-42".to_owned()
+            } else {
+                example_path
+            };
+            let mut curl = format!(
+                "curl -sS -X {method} '{base}/api/v1{example_path}' \\\n  -H \"Authorization: Bearer $TIDINGS_KEY\""
+            );
+            if let Some(body) = example_body(method, path) {
+                curl.push_str(&format!(
+                    " \\\n  -H 'Content-Type: application/json' \\\n  -d '{}'",
+                    serde_json::to_string(&body).unwrap_or_default()
+                ));
+            }
+            routes.push(super::ApiRoute {
+                method: method.to_owned(),
+                path: path.clone(),
+                summary: operation.summary.clone().unwrap_or_default(),
+                description: operation.description.clone().unwrap_or_default(),
+                curl,
+            });
+        }
+    }
+    routes
 }
