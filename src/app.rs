@@ -6,6 +6,7 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{ParamSegment, StaticSegment};
 
 use crate::admin::api_keys::ApiKeysPage;
+use crate::admin::audit::AuditPage;
 use crate::admin::campaign_page::{CampaignPage, EditCampaignPage};
 use crate::admin::campaigns::CampaignsPage;
 use crate::admin::dashboard::DashboardPage;
@@ -86,6 +87,7 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("admin"), StaticSegment("sites")) view=SitesPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("keys")) view=KeysPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("api")) view=ApiKeysPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AuditPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("sites"), ParamSegment("id")) view=SitePage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns")) view=CampaignsPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id")) view=CampaignPage/>

@@ -220,7 +220,7 @@ fn cache_control(path: &str) -> &'static str {
 }
 
 /// An [`AppError`] as a server function would answer it: its status and JSON body.
-fn error_response(error: AppError) -> Response {
+pub fn error_response(error: AppError) -> Response {
     error.into_response()
 }
 

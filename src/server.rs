@@ -125,7 +125,7 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
         dispatcher_wake: Arc::new(Notify::new()),
         tracking_key: Arc::new(tracking_key),
         track_limiter: Arc::default(),
-        api_limiter: Arc::new(crate::api::auth::ApiLimiter::new(config.api_rate_per_sec)),
+        api_limiter: Arc::new(crate::api::limit::ApiLimiter::new(config.api_rate_per_sec)),
         push: client.clone(),
     };
     crate::admin::auth::ssr::ensure_initial_admin(&state).await?;
@@ -322,6 +322,13 @@ async fn router(state: AppState) -> Result<Router, String> {
                 move |session| transfer::export(state, session, transfer::Format::Csv)
             }),
         )
+        .route(
+            "/admin/audit.csv",
+            get({
+                let state = state.clone();
+                move |session, query| crate::audit::api::export_csv(state, session, query)
+            }),
+        )
         // A site's own worker file imports this: Tidings' worker, told where Tidings is.
         .route(
             "/embed/sw.js",
@@ -350,7 +357,14 @@ async fn router(state: AppState) -> Result<Router, String> {
             security::IMPORT_PATH,
             post({
                 let state = state.clone();
-                move |session, axum::extract::Query(options), body| transfer::import(state, session, options, body)
+                move |session,
+                      ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                      headers: http::HeaderMap,
+                      axum::extract::Query(options),
+                      body| {
+                    let from = crate::session::client_address(peer.ip(), &headers, &state.config.trusted_proxies);
+                    transfer::import(state, session, Some(from), options, body)
+                }
             }),
         )
         .fallback(leptos_axum::file_and_error_handler(shell))

@@ -24,7 +24,7 @@ pub struct AppState {
     pub tracking_key: Arc<TrackingKey>,
     pub track_limiter: Arc<TrackLimiter>,
     /// Requests per second per API key.
-    pub api_limiter: Arc<crate::api::auth::ApiLimiter>,
+    pub api_limiter: Arc<crate::api::limit::ApiLimiter>,
     /// The outbound push client, shared with the dispatcher (test sends use it too).
     pub push: PushClient,
     /// This process among the instances sharing the database.

@@ -176,6 +176,8 @@ fn applied_migrations_are_never_edited() {
         ("postgres", 20261202000006, "3a98ec41788631a0"),
         ("sqlite", 20261202000014, "da1839c7227bfe06"),
         ("postgres", 20261202000007, "078d4de7209929bd"),
+        ("sqlite", 20261202000015, "9a175e6ec7e7a74b"),
+        ("postgres", 20261202000008, "476a0fa9905bbef5"),
     ];
     let hex = |bytes: &[u8]| bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>();
     for (set, migrator) in

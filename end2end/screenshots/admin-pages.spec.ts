@@ -108,6 +108,9 @@ test('screenshots of the admin pages', async ({ browser }) => {
   await admin.getByRole('button', { name: 'Make key' }).click();
   await expect(admin.locator('#new-api-token')).toHaveText(/^tdk_/);
   await shoot(admin, 'api');
+  await admin.goto('/admin/audit');
+  await expect(admin.locator('table.audit tbody tr').first()).toBeVisible();
+  await shoot(admin, 'audit');
 
   await customer.close();
   for (const visitor of visitors) await visitor.context.close();

@@ -54,6 +54,8 @@ pub async fn setup_admin(
             .ok_or_else(|| AppError::Conflict("An admin already exists; please sign in.".into()))?;
         ssr::remember_time_zone(id, &time_zone).await?;
         ssr::start_session(id).await?;
+        let target = format!("admin {username}");
+        crate::audit::ssr::by_visitor(&state, &target, "admin.setup", &target).await;
         leptos_axum::redirect("/admin");
         Ok(())
     })
@@ -79,8 +81,16 @@ pub async fn login(
         crate::admin::throttle::reserve(&state.store, &user_key, address_key.as_deref(), now).await?;
         let admin = state.store.admin_by_username(username).await?;
         // A wrong password needs nothing more: the attempt was counted as failed above.
-        let id = ssr::verify_login(admin, password).await?;
+        let target = format!("admin {username}");
+        let id = match ssr::verify_login(admin, password).await {
+            Ok(id) => id,
+            Err(error) => {
+                crate::audit::ssr::by_visitor(&state, "someone", "sign_in.failed", &target).await;
+                return Err(error);
+            }
+        };
         crate::admin::throttle::succeeded(&state.store, &user_key, address_key.as_deref()).await?;
+        crate::audit::ssr::by_visitor(&state, &target, "sign_in", &target).await;
         ssr::remember_time_zone(id, &time_zone).await?;
         ssr::start_session(id).await?;
         leptos_axum::redirect("/admin");

@@ -32,6 +32,7 @@ pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
                         <A href="/admin/keys">"Keys"</A>
                         <A href="/admin/api">"API"</A>
                         <A href="/admin/team">"Admins"</A>
+                        <A href="/admin/audit">"Audit log"</A>
                         <ActionForm action=logout attr:class="signout">
                             <span class="who">"Signed in as " <strong>{username}</strong></span>
                             <button class="btn small" type="submit">"Sign out"</button>

@@ -1,6 +1,7 @@
 //! The admin side: accounts and sessions, and the pages to compose and follow campaigns.
 
 pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod campaign_page;
 pub mod campaigns;

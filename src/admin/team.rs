@@ -46,6 +46,7 @@ pub async fn create_admin(username: String, password: String, confirm: String) -
             .await?
             .ok_or_else(|| AppError::Conflict(format!("There is already an admin called {username}.")))?;
         tracing::info!(%username, by = %by.username, "admin added");
+        crate::audit::ssr::by_admin(&state, &by, "admin.create", &format!("admin {username}"), None, None).await;
         Ok(())
     })
     .await

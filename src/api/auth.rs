@@ -2,15 +2,12 @@
 //! before a byte of the request body is read.
 
 use std::collections::BTreeSet;
-use std::num::NonZeroU32;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
 use http::header;
 
 use super::problem::Problem;
@@ -44,6 +41,8 @@ pub struct ApiCaller {
     scopes: BTreeSet<Scope>,
     /// `None`: every site.
     sites: Option<Vec<i64>>,
+    /// The client's address (through trusted proxies), for the audit log.
+    pub address: Option<String>,
 }
 
 impl ApiCaller {
@@ -53,6 +52,7 @@ impl ApiCaller {
             key_name: row.name.clone(),
             scopes: row.scopes.split(',').filter_map(Scope::parse).collect(),
             sites: row.site_ids.as_deref().map(|ids| crate::ids::parse_ids(ids, "", "").unwrap_or_default()),
+            address: None,
         }
     }
 
@@ -72,27 +72,6 @@ impl ApiCaller {
 
     pub fn may_see_site(&self, site: i64) -> bool {
         self.sites.as_ref().is_none_or(|sites| sites.contains(&site))
-    }
-}
-
-/// Requests per second per key, with bursts of twice that, on each instance.
-pub struct ApiLimiter(DefaultKeyedRateLimiter<i64>);
-
-impl ApiLimiter {
-    pub fn new(per_second: u32) -> Self {
-        let rate = NonZeroU32::new(per_second.max(1)).expect("at least 1");
-        let burst = NonZeroU32::new(per_second.max(1).saturating_mul(2)).expect("at least 2");
-        Self(DefaultKeyedRateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)))
-    }
-
-    /// Seconds to wait if `key` is over its rate.
-    fn check(&self, key: i64) -> Result<(), u64> {
-        if self.0.len() > 10_000 {
-            self.0.retain_recent();
-        }
-        self.0.check_key(&key).map_err(|not_until| {
-            not_until.wait_time_from(DefaultClock::default().now()).as_secs_f64().ceil().max(1.0) as u64
-        })
     }
 }
 
@@ -124,13 +103,15 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         problem.retry_after = Some(wait);
         return problem.into_response();
     }
+    let mut caller = ApiCaller::from_row(&key);
     let peer = request.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
     if let Some(peer) = peer {
-        let from = crate::session::client_address(peer, request.headers(), &state.config.trusted_proxies);
-        if let Err(error) = state.store.touch_api_key(key.id, &from.to_string()).await {
+        let from = crate::session::client_address(peer, request.headers(), &state.config.trusted_proxies).to_string();
+        if let Err(error) = state.store.touch_api_key(key.id, &from).await {
             tracing::warn!(%error, key = key.id, "could not note an API key's use");
         }
+        caller.address = Some(from);
     }
-    request.extensions_mut().insert(ApiCaller::from_row(&key));
+    request.extensions_mut().insert(caller);
     next.run(request).await
 }

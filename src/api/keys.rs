@@ -74,6 +74,8 @@ pub async fn create_api_key(
         let id =
             state.store.create_api_key(name, &hash, &hint, &chosen.join(","), site_ids.as_deref(), admin.id).await?;
         tracing::info!(key = id, scopes = chosen.join(","), admin = %admin.username, "API key made");
+        let after = serde_json::json!({ "name": name, "scopes": chosen, "sites": sites });
+        crate::audit::ssr::by_admin(&state, &admin, "api_key.create", &format!("key {id}"), None, Some(after)).await;
         Ok(NewApiKey { id, token })
     })
     .await
@@ -89,6 +91,7 @@ pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
             return Err(AppError::NotFound);
         }
         tracing::info!(key = id, admin = %admin.username, "API key revoked");
+        crate::audit::ssr::by_admin(&state, &admin, "api_key.revoke", &format!("key {id}"), None, None).await;
         Ok(())
     })
     .await

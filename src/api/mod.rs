@@ -8,6 +8,8 @@ pub mod auth;
 pub mod idempotency;
 pub mod keys;
 #[cfg(feature = "ssr")]
+pub mod limit;
+#[cfg(feature = "ssr")]
 pub mod problem;
 #[cfg(feature = "ssr")]
 pub mod routes;

@@ -314,6 +314,20 @@ async fn create_campaign(
         state.dispatcher_wake.notify_one();
     }
     tracing::info!(campaign = id, api_key = caller.key_id, "campaign made through the API");
+    let action = match plan {
+        Plan::Now => "campaign.send",
+        Plan::At(_) => "campaign.schedule",
+        Plan::Draft => "campaign.create",
+    };
+    crate::audit::ssr::by_key(
+        &state,
+        &caller,
+        action,
+        &format!("campaign {id}"),
+        None,
+        serde_json::to_value(&request).ok(),
+    )
+    .await;
     let summary = state.store.campaign_summary(id).await?.ok_or_else(Problem::not_found)?;
     Ok((StatusCode::CREATED, Json(summary.into())))
 }
@@ -393,6 +407,7 @@ async fn cancel_campaign(
         ));
     }
     tracing::info!(campaign = id, api_key = caller.key_id, "campaign cancelled through the API");
+    crate::audit::ssr::by_key(&state, &caller, "campaign.cancel", &format!("campaign {id}"), None, None).await;
     Ok(Json(state.store.campaign_summary(id).await?.ok_or_else(Problem::not_found)?.into()))
 }
 
@@ -410,6 +425,15 @@ async fn duplicate_campaign(
     visible_campaign(&state, &caller, id, "campaign").await?;
     let copy =
         state.store.duplicate_campaign(id, Author::ApiKey(caller.key_id)).await?.ok_or_else(Problem::not_found)?;
+    crate::audit::ssr::by_key(
+        &state,
+        &caller,
+        "campaign.duplicate",
+        &format!("campaign {id}"),
+        None,
+        Some(serde_json::json!({ "draft": copy })),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(state.store.campaign_summary(copy).await?.ok_or_else(Problem::not_found)?.into())))
 }
 
@@ -495,6 +519,8 @@ async fn send_message(
     let id = state.store.create_message(&draft, &recipients, caller.key_id).await?;
     state.dispatcher_wake.notify_one();
     tracing::info!(campaign = id, api_key = caller.key_id, recipients = recipients.len(), "message queued");
+    let after = serde_json::json!({ "recipients": recipients.len(), "title": draft.title });
+    crate::audit::ssr::by_key(&state, &caller, "message.send", &format!("message {id}"), None, Some(after)).await;
     Ok((StatusCode::ACCEPTED, Json(MessageResponse { id, recipients: recipients.len() as i64 })))
 }
 
@@ -585,6 +611,15 @@ async fn create_topic(
         .create_topic(&name, request.site.map(crate::site::SiteId))
         .await?
         .ok_or_else(|| Problem::field(StatusCode::CONFLICT, "name", "A topic with this name exists."))?;
+    crate::audit::ssr::by_key(
+        &state,
+        &caller,
+        "topic.create",
+        &format!("topic {id}"),
+        None,
+        Some(serde_json::json!({ "name": name.as_str() })),
+    )
+    .await;
     Ok((
         StatusCode::CREATED,
         Json(TopicResponse { id, name: name.as_str().to_owned(), archived: false, subscribers: 0, site: request.site }),
@@ -667,6 +702,7 @@ async fn delete_subscriber(
     visible_subscriber(&state, &caller, id).await?;
     let deleted = state.store.delete_subscription(id).await?;
     tracing::info!(subscription = id, api_key = caller.key_id, "subscription deleted through the API");
+    crate::audit::ssr::by_key(&state, &caller, "subscriber.delete", &format!("subscription {id}"), None, None).await;
     Ok(Json(Deleted { deleted: i64::from(deleted) }))
 }
 
@@ -699,6 +735,21 @@ async fn delete_subscribers(
         deleted += i64::from(state.store.delete_subscription(row.id).await?);
     }
     tracing::info!(deleted, api_key = caller.key_id, "subscriptions deleted through the API");
+    let target = match (&query.user_id, &query.endpoint) {
+        (Some(user), _) => format!("user {user}"),
+        // Never the endpoint itself: it is the browser's capability.
+        (None, Some(endpoint)) => format!("endpoint {}", crate::push::endpoint::LoggedEndpoint(endpoint)),
+        (None, None) => String::new(),
+    };
+    crate::audit::ssr::by_key(
+        &state,
+        &caller,
+        "subscriber.delete",
+        &target,
+        None,
+        Some(serde_json::json!({ "deleted": deleted })),
+    )
+    .await;
     Ok(Json(Deleted { deleted }))
 }
 

@@ -70,6 +70,13 @@ pub async fn send_campaign(
         let draft = CampaignDraft::parse(&form)?;
         let audience = checked_audience(&state, &form).await?;
         let plan = Plan::parse(intent.trim(), when.trim(), &send_at, &admin.zone(), state.config.clock.now())?;
+        let before = match existing {
+            Some(id) => match state.store.campaign_row(id).await? {
+                Some(row) => Some(ComposeForm::from_draft(&row.draft, &state.store.campaign_audience(id).await?)),
+                None => None,
+            },
+            None => None,
+        };
         let id = state
             .store
             .save_campaign(&draft, &audience, plan, crate::store::Author::Admin(admin.id), existing)
@@ -91,6 +98,22 @@ pub async fn send_campaign(
             }
             Plan::Draft => tracing::info!(campaign = id, admin = %admin.username, "draft saved"),
         }
+        let action = match (plan, existing) {
+            (Plan::Now, _) => "campaign.send",
+            (Plan::At(_), _) => "campaign.schedule",
+            (Plan::Draft, None) => "campaign.create",
+            (Plan::Draft, Some(_)) => "campaign.edit",
+        };
+        let json = |form: &ComposeForm| serde_json::to_value(form).ok();
+        crate::audit::ssr::by_admin(
+            &state,
+            &admin,
+            action,
+            &format!("campaign {id}"),
+            before.as_ref().and_then(json),
+            json(&form),
+        )
+        .await;
         Ok(id)
     })
     .await
@@ -109,6 +132,15 @@ pub async fn duplicate_campaign(id: i64) -> Result<i64, AppError> {
             .await?
             .ok_or(AppError::NotFound)?;
         tracing::info!(campaign = id, draft = copy, admin = %admin.username, "campaign duplicated");
+        crate::audit::ssr::by_admin(
+            &state,
+            &admin,
+            "campaign.duplicate",
+            &format!("campaign {id}"),
+            None,
+            Some(serde_json::json!({ "draft": copy })),
+        )
+        .await;
         Ok(copy)
     })
     .await
@@ -125,6 +157,8 @@ pub async fn delete_draft(id: i64) -> Result<(), AppError> {
             return Err(AppError::Conflict("Only a draft can be deleted.".into()));
         }
         tracing::info!(campaign = id, admin = %admin.username, "draft deleted");
+        crate::audit::ssr::by_admin(&state, &admin, "campaign.delete_draft", &format!("campaign {id}"), None, None)
+            .await;
         Ok(())
     })
     .await
@@ -178,6 +212,7 @@ pub async fn cancel_campaign(id: i64) -> Result<(), AppError> {
             return Err(AppError::Conflict("Only a scheduled, queued or sending campaign can be cancelled.".into()));
         }
         tracing::info!(campaign = id, admin = %admin.username, "campaign cancelled");
+        crate::audit::ssr::by_admin(&state, &admin, "campaign.cancel", &format!("campaign {id}"), None, None).await;
         Ok(())
     })
     .await

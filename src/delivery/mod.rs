@@ -444,7 +444,7 @@ fn count_push(campaign: i64, endpoint: &str, outcome: &DeliveryOutcome) {
         OutcomeKind::Retry { .. } if outcome.attempted => "retry",
         OutcomeKind::Retry { .. } => "deferred",
     };
-    let service = crate::push::client::service_of(endpoint).to_owned();
+    let service = crate::push::endpoint::service_of(endpoint).to_owned();
     metrics::counter!("tidings_pushes_total", "service" => service, "outcome" => label).increment(1);
     if label != "sent" {
         tracing::debug!(

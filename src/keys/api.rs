@@ -26,6 +26,9 @@ pub async fn import_key(label: String, key: String) -> Result<i64, AppError> {
         let pair = super::import::KeyPair::parse(&key).map_err(|why| AppError::field("key", why))?;
         let id = ssr::store(&state, &label, &pair).await?;
         tracing::info!(key = id, public_key = pair.public_key, admin = %admin.username, "VAPID key imported");
+        let after = serde_json::json!({ "label": label.as_str(), "public_key": pair.public_key });
+        crate::audit::ssr::by_admin(&state, &admin, "vapid_key.import", &format!("VAPID key {id}"), None, Some(after))
+            .await;
         Ok(id)
     })
     .await
@@ -40,6 +43,16 @@ pub async fn generate_key(label: String) -> Result<i64, AppError> {
         let label = ssr::label(&label)?;
         let id = ssr::store(&state, &label, &super::import::KeyPair::generate()).await?;
         tracing::info!(key = id, admin = %admin.username, "VAPID key generated");
+        let after = serde_json::json!({ "label": label.as_str() });
+        crate::audit::ssr::by_admin(
+            &state,
+            &admin,
+            "vapid_key.generate",
+            &format!("VAPID key {id}"),
+            None,
+            Some(after),
+        )
+        .await;
         Ok(id)
     })
     .await
@@ -55,6 +68,8 @@ pub async fn make_key_current(id: i64) -> Result<(), AppError> {
             return Err(AppError::invalid("Only a key that is not retired can be made current."));
         }
         tracing::info!(key = id, admin = %admin.username, "VAPID key made current");
+        crate::audit::ssr::by_admin(&state, &admin, "vapid_key.make_current", &format!("VAPID key {id}"), None, None)
+            .await;
         Ok(())
     })
     .await
@@ -71,6 +86,16 @@ pub async fn retire_key(id: i64, #[server(default)] anyway: bool) -> Result<(), 
         match state.store.retire_key(id, anyway).await? {
             Retired::Done => {
                 tracing::info!(key = id, anyway, admin = %admin.username, "VAPID key retired");
+                let after = serde_json::json!({ "anyway": anyway });
+                crate::audit::ssr::by_admin(
+                    &state,
+                    &admin,
+                    "vapid_key.retire",
+                    &format!("VAPID key {id}"),
+                    None,
+                    Some(after),
+                )
+                .await;
                 Ok(())
             }
             Retired::InUse(n) => Err(AppError::Conflict(format!(

@@ -10,7 +10,7 @@ use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE
 
 use super::address::GuardedResolver;
 use super::encrypt::encrypt;
-use super::endpoint::{EndpointPolicy, PushEndpoint};
+use super::endpoint::{service_of, EndpointPolicy, PushEndpoint};
 use super::services::{Answer, Refusal, Services};
 use super::vapid::VapidKeys;
 
@@ -258,13 +258,6 @@ impl PushClient {
     }
 }
 
-/// The push service an endpoint (or origin) belongs to, as a metrics label: its host and
-/// port, never the whole endpoint, which is a capability.
-pub fn service_of(endpoint: &str) -> &str {
-    let rest = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
-    rest.split(['/', '?', '#']).next().unwrap_or_default()
-}
-
 /// `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 §10.2.3).
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
@@ -294,13 +287,6 @@ fn with_causes(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_service_label_is_the_endpoint_host_only() {
-        assert_eq!(service_of("https://fcm.googleapis.com/fcm/send/abc:def"), "fcm.googleapis.com");
-        assert_eq!(service_of("http://127.0.0.1:8090/push/x?y"), "127.0.0.1:8090");
-        assert_eq!(service_of("https://web.push.apple.com"), "web.push.apple.com");
-    }
 
     #[test]
     fn retry_after_accepts_seconds_and_http_dates() {

@@ -130,6 +130,13 @@ impl PushEndpoint {
     }
 }
 
+/// The push service an endpoint (or origin) belongs to, as a metrics label: its host and
+/// port, never the whole endpoint, which is a capability.
+pub fn service_of(endpoint: &str) -> &str {
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
+    rest.split(['/', '?', '#']).next().unwrap_or_default()
+}
+
 /// An endpoint as logs show it: the push service's host and a short hash of the whole URL.
 /// The URL is a capability (whoever has it can push to that browser, given the keys), so
 /// it is never logged; the hash still tells one subscription's lines from another's.
@@ -139,7 +146,7 @@ impl std::fmt::Display for LoggedEndpoint<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let digest = ring::digest::digest(&ring::digest::SHA256, self.0.as_bytes());
         let short: String = digest.as_ref()[..4].iter().map(|b| format!("{b:02x}")).collect();
-        write!(f, "{}#{short}", super::client::service_of(self.0))
+        write!(f, "{}#{short}", service_of(self.0))
     }
 }
 
@@ -160,6 +167,13 @@ fn is_loopback(host: &url::Host<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_service_label_is_the_endpoint_host_only() {
+        assert_eq!(service_of("https://fcm.googleapis.com/fcm/send/abc:def"), "fcm.googleapis.com");
+        assert_eq!(service_of("http://127.0.0.1:8090/push/x?y"), "127.0.0.1:8090");
+        assert_eq!(service_of("https://web.push.apple.com"), "web.push.apple.com");
+    }
 
     fn strict() -> EndpointPolicy {
         EndpointPolicy::default()

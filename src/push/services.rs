@@ -149,7 +149,7 @@ impl Services {
             let cool_down = if ticket.probe { (service.cool_down * 2).min(MAX_COOL_DOWN) } else { service.cool_down };
             service.cool_down = cool_down;
             service.open_until = Some(now + cool_down);
-            metrics::counter!("tidings_push_breaker_trips_total", "service" => super::client::service_of(&ticket.origin).to_owned())
+            metrics::counter!("tidings_push_breaker_trips_total", "service" => super::endpoint::service_of(&ticket.origin).to_owned())
                 .increment(1);
             tracing::warn!(
                 origin = ticket.origin,

@@ -71,6 +71,8 @@ pub async fn create_site(name: String, origin: String) -> Result<i64, AppError> 
         let origin = not_ours(SiteOrigin::parse(&origin)?, &state.config.public_url)?;
         let id = state.store.create_site(&name, &origin).await?.ok_or_else(|| taken(&origin))?;
         tracing::info!(site = id, origin = origin.as_str(), admin = %admin.username, "site added");
+        let after = serde_json::json!({ "name": name.as_str(), "origin": origin.as_str() });
+        crate::audit::ssr::by_admin(&state, &admin, "site.create", &format!("site {id}"), None, Some(after)).await;
         Ok(id)
     })
     .await
@@ -122,6 +124,8 @@ pub async fn archive_site(id: i64, archived: bool) -> Result<(), AppError> {
             return Err(AppError::NotFound);
         }
         tracing::info!(site = id, archived, admin = %admin.username, "site archive state changed");
+        let action = if archived { "site.archive" } else { "site.restore" };
+        crate::audit::ssr::by_admin(&state, &admin, action, &format!("site {id}"), None, None).await;
         Ok(())
     })
     .await
@@ -140,6 +144,7 @@ pub async fn rotate_site_secret(id: i64) -> Result<String, AppError> {
             return Err(AppError::NotFound);
         }
         tracing::info!(site = id, admin = %admin.username, "site secret for user ids replaced");
+        crate::audit::ssr::by_admin(&state, &admin, "site.rotate_secret", &format!("site {id}"), None, None).await;
         Ok(secret)
     })
     .await

@@ -10,6 +10,7 @@
 
 mod admins;
 mod api_keys;
+mod audit;
 mod backup;
 mod campaigns;
 mod deliveries;
@@ -27,6 +28,7 @@ mod topics;
 pub use crate::push::client::SubscriptionRow;
 pub use admins::AdminRow;
 pub use api_keys::{ApiKeyRow, ApiSubscriberRow, Remembered};
+pub use audit::AuditRow;
 pub use campaigns::{Author, CampaignRow};
 pub use deliveries::{ClaimedDelivery, DeliveryOutcome, OutcomeKind};
 pub use instances::InstanceId;

@@ -201,6 +201,8 @@ pub async fn delete_subscriber(id: i64) -> Result<(), AppError> {
             return Err(AppError::NotFound);
         }
         tracing::info!(subscription = id, admin = %admin.username, "subscription deleted by an admin");
+        crate::audit::ssr::by_admin(&state, &admin, "subscriber.delete", &format!("subscription {id}"), None, None)
+            .await;
         Ok(())
     })
     .await

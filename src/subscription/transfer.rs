@@ -166,10 +166,17 @@ fn unquote_cell(cell: &str) -> &str {
 /// memory. (The session was checked before the body, by `security::admin_only`.)
 /// `?key=<id>` names the VAPID key the subscriptions were made with (another tool's,
 /// imported on the Keys page first); without it, the current key.
-pub async fn import(state: AppState, session: Session, options: ImportOptions, body: Body) -> Response {
-    if let Err(refused) = require_admin(&state, &session).await {
-        return refused.into_response();
-    }
+pub async fn import(
+    state: AppState,
+    session: Session,
+    from: Option<std::net::IpAddr>,
+    options: ImportOptions,
+    body: Body,
+) -> Response {
+    let admin = match require_admin(&state, &session).await {
+        Ok(admin) => admin,
+        Err(refused) => return refused.into_response(),
+    };
     let key = match import_key(&state, options.key).await {
         Ok(key) => key,
         Err(refused) => return refused.into_response(),
@@ -184,6 +191,13 @@ pub async fn import(state: AppState, session: Session, options: ImportOptions, b
                 rejected = report.rejected,
                 "subscriptions imported"
             );
+            let after = serde_json::json!({
+                "key": key, "added": report.added, "merged": report.merged, "rejected": report.rejected,
+            });
+            let actor = format!("admin {}", admin.username);
+            let from = from.map(|a| a.to_string());
+            crate::audit::ssr::append(&state, &actor, from, "subscriber.import", "subscriptions", None, Some(after))
+                .await;
             Json(report).into_response()
         }
         Err(refused) => refused.into_response(),

@@ -68,6 +68,8 @@ pub async fn create_topic(name: String, #[server(default)] site: String) -> Resu
         let site = offering_site(&state, &site).await?;
         let id = state.store.create_topic(&name, site).await?.ok_or_else(|| taken(&name))?;
         tracing::info!(topic = id, name = name.as_str(), admin = %admin.username, "topic created");
+        let after = serde_json::json!({ "name": name.as_str(), "site": site });
+        crate::audit::ssr::by_admin(&state, &admin, "topic.create", &format!("topic {id}"), None, Some(after)).await;
         Ok(id)
     })
     .await

@@ -1,0 +1,25 @@
+import { expect, test } from '@playwright/test';
+import { hydrated, signInAsAdmin } from './helpers';
+
+test('the audit log lists who did what from where, and filters by action and actor', async ({ page }) => {
+  await signInAsAdmin(page);
+  const name = `Audited ${Date.now()}`;
+  const made = await page.request.post('/api/admin/create_topic', { form: { name } });
+  expect(made.status()).toBe(200);
+
+  await page.goto('/admin/audit');
+  await hydrated(page);
+  const rows = page.locator('table.audit tbody tr');
+  await expect(rows.first()).toHaveAttribute('data-action', 'topic.create');
+  await expect(rows.first()).toContainText(name);
+  await expect(rows.first()).toContainText('admin admin from 127.0.0.1');
+
+  await page.getByLabel('What').selectOption({ label: 'Sign-ins (and failures)' });
+  await expect(rows.first()).toHaveAttribute('data-action', /^sign_in/);
+  for (const action of await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-action')))) {
+    expect(action).toMatch(/^sign_in/);
+  }
+  await page.getByLabel('Who').fill('nobody by this name');
+  await expect(page.getByText('Nothing recorded matches.')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Export CSV' })).toHaveAttribute('href', /actor=nobody\+by\+this\+name&action=sign_in/);
+});
