@@ -342,7 +342,6 @@ mod tests {
                 "DATABASE_URL",
                 "TIDINGS_VAPID_SUBJECT",
                 "TIDINGS_ALLOW_LOOPBACK_ENDPOINTS",
-                "TIDINGS_API_RATE_PER_SEC",
                 "TIDINGS_METRICS_TOKEN",
                 "TIDINGS_LEASE_SECS",
             ],
