@@ -49,6 +49,15 @@ test('the public page and every admin page have no serious accessibility problem
   await check('sites');
   await page.goto('/admin/keys');
   await check('keys');
+  await page.goto('/admin/api');
+  await page.getByLabel('Name').fill('Checked key');
+  await page.getByRole('checkbox', { name: /^read/ }).check();
+  await page.getByRole('button', { name: 'Make key' }).click();
+  await expect(page.locator('#new-api-token')).toBeVisible();
+  await check('API (a key just made)');
+  await page.goto('/admin/audit');
+  await expect(page.locator('table.audit tbody tr').first()).toBeVisible();
+  await check('audit log');
   await page.goto('/admin/sites/1');
   await expect(page.getByRole('heading', { name: 'Settings', exact: true })).toBeVisible();
   await check('own site');

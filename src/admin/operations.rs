@@ -50,8 +50,8 @@ fn Queue(queue: QueueDepth) -> impl IntoView {
             <div class="stat due"><dt>"Due now"</dt><dd>{queue.due}</dd></div>
             <div class="stat sending"><dt>"Being sent"</dt><dd>{queue.sending}</dd></div>
             <div class="stat waiting">
-                <dt>"Waiting"</dt><dd>{queue.waiting}</dd>
-                <span class="stat-note">"retries and paced sends"</span>
+                <dt>"Waiting"</dt>
+                <dd>{queue.waiting} <span class="stat-note">"retries and paced sends"</span></dd>
             </div>
             <div class="stat scheduled"><dt>"Scheduled campaigns"</dt><dd>{queue.scheduled_campaigns}</dd></div>
         </dl>
