@@ -280,7 +280,8 @@ fn default_site_root() -> PathBuf {
 }
 
 /// Variables in `names` that look like ours but are not (a typo keeps its default
-/// silently otherwise), each with the known name it most resembles, if one is close.
+/// silently otherwise): any other `TIDINGS_…` name, or one within two edits of a known
+/// name; each with the known name it most resembles, if one is close.
 pub fn unknown_variables<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<(String, Option<&'static str>)> {
     names
         .into_iter()
@@ -290,7 +291,9 @@ pub fn unknown_variables<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<(S
                 .iter()
                 .map(|known| (strsim::levenshtein(name, known), *known))
                 .min()
-                .filter(|(distance, _)| *distance <= 3)
+                // Two edits: a typo. Three would take in other tools' names (RUSTFLAGS is
+                // three from RUST_LOG).
+                .filter(|(distance, _)| *distance <= 2)
                 .map(|(_, known)| known);
             let ours = name.starts_with("TIDINGS") || name.starts_with("TIDING_") || closest.is_some();
             ours.then(|| (name.to_owned(), closest))
@@ -385,6 +388,8 @@ mod tests {
             "DATABASE_UR",
             "PATH",
             "HOME",
+            "RUSTFLAGS",
+            "RUST_BACKTRACE",
         ]);
         assert_eq!(
             found,

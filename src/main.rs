@@ -23,9 +23,19 @@ async fn main() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Human-readable by default; one JSON object a line (fields such as campaign and
     // instance as keys) for log collectors.
+    // The server logs to standard output (what service managers collect); a command such
+    // as `tidings keys list` logs to standard error, so its output stays what it prints.
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    let writer = move || -> Box<dyn std::io::Write> {
+        if serving {
+            Box::new(std::io::stdout())
+        } else {
+            Box::new(std::io::stderr())
+        }
+    };
     match std::env::var("TIDINGS_LOG_FORMAT").as_deref().map(str::trim) {
-        Err(_) | Ok("" | "text") => tracing_subscriber::fmt().with_env_filter(filter).init(),
-        Ok("json") => tracing_subscriber::fmt().json().with_env_filter(filter).init(),
+        Err(_) | Ok("" | "text") => tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).init(),
+        Ok("json") => tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(writer).init(),
         Ok(other) => {
             eprintln!("tidings: configuration error: TIDINGS_LOG_FORMAT must be text or json, got {other:?}");
             std::process::exit(2);

@@ -112,7 +112,8 @@ async fn each_kind_of_change_is_recorded_with_who_from_where_and_what_changed() 
     assert_eq!((before["title"].as_str(), after["title"].as_str()), (Some("First title"), Some("Second title")));
     let imported: Value = serde_json::from_str(by("subscriber.import").after.as_deref().unwrap()).unwrap();
     assert_eq!(imported["added"], 1);
-    assert!(!all.iter().any(|e| format!("{e:?}").contains(&subscriber.client)), "no endpoint in the log");
+    let path = format!("/push/{}", subscriber.client);
+    assert!(!all.iter().any(|e| format!("{e:?}").contains(&path)), "no endpoint in the log");
 }
 
 #[tokio::test]
