@@ -202,7 +202,9 @@ test('the widget is small, accessible on the demo site, and a card when the site
   const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
 
-  // Keyboard: the button is reachable with Tab.
+  // Keyboard: the button is reachable with Tab (once the widget has drawn it; on a busy
+  // machine the first Tab could otherwise land before the button exists).
+  await expect(page.getByRole('button', { name: 'Subscribe to notifications' })).toBeVisible();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Subscribe to notifications' })).toBeFocused();
 
