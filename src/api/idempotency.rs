@@ -68,17 +68,28 @@ pub async fn idempotent(State(state): State<AppState>, request: Request, next: N
             problem.into_response()
         }
         Ok(Remembered::New) => {
-            let response = next.run(Request::from_parts(parts, Body::from(body))).await;
-            let (parts, body) = response.into_parts();
-            let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
-            // A server error is not an answer to keep: the same key may try again.
-            let keep = (!parts.status.is_server_error())
-                .then(|| std::str::from_utf8(&body).ok().map(|text| (parts.status.as_u16(), text)))
-                .flatten();
-            if let Err(error) = state.store.remember_answer(caller.key_id, &key, keep).await {
-                tracing::warn!(%error, "could not keep an idempotent answer");
-            }
-            Response::from_parts(parts, Body::from(body))
+            // Answered on a task of its own: if the client hangs up (the very case a retry
+            // with the same key is for), the request still finishes and its answer is kept.
+            // Dropped half-way instead, the claim would stay "in progress" for a day and
+            // every retry would get 409.
+            let answered = tokio::spawn(async move {
+                let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+                let (parts, body) = response.into_parts();
+                let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
+                // A server error is not an answer to keep: the same key may try again.
+                let keep = (!parts.status.is_server_error())
+                    .then(|| std::str::from_utf8(&body).ok().map(|text| (parts.status.as_u16(), text)))
+                    .flatten();
+                if let Err(error) = state.store.remember_answer(caller.key_id, &key, keep).await {
+                    tracing::warn!(%error, "could not keep an idempotent answer");
+                }
+                Response::from_parts(parts, Body::from(body))
+            });
+            answered.await.unwrap_or_else(|error| {
+                tracing::error!(%error, "an idempotent request failed");
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "The request failed; it may be sent again.")
+                    .into_response()
+            })
         }
     }
 }
