@@ -11,6 +11,7 @@ use reqwest::StatusCode;
 use support::push_service::Reply;
 use support::{call, spawn_app_with, PushService, ADMIN_PASSWORD, ADMIN_USER};
 use tidings::clock::Clock;
+use tidings::store::{DeliveryOutcome, InstanceId, OutcomeKind, Store};
 
 /// Deliveries of `campaign` in each state, as (status, count).
 async fn states(pool: &sqlx::AnyPool, campaign: i64) -> Vec<(String, i64)> {
@@ -76,6 +77,55 @@ async fn failed_outcome_writes_are_retried_and_the_campaign_finishes_without_a_r
     assert_eq!(states(app.state.store.pool(), id).await, [("sent".to_owned(), 30)]);
 }
 
+/// The fence the paused-instance test below relies on, step by step: an instance taken for
+/// dead claims the same delivery again once it beats again, and an outcome from its
+/// earlier term (a send it skipped on thawing, a failure) must leave the new claim alone.
+#[tokio::test]
+async fn an_outcome_from_an_earlier_lease_term_leaves_a_newer_claim_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&support::fresh_database_url(dir.path()).await).await.unwrap();
+    let pool = store.pool();
+    sqlx::query(
+        "INSERT INTO subscriptions (endpoint, p256dh, auth, created_at) VALUES ('https://push.test/a', 'k', 'a', 1)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO campaigns (title, ttl_secs, urgency, status, created_at) VALUES ('Fenced', 60, 'normal', 'sending', 1)")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO deliveries (campaign_id, subscription_id, status) VALUES (1, 1, 'pending')")
+        .execute(pool)
+        .await
+        .unwrap();
+    let (me, now_ms) = (InstanceId::generate(), tidings::clock::now_ms());
+    store.heartbeat(&me).await.unwrap();
+    assert_eq!(store.claim_deliveries(&me, 0, 1, 10, now_ms).await.unwrap().len(), 1);
+    // Silent past its lease: a peer forgets it and puts its claim back in the queue.
+    store.retire_instance(&me).await.unwrap();
+    assert_eq!(store.reclaim_orphaned_deliveries(1_000).await.unwrap(), 1);
+    store.heartbeat(&me).await.unwrap();
+    let again = store.claim_deliveries(&me, 1, 1, 10, now_ms).await.unwrap();
+    assert_eq!(again.iter().map(|d| d.term).collect::<Vec<_>>(), [1]);
+
+    let handed_back = |term| DeliveryOutcome {
+        subscription_id: 1,
+        kind: OutcomeKind::Retry { at_ms: 0 },
+        attempted: false,
+        status_code: None,
+        error: None,
+        term,
+    };
+    assert_eq!(store.record_outcomes(&me, 1, &[handed_back(0)]).await.unwrap(), 1, "the old term's outcome is lost");
+    let state = || async {
+        sqlx::query_as::<_, (String, i64)>("SELECT status, claim_term FROM deliveries").fetch_one(pool).await.unwrap()
+    };
+    assert_eq!(state().await, ("sending".to_owned(), 1), "the new claim stands");
+    assert_eq!(store.record_outcomes(&me, 1, &[handed_back(1)]).await.unwrap(), 0, "the new term's outcome counts");
+    assert_eq!(state().await.0, "pending");
+}
+
 const SUBSCRIBERS: usize = 1500;
 const CONCURRENCY: usize = 8;
 /// What one instance can have sent without recording it: in flight, plus queued for and
@@ -108,7 +158,7 @@ async fn an_instance_paused_past_its_lease_neither_strands_nor_double_counts_del
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(std::process::Command::new("kill").args(["-CONT", &pid]).status().unwrap().success());
 
-    let store = tidings::store::Store::open(&database).await.unwrap();
+    let store = Store::open(&database).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let status: String = sqlx::query_scalar("SELECT status FROM campaigns WHERE id = $1")

@@ -178,6 +178,8 @@ fn applied_migrations_are_never_edited() {
         ("postgres", 20261202000007, "078d4de7209929bd"),
         ("sqlite", 20261202000015, "9a175e6ec7e7a74b"),
         ("postgres", 20261202000008, "476a0fa9905bbef5"),
+        ("sqlite", 20261202000016, "74cb9a8b0dac9f9e"),
+        ("postgres", 20261202000009, "e079df5759f99854"),
     ];
     let hex = |bytes: &[u8]| bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>();
     for (set, migrator) in

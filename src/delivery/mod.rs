@@ -75,8 +75,9 @@ struct Lease {
 
 #[derive(Clone, Copy)]
 struct Beat {
+    /// When the last successful heartbeat was sent: the database stamped it no earlier.
     at: Instant,
-    term: u64,
+    term: i64,
     since: Instant,
 }
 
@@ -88,14 +89,24 @@ impl Lease {
         Self { beat: Arc::new(Mutex::new(Beat { at: now, term: 0, since: now })), safe_for: lease - lease / 4, lease }
     }
 
-    fn beat(&self) {
+    /// Notes a heartbeat that succeeded, by when it was *sent*: its answer may come long
+    /// after the database stamped it (this process frozen, a slow network), and counting
+    /// from the answer would think the lease safe while others already see it expired.
+    fn beat(&self, sent_at: Instant) {
         let mut beat = self.beat.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        *beat = if beat.at.elapsed() < self.safe_for {
-            Beat { at: now, ..*beat }
+        *beat = if sent_at.saturating_duration_since(beat.at) < self.safe_for {
+            Beat { at: beat.at.max(sent_at), ..*beat }
         } else {
-            Beat { at: now, term: beat.term + 1, since: now }
+            Beat { at: sent_at, term: beat.term + 1, since: sent_at }
         };
+    }
+
+    /// Sends a heartbeat and notes it if it succeeded.
+    async fn renew(&self, store: &Store, me: &InstanceId) -> Result<(), sqlx::Error> {
+        let sent_at = Instant::now();
+        store.heartbeat(me).await?;
+        self.beat(sent_at);
+        Ok(())
     }
 
     /// Whether this instance has beaten without a gap for a whole lease, and so may judge
@@ -108,7 +119,7 @@ impl Lease {
     }
 
     /// The current term, if the lease is held now.
-    fn term(&self) -> Option<u64> {
+    fn term(&self) -> Option<i64> {
         let beat = self.beat.lock().unwrap_or_else(|p| p.into_inner());
         (beat.at.elapsed() < self.safe_for).then_some(beat.term)
     }
@@ -125,9 +136,8 @@ impl Dispatcher {
         tokio::spawn(async move {
             let lease = Lease::new(self.lease);
             // Announced before the first claim, so no other instance takes it for dead.
-            match self.store.heartbeat(&self.instance).await {
-                Ok(()) => lease.beat(),
-                Err(error) => tracing::error!(%error, "could not announce this instance"),
+            if let Err(error) = lease.renew(&self.store, &self.instance).await {
+                tracing::error!(%error, "could not announce this instance");
             }
             // Sending ends only when stopped; the heartbeat goes on until then.
             tokio::select! {
@@ -144,11 +154,8 @@ impl Dispatcher {
         let mut beat = tokio::time::interval(self.lease / 5);
         loop {
             beat.tick().await;
-            match self.store.heartbeat(&self.instance).await {
-                Ok(()) => lease.beat(),
-                Err(error) => {
-                    tracing::error!(%error, "heartbeat failed; this instance stops sending until one succeeds")
-                }
+            if let Err(error) = lease.renew(&self.store, &self.instance).await {
+                tracing::error!(%error, "heartbeat failed; this instance stops sending until one succeeds");
             }
             if !lease.steady() {
                 continue;
@@ -252,10 +259,9 @@ impl Dispatcher {
                 async move {
                     // Each send is its own task so encryption (the costly part) runs on
                     // every core; polled inside one stream, it would all land on one thread.
-                    let (term, delivery) = delivery;
                     let sent = tokio::spawn(async move {
-                        if cancelled.load(Ordering::Relaxed) || lease.term() != Some(term) {
-                            return outcome::untouched(delivery.recipient.id);
+                        if cancelled.load(Ordering::Relaxed) || lease.term() != Some(delivery.term) {
+                            return outcome::untouched(delivery.recipient.id, delivery.term);
                         }
                         let delivery_id =
                             DeliveryId { campaign: payload.campaign, subscription: delivery.recipient.id };
@@ -276,6 +282,7 @@ impl Dispatcher {
                             attempts: delivery.attempts,
                             first_failed_at: delivery.first_failed_at,
                             ttl: Duration::from_secs(message.ttl_secs.into()),
+                            term: delivery.term,
                         };
                         let outcome = decide(attempt, result, &retry, clock.now_ms(), rand::random());
                         count_push(payload.campaign, &delivery.recipient.endpoint, &outcome);
@@ -323,13 +330,12 @@ impl Dispatcher {
     /// Claims the campaign's due deliveries a batch at a time, as the senders take them,
     /// until none is due or the campaign is cancelled. Its own task, so that a claim is
     /// never left half-read (holding SQLite's write lock) while the senders wait.
-    /// Each delivery comes with the lease term it was claimed in.
     fn spawn_claimer(
         &self,
         campaign_id: i64,
         cancelled: Arc<AtomicBool>,
         lease: Lease,
-    ) -> (mpsc::Receiver<(u64, ClaimedDelivery)>, Worker) {
+    ) -> (mpsc::Receiver<ClaimedDelivery>, Worker) {
         // Several rounds' worth per claim keeps the claims cheap without holding many
         // rows in memory.
         let batch_size = (self.concurrency * 4).max(64);
@@ -347,7 +353,7 @@ impl Dispatcher {
                 if limit == 0 {
                     break;
                 }
-                let claim = || store.claim_deliveries(&instance, campaign_id, limit, clock.now_ms());
+                let claim = || store.claim_deliveries(&instance, term, campaign_id, limit, clock.now_ms());
                 let batch = retried("claiming deliveries", claim).await?;
                 if batch.is_empty() {
                     break;
@@ -357,7 +363,7 @@ impl Dispatcher {
                     retried("counting paced claims", || store.count_paced_claims(campaign_id, n)).await?;
                 }
                 for delivery in batch {
-                    if sender.send((term, delivery)).await.is_err() {
+                    if sender.send(delivery).await.is_err() {
                         // The senders stopped; what is still claimed goes back to the queue
                         // when the pipeline ends.
                         return Ok(());
@@ -371,7 +377,10 @@ impl Dispatcher {
 
     /// Writes outcomes in chunks of up to `chunk` as they arrive, until the sender is dropped.
     fn spawn_recorder(&self, campaign_id: i64, chunk: usize) -> (mpsc::Sender<DeliveryOutcome>, Worker) {
-        let (sender, mut outcomes) = mpsc::channel(chunk);
+        // One less than a chunk: with the outcome in the pipeline's hand, a chunk waits and
+        // another is being written, so what was sent but not yet recorded (and could be sent
+        // again after a crash) stays within twice the concurrency.
+        let (sender, mut outcomes) = mpsc::channel(chunk.saturating_sub(1).max(1));
         let (store, instance) = (self.store.clone(), self.instance.clone());
         let recorder = tokio::spawn(async move {
             let mut batch = Vec::with_capacity(chunk);
@@ -482,5 +491,41 @@ fn message_for(campaign: &CampaignRow) -> PushMessage {
             .as_ref()
             .map(|t| t.as_str().to_owned())
             .unwrap_or_else(|| format!("campaign{}", campaign.id)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lease_beaten_at(at: Instant) -> Lease {
+        let lease = Lease::new(Duration::from_secs(4));
+        *lease.beat.lock().unwrap() = Beat { at, term: 0, since: at };
+        lease
+    }
+
+    #[test]
+    fn a_heartbeat_answered_late_counts_from_when_it_was_sent() {
+        // Sent just before this process froze for ten seconds, answered after it thawed:
+        // the database stamped it ten seconds ago, so the lease is long gone.
+        let frozen_at = Instant::now() - Duration::from_secs(10);
+        let lease = lease_beaten_at(frozen_at);
+        lease.beat(frozen_at + Duration::from_millis(200));
+        assert_eq!(lease.term(), None);
+        // The first heartbeat sent after thawing starts a new term.
+        lease.beat(Instant::now());
+        assert_eq!(lease.term(), Some(1));
+        assert!(!lease.steady(), "a new term is not steady until it has lasted a lease");
+    }
+
+    #[test]
+    fn heartbeats_without_a_gap_keep_the_term() {
+        let start = Instant::now() - Duration::from_secs(5);
+        let lease = lease_beaten_at(start);
+        for second in 1..=5 {
+            lease.beat(start + Duration::from_secs(second));
+        }
+        assert_eq!(lease.term(), Some(0));
+        assert!(lease.steady());
     }
 }

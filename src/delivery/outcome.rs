@@ -50,16 +50,19 @@ pub struct Attempt {
     pub first_failed_at: Option<i64>,
     /// The message's TTL: after it, a retry would deliver a message the sender gave up on.
     pub ttl: Duration,
+    /// The lease term it was claimed in, which its outcome answers to.
+    pub term: i64,
 }
 
 /// A delivery that goes back to pending as it was: no request was made for it.
-pub fn untouched(subscription_id: i64) -> DeliveryOutcome {
+pub fn untouched(subscription_id: i64, term: i64) -> DeliveryOutcome {
     DeliveryOutcome {
         subscription_id,
         kind: OutcomeKind::Retry { at_ms: 0 },
         attempted: false,
         status_code: None,
         error: None,
+        term,
     }
 }
 
@@ -69,9 +72,15 @@ fn millis(duration: Duration) -> i64 {
 
 /// Decides a delivery's fate; `now_ms` is Unix milliseconds.
 pub fn decide(attempt: Attempt, result: PushResult, policy: &RetryPolicy, now_ms: i64, jitter: f64) -> DeliveryOutcome {
-    let subscription_id = attempt.subscription_id;
-    let outcome =
-        |kind, attempted, status_code, error| DeliveryOutcome { subscription_id, kind, attempted, status_code, error };
+    let (subscription_id, term) = (attempt.subscription_id, attempt.term);
+    let outcome = |kind, attempted, status_code, error| DeliveryOutcome {
+        subscription_id,
+        kind,
+        attempted,
+        status_code,
+        error,
+        term,
+    };
     let this_attempt = attempt.attempts.saturating_add(1);
     // Retried until the window after the first failure closes, or the TTL does.
     let deadline = attempt.first_failed_at.unwrap_or(now_ms).saturating_add(millis(policy.window.min(attempt.ttl)));
@@ -148,7 +157,7 @@ mod tests {
     }
 
     fn first(attempts: u32) -> Attempt {
-        Attempt { subscription_id: 1, attempts, first_failed_at: None, ttl: DAY }
+        Attempt { subscription_id: 1, attempts, first_failed_at: None, ttl: DAY, term: 0 }
     }
 
     fn kind(result: PushResult, attempts: u32) -> OutcomeKind {
@@ -185,7 +194,7 @@ mod tests {
         let start = 1_000_000_000;
         let (mut now, mut attempts, mut first_failed_at) = (start, 0, None);
         loop {
-            let attempt = Attempt { subscription_id: 1, attempts, first_failed_at, ttl };
+            let attempt = Attempt { subscription_id: 1, attempts, first_failed_at, ttl, term: 0 };
             match decide(attempt, result.clone(), &policy, now, 0.0).kind {
                 OutcomeKind::Retry { at_ms } => {
                     first_failed_at.get_or_insert(now);

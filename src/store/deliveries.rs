@@ -23,6 +23,8 @@ pub struct DeliveryOutcome {
     pub attempted: bool,
     pub status_code: Option<u16>,
     pub error: Option<String>,
+    /// The lease term of the claim it answers (see [`ClaimedDelivery::term`]).
+    pub term: i64,
 }
 
 /// A delivery claimed for sending: its recipient and how often it was tried before.
@@ -32,6 +34,10 @@ pub struct ClaimedDelivery {
     pub attempts: u32,
     /// When it first failed transiently (Unix ms), if it has: retries stop a window later.
     pub first_failed_at: Option<i64>,
+    /// The claiming instance's lease term at the claim. Outcomes are fenced by it as well
+    /// as by the instance: one that thawed after its lease may claim the same delivery
+    /// again in its new term, and its stale outcome must not undo that new claim.
+    pub term: i64,
 }
 
 impl Store {
@@ -43,12 +49,13 @@ impl Store {
     pub async fn claim_deliveries(
         &self,
         me: &InstanceId,
+        term: i64,
         campaign_id: i64,
         limit: i64,
         now_ms: i64,
     ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
         let claimed: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(&format!(
-            "UPDATE deliveries SET status = 'sending', claimed_by = $4
+            "UPDATE deliveries SET status = 'sending', claimed_by = $4, claim_term = $5
              WHERE campaign_id = $1 AND subscription_id IN (
                 SELECT subscription_id FROM deliveries
                 WHERE campaign_id = $1 AND status = 'pending' AND next_attempt_at <= $2
@@ -61,6 +68,7 @@ impl Store {
         .bind(now_ms)
         .bind(limit)
         .bind(me.as_str())
+        .bind(term)
         .fetch_all(&self.pool)
         .await?;
         if claimed.is_empty() {
@@ -94,14 +102,20 @@ impl Store {
             .into_iter()
             .map(|recipient| {
                 let (attempts, first_failed_at) = earlier.get(&recipient.id).copied().unwrap_or((0, None));
-                ClaimedDelivery { recipient, attempts: u32::try_from(attempts).unwrap_or(u32::MAX), first_failed_at }
+                ClaimedDelivery {
+                    recipient,
+                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                    first_failed_at,
+                    term,
+                }
             })
             .collect())
     }
 
     /// Records a batch of outcomes of `me`'s claims in one transaction; expired
     /// subscriptions are deleted. Fenced: an outcome changes a delivery only while `me`
-    /// still holds it (it may have been taken over after a stall), except that *sent* wins
+    /// still holds it by the same claim (it may have been taken over after a stall, and
+    /// then claimed again), except that *sent* wins
     /// over any delivery not yet final, so it is not sent once more. Returns how many
     /// outcomes came too late to count ("lease lost"). Sent deliveries, nearly all of them,
     /// take two statements per batch rather than two per message: this runs for every push.
@@ -134,7 +148,8 @@ impl Store {
                  SET status = $1, next_attempt_at = $2, attempts = attempts + $3,
                      last_status_code = COALESCE($4, last_status_code), last_error = COALESCE($5, last_error),
                      first_failed_at = COALESCE(first_failed_at, $8)
-                 WHERE campaign_id = $6 AND subscription_id = $7 AND status = 'sending' AND claimed_by = $9",
+                 WHERE campaign_id = $6 AND subscription_id = $7
+                   AND status = 'sending' AND claimed_by = $9 AND claim_term = $10",
             )
             .bind(status)
             .bind(next_attempt_at)
@@ -147,6 +162,7 @@ impl Store {
             // retry window, once.
             .bind((outcome.error.is_some() && matches!(outcome.kind, OutcomeKind::Retry { .. })).then_some(at_ms))
             .bind(me.as_str())
+            .bind(outcome.term)
             .execute(&mut *tx)
             .await?;
             if updated.rows_affected() == 0 {
