@@ -289,7 +289,8 @@ async fn admin(config: &Config, command: AdminCommand) -> Result<String, Failure
     check_password_strength(&password).map_err(|e| Failure::input(e.to_string()))?;
     let hash = hash_password(password).await.map_err(Failure::other)?;
     if creating {
-        match store.create_admin(&username, &hash).await.map_err(Failure::other)? {
+        // Whoever has the server's shell is an owner anyway.
+        match store.create_admin(&username, &hash, "owner").await.map_err(Failure::other)? {
             Some(_) => Ok(format!("Admin {username} created; sign in at /admin.")),
             None => Err(Failure::input(format!("There is already an admin called {username}."))),
         }

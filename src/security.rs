@@ -14,8 +14,8 @@ use http_body_util::Limited;
 use tower_http::timeout::TimeoutBody;
 use tower_sessions::Session;
 
+use crate::admin::role::Role;
 use crate::error::AppError;
-use crate::session::SESSION_KEY;
 use crate::state::AppState;
 
 /// Server functions anyone may call; every other one needs a signed-in admin. Deny by
@@ -36,6 +36,49 @@ pub const PUBLIC_SERVER_FNS: &[&str] = &[
     "/api/choose_topics",
     "/api/site_widget",
 ];
+
+/// Admin server functions a viewer may call: they read, and change nothing.
+pub const VIEWER_SERVER_FNS: &[&str] = &[
+    "/api/admin/audience_size",
+    "/api/admin/api_reference",
+    "/api/admin/backup_status",
+    "/api/admin/campaign_report",
+    "/api/admin/list_admins",
+    "/api/admin/list_campaigns",
+    "/api/admin/operations",
+    "/api/admin/site",
+    "/api/admin/sites",
+    "/api/admin/subscriber_growth",
+    "/api/admin/subscriber_hosts",
+    "/api/admin/subscribers",
+    "/api/admin/topics",
+];
+
+/// Admin server functions an editor may call: campaigns and topics.
+pub const EDITOR_SERVER_FNS: &[&str] = &[
+    "/api/admin/cancel_campaign",
+    "/api/admin/delete_draft",
+    "/api/admin/duplicate_campaign",
+    "/api/admin/send_campaign",
+    "/api/admin/send_test",
+    "/api/admin/create_topic",
+    "/api/admin/rename_topic",
+    "/api/admin/archive_topic",
+];
+
+/// The role a server function at `path` needs, `None` for the public ones. Deny by
+/// default again: an admin function listed nowhere is for owners only.
+pub fn required_role(path: &str) -> Option<Role> {
+    if PUBLIC_SERVER_FNS.contains(&path) {
+        None
+    } else if VIEWER_SERVER_FNS.contains(&path) {
+        Some(Role::Viewer)
+    } else if EDITOR_SERVER_FNS.contains(&path) {
+        Some(Role::Editor)
+    } else {
+        Some(Role::Owner)
+    }
+}
 
 /// Where the REST API lives; its routes authenticate with API keys instead of sessions.
 pub const API_PREFIX: &str = "/api/v1/";
@@ -108,19 +151,24 @@ pub(crate) fn is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
 }
 
 /// Server functions not in [`PUBLIC_SERVER_FNS`], and every other request that may carry
-/// a body (the import), answer 401 without an admin session, before a byte of the body
-/// is read. (Each handler also checks the admin itself.)
-pub async fn admin_only(session: Session, request: Request, next: Next) -> Response {
+/// a body (the import), answer 401 without an admin session and 403 to an admin whose
+/// role is below [`required_role`], before a byte of the body is read. (Each handler also
+/// checks the admin itself.)
+pub async fn admin_only(State(state): State<AppState>, session: Session, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let may_have_body = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     // The REST API checks its own credentials (a bearer key, see `api::auth`), also
     // before reading a body; a session cookie means nothing there.
     let rest_api = path.starts_with(API_PREFIX);
-    if (path.starts_with("/api/") || may_have_body) && !rest_api && !PUBLIC_SERVER_FNS.contains(&path) {
-        match session.get::<i64>(SESSION_KEY).await {
-            Ok(Some(_)) => {}
+    if let (Some(needed), true, false) = (required_role(path), path.starts_with("/api/") || may_have_body, rest_api) {
+        match crate::session::admin_of(&state.store, &session).await {
+            Ok(Some(admin)) => {
+                if let Err(refused) = admin.may(needed) {
+                    return error_response(refused);
+                }
+            }
             Ok(None) => return error_response(AppError::Unauthorized),
-            Err(error) => return error_response(crate::error::ssr::internal(error)),
+            Err(error) => return error_response(error),
         }
     }
     next.run(request).await

@@ -373,7 +373,7 @@ async fn router(state: AppState) -> Result<Router, String> {
         // writes refused before any session is loaded; then the
         // admin-only default, checked before any body is read; then the body limits.
         .layer(middleware::from_fn_with_state(state.config.http.body_timeout, security::limit_bodies))
-        .layer(middleware::from_fn(security::admin_only))
+        .layer(middleware::from_fn_with_state(state.clone(), security::admin_only))
         .layer(session_layer(&state))
         .layer(middleware::from_fn_with_state(state.clone(), security::same_origin_writes))
         .layer(middleware::from_fn_with_state(state.clone(), crate::site::cors::cross_origin))

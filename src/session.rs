@@ -3,6 +3,7 @@
 
 use tower_sessions::Session;
 
+use crate::admin::role::Role;
 use crate::error::ssr::internal;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -15,18 +16,41 @@ pub struct SignedInAdmin {
     pub id: i64,
     pub username: String,
     pub time_zone: String,
+    pub role: Role,
 }
 
 impl SignedInAdmin {
+    /// Refuses (403) what needs a higher role than this admin's.
+    pub fn may(&self, needed: Role) -> Result<(), AppError> {
+        if self.role >= needed {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "This needs {}; you are {}.",
+                needed.with_article(),
+                self.role.with_article()
+            )))
+        }
+    }
+
     /// The time zone this admin reads and enters times in.
     pub fn zone(&self) -> AdminZone {
         AdminZone::stored(&self.time_zone)
     }
 }
 
-/// The signed-in admin, or `Unauthorized` (401).
+/// The signed-in admin of any role (what viewers may see), or `Unauthorized` (401).
 pub async fn require_admin() -> Result<SignedInAdmin, AppError> {
     current_admin().await?.ok_or(AppError::Unauthorized)
+}
+
+/// The signed-in admin if their role is at least `needed`: 401 without a session, 403
+/// below it. The same rule as `security::required_role`, which applies it before the
+/// body is read; this one also holds when a page calls the function while rendering.
+pub async fn require_role(needed: Role) -> Result<SignedInAdmin, AppError> {
+    let admin = require_admin().await?;
+    admin.may(needed)?;
+    Ok(admin)
 }
 
 pub async fn current_admin() -> Result<Option<SignedInAdmin>, AppError> {
@@ -42,7 +66,13 @@ pub async fn admin_of(store: &crate::store::Store, session: &Session) -> Result<
     };
     // Looked up every time so a deleted admin loses access at once.
     let admin = store.admin_by_id(id).await?;
-    Ok(admin.map(|a| SignedInAdmin { id: a.id, username: a.username, time_zone: a.time_zone }))
+    // An unknown role (a hand-edited row) reads nothing but what a viewer may.
+    Ok(admin.map(|a| SignedInAdmin {
+        id: a.id,
+        role: Role::parse(&a.role).unwrap_or(Role::Viewer),
+        username: a.username,
+        time_zone: a.time_zone,
+    }))
 }
 
 /// The client's IP address: the TCP peer, or, when the peer is one of our trusted

@@ -180,6 +180,8 @@ fn applied_migrations_are_never_edited() {
         ("postgres", 20261202000008, "476a0fa9905bbef5"),
         ("sqlite", 20261202000016, "74cb9a8b0dac9f9e"),
         ("postgres", 20261202000009, "e079df5759f99854"),
+        ("sqlite", 20261202000017, "257bd1b66a6f1939"),
+        ("postgres", 20261202000010, "6515e4b74836f678"),
     ];
     let hex = |bytes: &[u8]| bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>();
     for (set, migrator) in

@@ -35,6 +35,118 @@ async fn every_server_function_outside_the_public_list_needs_a_session() {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
+/// The role each admin server function needs, written out here on purpose (not read from
+/// the code): a function whose role changes, or a new one, fails until it is listed.
+const ROLE_OF: &[(&str, &str)] = &[
+    ("/api/admin/audience_size", "viewer"),
+    ("/api/admin/api_reference", "viewer"),
+    ("/api/admin/backup_status", "viewer"),
+    ("/api/admin/campaign_report", "viewer"),
+    ("/api/admin/list_admins", "viewer"),
+    ("/api/admin/list_campaigns", "viewer"),
+    ("/api/admin/operations", "viewer"),
+    ("/api/admin/site", "viewer"),
+    ("/api/admin/sites", "viewer"),
+    ("/api/admin/subscriber_growth", "viewer"),
+    ("/api/admin/subscriber_hosts", "viewer"),
+    ("/api/admin/subscribers", "viewer"),
+    ("/api/admin/topics", "viewer"),
+    ("/api/admin/send_campaign", "editor"),
+    ("/api/admin/send_test", "editor"),
+    ("/api/admin/cancel_campaign", "editor"),
+    ("/api/admin/delete_draft", "editor"),
+    ("/api/admin/duplicate_campaign", "editor"),
+    ("/api/admin/create_topic", "editor"),
+    ("/api/admin/rename_topic", "editor"),
+    ("/api/admin/archive_topic", "editor"),
+    ("/api/admin/review_campaign", "owner"),
+    ("/api/admin/create_admin", "owner"),
+    ("/api/admin/set_admin_role", "owner"),
+    ("/api/admin/api_keys", "owner"),
+    ("/api/admin/create_api_key", "owner"),
+    ("/api/admin/revoke_api_key", "owner"),
+    ("/api/admin/audit_log", "owner"),
+    ("/api/admin/keys", "owner"),
+    ("/api/admin/generate_key", "owner"),
+    ("/api/admin/import_key", "owner"),
+    ("/api/admin/make_key_current", "owner"),
+    ("/api/admin/retire_key", "owner"),
+    ("/api/admin/create_site", "owner"),
+    ("/api/admin/update_site", "owner"),
+    ("/api/admin/archive_site", "owner"),
+    ("/api/admin/rotate_site_secret", "owner"),
+    ("/api/admin/set_site_approval", "owner"),
+    ("/api/admin/delete_subscriber", "owner"),
+];
+
+/// Every admin server function, called by a viewer, an editor and an owner: below the
+/// role it needs, 403 before its arguments are even read; at or above it, through to the
+/// function itself (its own answer, never 401 or 403). The owner-only plain routes too.
+#[tokio::test]
+async fn every_server_function_is_refused_below_the_role_it_needs() {
+    let app = spawn_app().await;
+    app.login().await;
+    let editor = app.signed_in_as("edith", "editor").await;
+    let viewer = app.signed_in_as("victor", "viewer").await;
+    let rank = |role: &str| ["viewer", "editor", "owner"].iter().position(|r| *r == role).unwrap();
+    let mut checked = 0;
+    for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+        if PUBLIC_SERVER_FNS.contains(&path) {
+            continue;
+        }
+        let Some((_, needed)) = ROLE_OF.iter().find(|(p, _)| *p == path) else {
+            panic!("{path} is not in ROLE_OF: decide which role it needs");
+        };
+        for (client, role) in [(&viewer, "viewer"), (&editor, "editor"), (&app.client, "owner")] {
+            let status = client.post(format!("{}{path}", app.base)).send().await.unwrap().status();
+            if rank(role) < rank(needed) {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{path} let {role} through");
+            } else {
+                assert!(
+                    status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED,
+                    "{path} refused {role}: {status}"
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, ROLE_OF.len(), "ROLE_OF lists functions that do not exist");
+
+    // A refusal says why, and the plain owner routes refuse the others too.
+    let refused = support::call(&viewer, &app.base, "admin/send_campaign", &support::plain_campaign("No")).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(refused.text().await.unwrap().contains("This needs an editor; you are a viewer."));
+    assert!(app.campaigns().await.is_empty(), "a refused call made a campaign");
+    for path in ["/admin/subscribers/export.csv", "/admin/subscribers/export.json", "/admin/audit.csv"] {
+        for client in [&viewer, &editor] {
+            assert_eq!(client.get(format!("{}{path}", app.base)).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+        }
+        assert_eq!(app.client.get(format!("{}{path}", app.base)).send().await.unwrap().status(), StatusCode::OK);
+    }
+    let import = editor.post(format!("{}/admin/subscribers/import", app.base)).body("[]").send().await.unwrap();
+    assert_eq!(import.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_last_owner_cannot_be_demoted() {
+    let app = spawn_app().await;
+    app.login().await;
+    let demote = app.call("admin/set_admin_role", &[("username", ADMIN_USER), ("role", "editor")]).await;
+    assert_eq!(demote.status(), StatusCode::CONFLICT);
+    assert!(demote.text().await.unwrap().contains("last owner"));
+    // With a second owner it works, and the demoted admin loses owner pages at once.
+    let grace = app.signed_in_as("grace", "owner").await;
+    let demote =
+        support::call(&grace, &app.base, "admin/set_admin_role", &[("username", ADMIN_USER), ("role", "viewer")]).await;
+    assert!(demote.status().is_success(), "{}", demote.status());
+    assert_eq!(app.call("admin/api_keys", &[]).await.status(), StatusCode::FORBIDDEN);
+    let unknown =
+        support::call(&grace, &app.base, "admin/set_admin_role", &[("username", "nobody"), ("role", "viewer")]).await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad = support::call(&grace, &app.base, "admin/set_admin_role", &[("username", "grace"), ("role", "god")]).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 #[tokio::test]
 async fn cross_site_posts_are_refused_and_change_nothing() {
     let app = spawn_app().await;
@@ -185,4 +297,85 @@ async fn an_admin_adds_another_admin_who_can_sign_in() {
     let status: serde_json::Value =
         grace.post(format!("{}/api/admin/status", app.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(status["username"], "grace");
+}
+
+#[tokio::test]
+async fn an_editors_campaign_waits_for_another_owners_approval() {
+    let app = spawn_app().await;
+    let push = support::PushService::start().await;
+    let subscriber = push.subscription(StatusCode::CREATED);
+    assert!(app.subscribe(&subscriber).await.status().is_success());
+    app.login().await;
+    let edith = app.signed_in_as("edith", "editor").await;
+    let send = |title: &'static str| {
+        let edith = edith.clone();
+        let base = app.base.clone();
+        async move {
+            let response = support::call(&edith, &base, "admin/send_campaign", &support::plain_campaign(title)).await;
+            assert!(response.status().is_success(), "{}", response.status());
+            response.json::<i64>().await.unwrap()
+        }
+    };
+    let report = |client: reqwest::Client, id: i64| {
+        let base = app.base.clone();
+        async move {
+            let response = support::call(&client, &base, "admin/campaign_report", &[("id", &id.to_string())]).await;
+            response.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+
+    // Without the site's requirement, an editor sends straight away.
+    let direct = send("Straight out").await;
+    app.wait_until_sent(direct).await;
+
+    let required = app.call("admin/set_site_approval", &[("id", "1"), ("required", "true")]).await;
+    assert!(required.status().is_success());
+    let id = send("Needs a yes").await;
+    let waiting = report(edith.clone(), id).await;
+    assert_eq!(waiting["summary"]["status"], "awaiting_approval");
+    assert_eq!(waiting["approval"]["requested_by"], "edith");
+    assert_eq!(waiting["approval"]["may_review"], false);
+    assert_eq!(report(app.client.clone(), id).await["approval"]["may_review"], true);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(push.received().len(), 1, "only the first campaign went out");
+
+    // Editors cannot approve, nor can the one who asked once made an owner.
+    let approve = [("id", id.to_string()), ("decision", "approve".to_owned())];
+    let approve: Vec<(&str, &str)> = approve.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        support::call(&edith, &app.base, "admin/review_campaign", &approve).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let promote = app.call("admin/set_admin_role", &[("username", "edith"), ("role", "owner")]).await;
+    assert!(promote.status().is_success());
+    let own = support::call(&edith, &app.base, "admin/review_campaign", &approve).await;
+    assert_eq!(own.status(), StatusCode::FORBIDDEN);
+    assert!(own.text().await.unwrap().contains("another owner"));
+    app.call("admin/set_admin_role", &[("username", "edith"), ("role", "editor")]).await;
+
+    // Declined: a draft again, with the owner's note for the editor.
+    let id_text = id.to_string();
+    let decline = [("id", id_text.as_str()), ("decision", "decline"), ("note", "Tone it down")];
+    assert!(app.call("admin/review_campaign", &decline).await.status().is_success());
+    let declined = report(edith.clone(), id).await;
+    assert_eq!(declined["summary"]["status"], "draft");
+    assert_eq!(declined["approval"]["note"], "Tone it down");
+    assert_eq!(declined["approval"]["waiting"], false);
+    assert_eq!(app.call("admin/review_campaign", &approve).await.status(), StatusCode::CONFLICT, "nothing waits now");
+
+    // Asked again and approved: sent, once.
+    let mut again = support::plain_campaign("Needs a yes").to_vec();
+    again.push(("campaign_id", id_text.as_str()));
+    assert!(support::call(&edith, &app.base, "admin/send_campaign", &again).await.status().is_success());
+    assert_eq!(report(edith.clone(), id).await["summary"]["status"], "awaiting_approval");
+    assert!(app.call("admin/review_campaign", &approve).await.status().is_success());
+    let sent = app.wait_until_sent(id).await;
+    assert_eq!(sent.sent, 1);
+    assert_eq!(push.received().len(), 2);
+
+    let log: serde_json::Value = app.call("admin/audit_log", &[]).await.json().await.unwrap();
+    let actions: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for action in ["campaign.request_approval", "campaign.decline", "campaign.approve", "admin.role", "site.approval"] {
+        assert!(actions.contains(&action), "{action} not in the audit log: {actions:?}");
+    }
 }

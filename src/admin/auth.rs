@@ -16,6 +16,8 @@ pub struct SignInState {
     pub needs_setup: bool,
     /// The signed-in admin's time zone (IANA name), in which every time is shown.
     pub time_zone: Option<String>,
+    /// What the signed-in admin may do: pages offer only that.
+    pub role: Option<crate::admin::role::Role>,
 }
 
 #[server(endpoint = "admin/status")]
@@ -25,7 +27,8 @@ pub async fn admin_status() -> Result<SignInState, AppError> {
         let admin = ssr::current_admin().await?;
         let needs_setup = admin.is_none() && !state.store.admin_exists().await?;
         let time_zone = admin.as_ref().map(|a| a.zone().name().to_owned());
-        Ok(SignInState { username: admin.map(|a| a.username), needs_setup, time_zone })
+        let role = admin.as_ref().map(|a| a.role);
+        Ok(SignInState { username: admin.map(|a| a.username), needs_setup, time_zone, role })
     })
     .await
 }

@@ -8,8 +8,10 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::compose::{Compose, Editing, Preview};
 use super::frame::{FormError, SignedIn};
-use crate::campaign::api::{get_campaign_report, CancelCampaign, DeleteDraft, DuplicateCampaign, SendCampaign};
-use crate::campaign::{ActivityBucket, CampaignReport, CampaignStatus, CampaignSummary, FailureReason};
+use crate::campaign::api::{
+    get_campaign_report, CancelCampaign, DeleteDraft, DuplicateCampaign, ReviewCampaign, SendCampaign,
+};
+use crate::campaign::{ActivityBucket, Approval, CampaignReport, CampaignStatus, CampaignSummary, FailureReason};
 
 #[component]
 pub fn CampaignPage() -> impl IntoView {
@@ -32,8 +34,10 @@ fn CampaignDetail() -> impl IntoView {
     let id = campaign_id();
     let tick = RwSignal::new(0u32);
     let actions = CampaignActions::new();
-    let report =
-        Resource::new(move || (id(), tick.get(), actions.cancel.version().get()), |(id, _, _)| get_campaign_report(id));
+    let report = Resource::new(
+        move || (id(), tick.get(), actions.cancel.version().get(), actions.review.version().get()),
+        |(id, ..)| get_campaign_report(id),
+    );
     // Refreshes while it runs or waits for its time, as the list does.
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
@@ -59,11 +63,17 @@ struct CampaignActions {
     cancel: ServerAction<CancelCampaign>,
     delete: ServerAction<DeleteDraft>,
     duplicate: ServerAction<DuplicateCampaign>,
+    review: ServerAction<ReviewCampaign>,
 }
 
 impl CampaignActions {
     fn new() -> Self {
-        let actions = Self { cancel: ServerAction::new(), delete: ServerAction::new(), duplicate: ServerAction::new() };
+        let actions = Self {
+            cancel: ServerAction::new(),
+            delete: ServerAction::new(),
+            duplicate: ServerAction::new(),
+            review: ServerAction::new(),
+        };
         let navigate = use_navigate();
         Effect::new(move |_| {
             if let Some(Ok(())) = actions.delete.value().get() {
@@ -94,6 +104,7 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
     if c.is_editable() {
         return view! {
             <ReportHeading summary=c.clone() audience/>
+            {report.approval.clone().map(|approval| view! { <ApprovalCard id=c.id approval review=actions.review/> })}
             <Toolbar summary=c actions/>
             <section class="card content-card" aria-labelledby="content-heading">
                 <h2 id="content-heading">"What it says"</h2>
@@ -130,6 +141,7 @@ fn ReportHeading(summary: CampaignSummary, audience: String) -> impl IntoView {
     let c = summary;
     let when = match c.status {
         CampaignStatus::Draft => "Draft: not sent, not scheduled.".to_string(),
+        CampaignStatus::AwaitingApproval => "Waiting for an owner's approval.".to_string(),
         CampaignStatus::Scheduled => format!("Scheduled for {}.", c.local.scheduled.clone().unwrap_or_default()),
         _ => format!(
             "Created {}{}{}",
@@ -154,7 +166,7 @@ fn ReportHeading(summary: CampaignSummary, audience: String) -> impl IntoView {
 fn Toolbar(summary: CampaignSummary, actions: CampaignActions) -> impl IntoView {
     let c = summary;
     let (id, scheduled, draft) =
-        (c.id.to_string(), c.status == CampaignStatus::Scheduled, c.status == CampaignStatus::Draft);
+        (c.id.to_string(), c.status == CampaignStatus::Scheduled, c.status.is_editable() && !scheduled_status(&c));
     let (cancel_id, delete_id) = (id.clone(), id.clone());
     let cancel_label = if scheduled { "Cancel schedule" } else { "Cancel sending" };
     view! {
@@ -180,6 +192,55 @@ fn Toolbar(summary: CampaignSummary, actions: CampaignActions) -> impl IntoView 
         <FormError result=actions.cancel.value().into()/>
         <FormError result=actions.delete.value().into()/>
         <FormError result=actions.duplicate.value().into()/>
+    }
+}
+
+fn scheduled_status(c: &CampaignSummary) -> bool {
+    c.status == CampaignStatus::Scheduled
+}
+
+/// Who asked for approval and when; for an owner who did not ask, approve or decline;
+/// after a decline, the owner's note.
+#[component]
+fn ApprovalCard(id: i64, approval: Approval, review: ServerAction<ReviewCampaign>) -> impl IntoView {
+    let when = approval.send_at.clone().map(|at| format!("to start {at}")).unwrap_or_else(|| "to send at once".into());
+    let asked = format!(
+        "{} asked {} {when}.",
+        approval.requested_by.clone().unwrap_or_else(|| "An admin who has left".into()),
+        approval.requested.clone().map(|t| format!("on {t}")).unwrap_or_default()
+    );
+    let id = id.to_string();
+    view! {
+        <section class="card approval-card" aria-labelledby="approval-heading">
+            {if approval.waiting {
+                view! {
+                    <h2 id="approval-heading">"Waiting for approval"</h2>
+                    <p>{asked}</p>
+                    {if approval.may_review {
+                        view! {
+                            <ActionForm action=review attr:class="form approval-form">
+                                <input type="hidden" name="id" value=id.clone()/>
+                                <label for="review-note">"Note for the editor (optional, shown if you decline)"</label>
+                                <input id="review-note" name="note" maxlength="500"/>
+                                <div class="toolbar">
+                                    <button class="btn primary" type="submit" name="decision" value="approve">"Approve and send"</button>
+                                    <button class="btn" type="submit" name="decision" value="decline">"Decline"</button>
+                                </div>
+                            </ActionForm>
+                        }.into_any()
+                    } else {
+                        view! { <p class="muted">"An owner other than the one who asked approves or declines it. Editing it withdraws the request."</p> }.into_any()
+                    }}
+                }.into_any()
+            } else {
+                view! {
+                    <h2 id="approval-heading">"Declined"</h2>
+                    <p>{format!("{} declined it; edit it and send it again to ask anew.", approval.reviewed_by.clone().unwrap_or_else(|| "An owner".into()))}</p>
+                    {approval.note.clone().map(|note| view! { <blockquote class="review-note">{note}</blockquote> })}
+                }.into_any()
+            }}
+            <FormError result=review.value().into()/>
+        </section>
     }
 }
 

@@ -47,11 +47,12 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
     let zone = use_context::<SignInState>().and_then(|s| s.time_zone).unwrap_or_else(|| "UTC".into());
     let send_at_label = format!("Send at ({zone} time)");
     // A sent campaign is followed in the list below; a draft, a schedule or an edit opens
-    // the campaign's page.
+    // the campaign's page, and so does whatever an editor sends: it may wait for approval.
+    let owner = use_context::<SignInState>().and_then(|s| s.role) == Some(crate::admin::role::Role::Owner);
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(id)) = send.value().get() {
-            if editing_id.is_some() || saving_draft.get_untracked() || later.get_untracked() {
+            if editing_id.is_some() || saving_draft.get_untracked() || later.get_untracked() || !owner {
                 navigate(&format!("/admin/campaigns/{id}"), Default::default());
             }
         }
@@ -81,7 +82,7 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
     let bytes = Memo::new(move |_| payload.with(NotificationPayload::sent_size));
     let too_big = move || bytes.get() > MAX_PAYLOAD_BYTES;
     let queued = move || {
-        send.value().get().and_then(Result::ok).filter(|_| editing_id.is_none() && !later.get() && !saving_draft.get())
+        send.value().get().and_then(Result::ok).filter(|_| owner && editing_id.is_none() && !later.get() && !saving_draft.get())
     };
     let error: Signal<Option<AppError>> = Signal::derive(move || send.value().get().and_then(Result::err));
 

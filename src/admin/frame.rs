@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
 use super::auth::{admin_status, Logout, SignInState, MIN_PASSWORD_CHARS};
+use super::role::Role;
 use crate::error::AppError;
 
 /// The frame of every admin page: shows `children` to a signed-in admin, with the admin
@@ -19,6 +20,8 @@ pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
             {move || status.get().map(|status| match status {
                 Ok(signed_in @ SignInState { username: Some(_), .. }) => {
                     let username = signed_in.username.clone();
+                    // Pages for owners only are not offered to others (they would be refused).
+                    let owner = signed_in.role == Some(Role::Owner);
                     // The admin's name and time zone, for the pages inside.
                     provide_context(signed_in);
                     view! {
@@ -29,10 +32,10 @@ pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
                         <A href="/admin/subscribers">"Subscribers"</A>
                         <A href="/admin/topics">"Topics"</A>
                         <A href="/admin/sites">"Sites"</A>
-                        <A href="/admin/keys">"Keys"</A>
-                        <A href="/admin/api">"API"</A>
+                        {owner.then(|| view! { <A href="/admin/keys">"Keys"</A> })}
+                        {owner.then(|| view! { <A href="/admin/api">"API"</A> })}
                         <A href="/admin/team">"Admins"</A>
-                        <A href="/admin/audit">"Audit log"</A>
+                        {owner.then(|| view! { <A href="/admin/audit">"Audit log"</A> })}
                         <ActionForm action=logout attr:class="signout">
                             <span class="who">"Signed in as " <strong>{username}</strong></span>
                             <button class="btn small" type="submit">"Sign out"</button>

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod frame;
 pub mod keys;
 mod operations;
+pub mod role;
 pub mod sign_in;
 pub mod sites;
 pub mod subscribers;

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::frame::{FormError, SignedIn};
-use crate::site::api::{get_site, list_sites, ArchiveSite, CreateSite, RotateSiteSecret, UpdateSite};
+use crate::site::api::{get_site, list_sites, ArchiveSite, CreateSite, RotateSiteSecret, SetSiteApproval, UpdateSite};
 use crate::site::{PromptStyle, SiteDetail, SiteSummary, MAX_SITE_NAME_CHARS, MAX_WIDGET_TEXT_CHARS};
 
 #[component]
@@ -133,6 +133,7 @@ fn SiteSettings(site: SiteDetail, update: ServerAction<UpdateSite>) -> impl Into
     let summary = site.summary.clone();
     let (snippets, users, widget_site) = (site.clone(), site.clone(), site.clone());
     let own = summary.origin.is_none();
+    let (approval_id, approval_required) = (summary.id, site.requires_approval);
     view! {
         <h1>{summary.name.clone()}</h1>
         <p class="lead">
@@ -174,7 +175,38 @@ fn SiteSettings(site: SiteDetail, update: ServerAction<UpdateSite>) -> impl Into
                 {move || matches!(update.value().get(), Some(Ok(()))).then(|| view! { <p class="form-ok" role="status">"Saved."</p> })}
             </ActionForm>
         </section>
+        <ApprovalSetting id=approval_id required=approval_required/>
         {(!own).then(|| view! { <UserIds site=users/> })}
+    }
+}
+
+/// Whether editors' campaigns to this site wait for an owner's approval.
+#[component]
+fn ApprovalSetting(id: i64, required: bool) -> impl IntoView {
+    let set = ServerAction::<SetSiteApproval>::new();
+    let required = Signal::derive(move || match set.value().get() {
+        Some(Ok(())) => set.input().get().map(|i| i.required).unwrap_or(required),
+        _ => required,
+    });
+    view! {
+        <section class="card" aria-labelledby="approval-heading">
+            <h2 id="approval-heading">"Approval"</h2>
+            <p>{move || if required.get() {
+                "Campaigns that editors send to this site wait until an owner approves them."
+            } else {
+                "Editors send campaigns to this site themselves."
+            }}</p>
+            <ActionForm action=set>
+                <input type="hidden" name="id" value=id.to_string()/>
+                <input type="hidden" name="required" value=move || (!required.get()).to_string()/>
+                <button class="btn" type="submit">{move || if required.get() {
+                    "Let editors send without approval"
+                } else {
+                    "Require an owner's approval"
+                }}</button>
+            </ActionForm>
+            <FormError result=set.value().into()/>
+        </section>
     }
 }
 

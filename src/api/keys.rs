@@ -12,7 +12,7 @@ pub const MAX_NAME_CHARS: usize = 80;
 pub async fn list_api_keys() -> Result<Vec<ApiKeySummary>, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let zone = crate::session::require_admin().await?.zone();
+        let zone = crate::session::require_role(crate::admin::role::Role::Owner).await?.zone();
         let rows = state.store.api_keys().await?;
         Ok(rows
             .into_iter()
@@ -47,7 +47,7 @@ pub async fn create_api_key(
 ) -> Result<NewApiKey, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::session::require_admin().await?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Owner).await?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
             return Err(AppError::field("name", format!("Give the key a name of 1 to {MAX_NAME_CHARS} characters.")));
@@ -86,7 +86,7 @@ pub async fn create_api_key(
 pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::session::require_admin().await?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Owner).await?;
         if !state.store.revoke_api_key(id).await? {
             return Err(AppError::NotFound);
         }

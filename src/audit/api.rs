@@ -18,7 +18,7 @@ pub async fn audit_log(
 ) -> Result<Vec<AuditEntry>, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let zone = crate::session::require_admin().await?.zone();
+        let zone = crate::session::require_role(crate::admin::role::Role::Owner).await?.zone();
         let rows = state.store.audit_entries(actor.trim(), action.trim(), before, PAGE).await?;
         Ok(rows
             .into_iter()
@@ -47,7 +47,10 @@ pub async fn export_csv(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let admin = match crate::session::admin_of(&state.store, &session).await {
-        Ok(Some(admin)) => admin,
+        Ok(Some(admin)) => match admin.may(crate::admin::role::Role::Owner) {
+            Ok(()) => admin,
+            Err(refused) => return crate::security::error_response(refused),
+        },
         Ok(None) => return crate::security::error_response(AppError::Unauthorized),
         Err(error) => return crate::security::error_response(error),
     };

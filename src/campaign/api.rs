@@ -62,7 +62,7 @@ pub async fn send_campaign(
 ) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::session::require_admin().await?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Editor).await?;
         let existing = match campaign_id.trim() {
             "" => None,
             id => Some(id.parse::<i64>().map_err(|_| AppError::invalid("campaign_id must be a campaign number."))?),
@@ -77,15 +77,39 @@ pub async fn send_campaign(
             },
             None => None,
         };
+        // An editor's campaign to a site that requires approval is kept as a draft that
+        // waits for an owner; owners send their own.
+        let needs_approval = admin.role < crate::admin::role::Role::Owner
+            && plan != Plan::Draft
+            && state.store.needs_approval(&audience).await?;
+        let saved_plan = if needs_approval { Plan::Draft } else { plan };
         let id = state
             .store
-            .save_campaign(&draft, &audience, plan, crate::store::Author::Admin(admin.id), existing)
+            .save_campaign(&draft, &audience, saved_plan, crate::store::Author::Admin(admin.id), existing)
             .await?
             .ok_or_else(|| {
                 AppError::Conflict(
                     "This campaign has already started (or was deleted), so it can no longer be changed.".into(),
                 )
             })?;
+        if needs_approval {
+            let send_at = match plan {
+                Plan::At(at) => Some(at),
+                _ => None,
+            };
+            state.store.request_approval(id, admin.id, send_at).await?;
+            tracing::info!(campaign = id, admin = %admin.username, "approval requested");
+            crate::audit::ssr::by_admin(
+                &state,
+                &admin,
+                "campaign.request_approval",
+                &format!("campaign {id}"),
+                None,
+                serde_json::to_value(&form).ok(),
+            )
+            .await;
+            return Ok(id);
+        }
         match plan {
             Plan::Now => {
                 state.dispatcher_wake.notify_one();
@@ -125,7 +149,7 @@ pub async fn send_campaign(
 pub async fn duplicate_campaign(id: i64) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::session::require_admin().await?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Editor).await?;
         let copy = state
             .store
             .duplicate_campaign(id, crate::store::Author::Admin(admin.id))
@@ -152,7 +176,7 @@ pub async fn duplicate_campaign(id: i64) -> Result<i64, AppError> {
 pub async fn delete_draft(id: i64) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::session::require_admin().await?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Editor).await?;
         if !state.store.delete_draft(id).await? {
             return Err(AppError::Conflict("Only a draft can be deleted.".into()));
         }
@@ -171,7 +195,7 @@ pub async fn send_test(endpoint: String, form: ComposeForm) -> Result<String, Ap
     crate::error::ssr::respond(async move {
         use crate::push::client::{PushMessage, PushResult};
         let state = crate::state::AppState::get()?;
-        crate::session::require_admin().await?;
+        crate::session::require_role(crate::admin::role::Role::Editor).await?;
         let draft = CampaignDraft::parse(&form)?;
         // Only a subscription we already have: this is not a way to push anywhere else.
         let to = state.store.subscription_by_endpoint(endpoint.trim()).await?.ok_or_else(|| {
@@ -207,7 +231,7 @@ pub async fn send_test(endpoint: String, form: ComposeForm) -> Result<String, Ap
 pub async fn cancel_campaign(id: i64) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::session::require_admin().await?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Editor).await?;
         if !state.store.cancel_campaign(id).await? {
             return Err(AppError::Conflict("Only a scheduled, queued or sending campaign can be cancelled.".into()));
         }
@@ -272,7 +296,69 @@ pub async fn get_campaign_report(id: i64) -> Result<CampaignReport, AppError> {
                 ActivityBucket { offset_secs: bucket * bucket_secs, sent, clicked }
             })
             .collect();
-        Ok(CampaignReport { summary, form, audience, sites, failures, activity, bucket_secs })
+        let zone = admin.zone();
+        let approval = state
+            .store
+            .approval(id)
+            .await?
+            .filter(|a| {
+                // Declined: back to a draft, with the owner's name (approved ones have moved on).
+                a.waiting == 1 || (a.reviewed_by.is_some() && summary.status == crate::campaign::CampaignStatus::Draft)
+            })
+            .map(|a| super::Approval {
+                waiting: a.waiting == 1,
+                may_review: a.waiting == 1
+                    && admin.role == crate::admin::role::Role::Owner
+                    && a.requested_by.as_deref() != Some(admin.username.as_str()),
+                requested_by: a.requested_by,
+                requested: a.requested_at.map(|at| zone.format(at)),
+                send_at: a.send_at.map(|at| zone.format(at)),
+                reviewed_by: a.reviewed_by,
+                note: a.review_note,
+            });
+        Ok(CampaignReport { summary, form, audience, sites, failures, activity, bucket_secs, approval })
+    })
+    .await
+}
+
+/// An owner approves (`decision` "approve": it is queued, or scheduled for the time asked)
+/// or declines ("decline", with an optional `note` for the editor: it stays a draft) a
+/// campaign waiting for approval. Nobody approves their own request.
+#[server(endpoint = "admin/review_campaign")]
+pub async fn review_campaign(id: i64, decision: String, #[server(default)] note: String) -> Result<(), AppError> {
+    crate::error::ssr::respond(async move {
+        use crate::store::Review;
+        let state = crate::state::AppState::get()?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Owner).await?;
+        let approve = match decision.trim() {
+            "approve" => true,
+            "decline" => false,
+            _ => return Err(AppError::field("decision", "Say approve or decline.")),
+        };
+        let note = note.trim();
+        if note.chars().count() > 500 {
+            return Err(AppError::field("note", "Keep the note under 500 characters."));
+        }
+        let note = (!note.is_empty()).then_some(note);
+        let action = match state.store.review_campaign(id, admin.id, approve, note).await? {
+            Review::NotWaiting => {
+                return Err(AppError::Conflict("This campaign is not waiting for approval (any more).".into()))
+            }
+            Review::OwnRequest => {
+                return Err(AppError::Forbidden(
+                    "You asked for this approval yourself: another owner has to approve it.".into(),
+                ))
+            }
+            Review::Approved { .. } => {
+                state.dispatcher_wake.notify_one();
+                "campaign.approve"
+            }
+            Review::Declined => "campaign.decline",
+        };
+        tracing::info!(campaign = id, admin = %admin.username, action, "campaign reviewed");
+        let after = note.map(|note| serde_json::json!({ "note": note }));
+        crate::audit::ssr::by_admin(&state, &admin, action, &format!("campaign {id}"), None, after).await;
+        Ok(())
     })
     .await
 }

@@ -17,7 +17,7 @@ pub use payload::{
     NotificationOptions, NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES, MAX_TRACK_TOKEN_CHARS,
     RELAYED_BODY_CHARS,
 };
-pub use report::{ActivityBucket, CampaignReport, FailureReason};
+pub use report::{ActivityBucket, Approval, CampaignReport, FailureReason};
 #[cfg(feature = "ssr")]
 pub use schedule::ssr::{AdminZone, Plan};
 pub use schedule::{LocalTimes, MAX_SCHEDULE_AHEAD_SECS};

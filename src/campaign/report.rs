@@ -27,6 +27,23 @@ pub struct ActivityBucket {
     pub clicked: i64,
 }
 
+/// A campaign's request for approval and its last review, for its page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// Still waiting for an owner.
+    pub waiting: bool,
+    pub requested_by: Option<String>,
+    /// When it was asked, in the reading admin's time zone.
+    pub requested: Option<String>,
+    /// When it is to start once approved (reading admin's zone); `None`: at once.
+    pub send_at: Option<String>,
+    pub reviewed_by: Option<String>,
+    /// Why it was declined, if it was and the owner said.
+    pub note: Option<String>,
+    /// Whether the reading admin may approve it: an owner, and not the one who asked.
+    pub may_review: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CampaignReport {
     pub summary: CampaignSummary,
@@ -40,4 +57,6 @@ pub struct CampaignReport {
     /// Every slice from the start to the last activity, empty ones included.
     pub activity: Vec<ActivityBucket>,
     pub bucket_secs: i64,
+    /// Set once approval was asked for.
+    pub approval: Option<Approval>,
 }

@@ -5,9 +5,12 @@ use serde::{Deserialize, Serialize};
 /// draft → (scheduled →) queued → sending → sent | cancelled | failed. Stored as its
 /// lowercase name (the `campaigns.status` column) and sent to the browser the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum CampaignStatus {
     Draft,
+    /// A draft an editor asked to send, waiting for an owner (stored as a draft with an
+    /// approval request: read back as this).
+    AwaitingApproval,
     Scheduled,
     Queued,
     Sending,
@@ -17,12 +20,21 @@ pub enum CampaignStatus {
 }
 
 impl CampaignStatus {
-    pub const ALL: [Self; 7] =
-        [Self::Draft, Self::Scheduled, Self::Queued, Self::Sending, Self::Sent, Self::Cancelled, Self::Failed];
+    pub const ALL: [Self; 8] = [
+        Self::Draft,
+        Self::AwaitingApproval,
+        Self::Scheduled,
+        Self::Queued,
+        Self::Sending,
+        Self::Sent,
+        Self::Cancelled,
+        Self::Failed,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",
+            Self::AwaitingApproval => "awaiting_approval",
             Self::Scheduled => "scheduled",
             Self::Queued => "queued",
             Self::Sending => "sending",
@@ -43,7 +55,7 @@ impl CampaignStatus {
 
     /// Not started yet, so its content and time can still change.
     pub fn is_editable(self) -> bool {
-        matches!(self, Self::Draft | Self::Scheduled)
+        matches!(self, Self::Draft | Self::AwaitingApproval | Self::Scheduled)
     }
 
     /// How often a page showing a campaign in this state should look again: every second
@@ -51,7 +63,7 @@ impl CampaignStatus {
     pub fn refresh_every(self) -> Option<std::time::Duration> {
         match self {
             Self::Queued | Self::Sending => Some(std::time::Duration::from_secs(1)),
-            Self::Scheduled => Some(std::time::Duration::from_secs(5)),
+            Self::Scheduled | Self::AwaitingApproval => Some(std::time::Duration::from_secs(5)),
             Self::Draft | Self::Sent | Self::Cancelled | Self::Failed => None,
         }
     }

@@ -9,7 +9,7 @@ use crate::error::AppError;
 pub async fn list_keys() -> Result<Vec<KeySummary>, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        crate::session::require_admin().await?;
+        crate::session::require_role(crate::admin::role::Role::Owner).await?;
         Ok(state.store.vapid_keys().await?)
     })
     .await
@@ -21,7 +21,7 @@ pub async fn list_keys() -> Result<Vec<KeySummary>, AppError> {
 pub async fn import_key(label: String, key: String) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::session::require_admin().await?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Owner).await?;
         let label = ssr::label(&label)?;
         let pair = super::import::KeyPair::parse(&key).map_err(|why| AppError::field("key", why))?;
         let id = ssr::store(&state, &label, &pair).await?;
@@ -39,7 +39,7 @@ pub async fn import_key(label: String, key: String) -> Result<i64, AppError> {
 pub async fn generate_key(label: String) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::session::require_admin().await?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Owner).await?;
         let label = ssr::label(&label)?;
         let id = ssr::store(&state, &label, &super::import::KeyPair::generate()).await?;
         tracing::info!(key = id, admin = %admin.username, "VAPID key generated");
@@ -63,7 +63,7 @@ pub async fn generate_key(label: String) -> Result<i64, AppError> {
 pub async fn make_key_current(id: i64) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::session::require_admin().await?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Owner).await?;
         if !state.store.make_key_current(id).await? {
             return Err(AppError::invalid("Only a key that is not retired can be made current."));
         }
@@ -82,7 +82,7 @@ pub async fn retire_key(id: i64, #[server(default)] anyway: bool) -> Result<(), 
     crate::error::ssr::respond(async move {
         use crate::store::Retired;
         let state = crate::state::AppState::get()?;
-        let admin = crate::session::require_admin().await?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Owner).await?;
         match state.store.retire_key(id, anyway).await? {
             Retired::Done => {
                 tracing::info!(key = id, anyway, admin = %admin.username, "VAPID key retired");

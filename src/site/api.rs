@@ -55,6 +55,7 @@ pub async fn get_site(id: i64) -> Result<SiteDetail, AppError> {
             worker_path: row.worker_path.clone(),
             widget: row.widget(),
             has_user_secret: row.user_secret.is_some(),
+            requires_approval: row.requires_approval != 0,
             tidings_origin: tidings_origin(&state.config.public_url),
         })
     })
@@ -66,7 +67,7 @@ pub async fn get_site(id: i64) -> Result<SiteDetail, AppError> {
 pub async fn create_site(name: String, origin: String) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::session::require_admin().await?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Owner).await?;
         let name = SiteName::parse(&name)?;
         let origin = not_ours(SiteOrigin::parse(&origin)?, &state.config.public_url)?;
         let id = state.store.create_site(&name, &origin).await?.ok_or_else(|| taken(&origin))?;
@@ -92,7 +93,7 @@ pub async fn update_site(
 ) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        crate::session::require_admin().await?;
+        crate::session::require_role(crate::admin::role::Role::Owner).await?;
         let row = state.store.site(SiteId(id)).await?.ok_or(AppError::NotFound)?;
         let name = SiteName::parse(&name)?;
         let origin = match row.origin {
@@ -119,13 +120,30 @@ pub async fn update_site(
 pub async fn archive_site(id: i64, archived: bool) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::session::require_admin().await?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Owner).await?;
         if !state.store.set_site_archived(SiteId(id), archived).await? {
             return Err(AppError::NotFound);
         }
         tracing::info!(site = id, archived, admin = %admin.username, "site archive state changed");
         let action = if archived { "site.archive" } else { "site.restore" };
         crate::audit::ssr::by_admin(&state, &admin, action, &format!("site {id}"), None, None).await;
+        Ok(())
+    })
+    .await
+}
+
+/// Whether campaigns that editors send to this site wait for an owner's approval.
+#[server(endpoint = "admin/set_site_approval")]
+pub async fn set_site_approval(id: i64, required: bool) -> Result<(), AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Owner).await?;
+        if !state.store.set_site_requires_approval(id, required).await? {
+            return Err(AppError::NotFound);
+        }
+        tracing::info!(site = id, required, admin = %admin.username, "site approval setting changed");
+        let after = serde_json::json!({ "requires_approval": required });
+        crate::audit::ssr::by_admin(&state, &admin, "site.approval", &format!("site {id}"), None, Some(after)).await;
         Ok(())
     })
     .await
@@ -138,7 +156,7 @@ pub async fn rotate_site_secret(id: i64) -> Result<String, AppError> {
     crate::error::ssr::respond(async move {
         use base64::Engine as _;
         let state = crate::state::AppState::get()?;
-        let admin = crate::session::require_admin().await?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Owner).await?;
         let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
         if !state.store.set_site_user_secret(SiteId(id), &secret).await? {
             return Err(AppError::NotFound);

@@ -40,6 +40,9 @@ pub struct SiteDetail {
     pub widget: WidgetSettings,
     /// Whether the site has a secret for signing user ids (it is shown only when made).
     pub has_user_secret: bool,
+    /// Editors' campaigns to this site wait for an owner's approval.
+    #[serde(default)]
+    pub requires_approval: bool,
     /// Where this Tidings is served (`https://push.example.org`), for the snippets.
     pub tidings_origin: String,
 }

@@ -8,6 +8,8 @@ pub struct AdminRow {
     pub password_hash: String,
     /// IANA name; times are shown to this admin in it.
     pub time_zone: String,
+    /// `owner`, `editor` or `viewer` (see `admin::role::Role`).
+    pub role: String,
 }
 
 impl Store {
@@ -17,22 +19,45 @@ impl Store {
     }
 
     pub async fn admin_by_username(&self, username: &str) -> Result<Option<AdminRow>, sqlx::Error> {
-        sqlx::query_as("SELECT id, username, password_hash, time_zone FROM admins WHERE username = $1")
+        sqlx::query_as("SELECT id, username, password_hash, time_zone, role FROM admins WHERE username = $1")
             .bind(username)
             .fetch_optional(&self.pool)
             .await
     }
 
     pub async fn admin_by_id(&self, id: i64) -> Result<Option<AdminRow>, sqlx::Error> {
-        sqlx::query_as("SELECT id, username, password_hash, time_zone FROM admins WHERE id = $1")
+        sqlx::query_as("SELECT id, username, password_hash, time_zone, role FROM admins WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
     }
 
-    /// Every admin, oldest first: (id, user name, created at).
-    pub async fn admins(&self) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
-        sqlx::query_as("SELECT id, username, created_at FROM admins ORDER BY id").fetch_all(&self.pool).await
+    /// Every admin, oldest first: (id, user name, created at, role).
+    pub async fn admins(&self) -> Result<Vec<(i64, String, i64, String)>, sqlx::Error> {
+        sqlx::query_as("SELECT id, username, created_at, role FROM admins ORDER BY id").fetch_all(&self.pool).await
+    }
+
+    /// Gives `username` another role. Returns the role they had, or `None` if there is
+    /// no such admin. Refused (`Ok(Err(()))`) when it would leave no owner: the check
+    /// and the change are one statement, so two owners demoting each other at once
+    /// cannot both succeed.
+    pub async fn set_admin_role(&self, username: &str, role: &str) -> Result<Option<Result<String, ()>>, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let before: Option<String> = sqlx::query_scalar("SELECT role FROM admins WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(before) = before else { return Ok(None) };
+        let changed = sqlx::query(
+            "UPDATE admins SET role = $1 WHERE username = $2
+               AND ($1 = 'owner' OR EXISTS (SELECT 1 FROM admins o WHERE o.role = 'owner' AND o.username <> $2))",
+        )
+        .bind(role)
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(if changed.rows_affected() == 1 { Ok(before) } else { Err(()) }))
     }
 
     /// Sets an admin's password. Returns whether there is such an admin.
@@ -46,14 +71,20 @@ impl Store {
     }
 
     /// Adds an admin; returns `None` if the user name is taken.
-    pub async fn create_admin(&self, username: &str, password_hash: &str) -> Result<Option<i64>, sqlx::Error> {
+    pub async fn create_admin(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: &str,
+    ) -> Result<Option<i64>, sqlx::Error> {
         sqlx::query_scalar(
-            "INSERT INTO admins (username, password_hash, created_at) VALUES ($1, $2, $3)
+            "INSERT INTO admins (username, password_hash, created_at, role) VALUES ($1, $2, $3, $4)
              ON CONFLICT (username) DO NOTHING RETURNING id",
         )
         .bind(username)
         .bind(password_hash)
         .bind(now())
+        .bind(role)
         .fetch_optional(&self.pool)
         .await
     }

@@ -116,7 +116,7 @@ const CAMPAIGN_ROW: &str = "SELECT id, title, body, url, icon, image, badge, act
 
 /// One pending delivery per current subscriber in the campaign's audience: on the sites
 /// it names (none: every active site), and of any of the topics it names (none: all).
-async fn create_deliveries(tx: &mut AnyConnection, campaign_id: i64) -> Result<(), sqlx::Error> {
+pub(super) async fn create_deliveries(tx: &mut AnyConnection, campaign_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO deliveries (campaign_id, subscription_id, status)
          SELECT $1, s.id, 'pending' FROM subscriptions s
@@ -135,8 +135,10 @@ async fn create_deliveries(tx: &mut AnyConnection, campaign_id: i64) -> Result<(
 }
 
 /// A campaign row with its delivery and event counts (`CampaignSummary`'s columns).
-const SUMMARY: &str =
-    "SELECT c.id, c.title, c.status, c.error, c.created_at, c.started_at, c.finished_at, c.scheduled_at,
+const SUMMARY: &str = "SELECT c.id, c.title,
+        CASE WHEN c.status = 'draft' AND c.approval_requested_by IS NOT NULL THEN 'awaiting_approval'
+             ELSE c.status END AS status,
+        c.error, c.created_at, c.started_at, c.finished_at, c.scheduled_at,
         c.max_per_minute,
         COUNT(d.subscription_id)                         AS targeted,
         COUNT(*) FILTER (WHERE d.status = 'sent')        AS sent,
@@ -179,7 +181,10 @@ impl Store {
             Some(_) => sqlx::query_scalar(
                 "UPDATE campaigns SET title = $1, body = $2, url = $3, icon = $4, image = $5, badge = $6, actions = $7,
                         require_interaction = $8, topic = $9, ttl_secs = $10, urgency = $11, status = $12,
-                        scheduled_at = $13, options = $17, max_per_minute = $18
+                        scheduled_at = $13, options = $17, max_per_minute = $18,
+                        -- Any change withdraws a request for approval: an approval is of what was asked.
+                        approval_requested_by = NULL, approval_requested_at = NULL, approval_send_at = NULL,
+                        reviewed_by = NULL, review_note = NULL
                  WHERE id = $16 AND status IN ('draft', 'scheduled')
                  RETURNING id",
             ),

@@ -10,6 +10,7 @@
 
 mod admins;
 mod api_keys;
+mod approvals;
 mod audit;
 mod backup;
 mod campaigns;
@@ -28,6 +29,7 @@ mod topics;
 pub use crate::push::client::SubscriptionRow;
 pub use admins::AdminRow;
 pub use api_keys::{ApiKeyRow, ApiSubscriberRow, Remembered};
+pub use approvals::{ApprovalRow, Review};
 pub use audit::AuditRow;
 pub use campaigns::{Author, CampaignRow};
 pub use deliveries::{ClaimedDelivery, DeliveryOutcome, OutcomeKind};

@@ -12,6 +12,8 @@ pub struct SiteRow {
     pub widget: String,
     pub user_secret: Option<String>,
     pub archived_at: Option<i64>,
+    /// 1 when editors' campaigns to it wait for an owner's approval.
+    pub requires_approval: i64,
 }
 
 impl SiteRow {
@@ -21,7 +23,8 @@ impl SiteRow {
     }
 }
 
-const SITE_ROW: &str = "SELECT id, name, origin, worker_path, widget, user_secret, archived_at FROM sites";
+const SITE_ROW: &str = "SELECT id, name, origin, worker_path, widget, user_secret, archived_at,
+        CASE WHEN requires_approval THEN 1 ELSE 0 END AS requires_approval FROM sites";
 
 impl Store {
     /// Every site with its subscriber count: active ones first (the own page first of

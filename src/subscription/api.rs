@@ -196,7 +196,7 @@ pub async fn subscriber_hosts() -> Result<Vec<HostCount>, AppError> {
 pub async fn delete_subscriber(id: i64) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::session::require_admin().await?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Owner).await?;
         if !state.store.delete_subscription(id).await? {
             return Err(AppError::NotFound);
         }

@@ -527,8 +527,12 @@ fn from_csv(file: impl Read, mut emit: impl FnMut(Rows) -> bool) -> Result<(), S
     Ok(())
 }
 
+/// The export holds every subscription's keys (enough to push to it) and the import
+/// changes who gets pushes: both are for owners.
 async fn require_admin(state: &AppState, session: &Session) -> Result<SignedInAdmin, AppError> {
-    admin_of(&state.store, session).await?.ok_or(AppError::Unauthorized)
+    let admin = admin_of(&state.store, session).await?.ok_or(AppError::Unauthorized)?;
+    admin.may(crate::admin::role::Role::Owner)?;
+    Ok(admin)
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ pub async fn admin_topics() -> Result<Vec<Topic>, AppError> {
 pub async fn create_topic(name: String, #[server(default)] site: String) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        let admin = crate::session::require_admin().await?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Editor).await?;
         let name = TopicName::parse(&name)?;
         let site = offering_site(&state, &site).await?;
         let id = state.store.create_topic(&name, site).await?.ok_or_else(|| taken(&name))?;
@@ -80,7 +80,7 @@ pub async fn create_topic(name: String, #[server(default)] site: String) -> Resu
 pub async fn rename_topic(id: i64, name: String, #[server(default)] site: String) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        crate::session::require_admin().await?;
+        crate::session::require_role(crate::admin::role::Role::Editor).await?;
         let name = TopicName::parse(&name)?;
         let site = offering_site(&state, &site).await?;
         match state.store.update_topic(TopicId(id), &name, site).await {
@@ -98,7 +98,7 @@ pub async fn rename_topic(id: i64, name: String, #[server(default)] site: String
 pub async fn archive_topic(id: i64, archived: bool) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
-        crate::session::require_admin().await?;
+        crate::session::require_role(crate::admin::role::Role::Editor).await?;
         if !state.store.set_topic_archived(TopicId(id), archived).await? {
             return Err(AppError::NotFound);
         }

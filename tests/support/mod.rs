@@ -204,6 +204,23 @@ impl TestApp {
         self.login_in_time_zone("").await
     }
 
+    /// Adds an admin with `role` (this app's client must be signed in as an owner) and
+    /// returns a client of their own, signed in as them.
+    pub async fn signed_in_as(&self, username: &str, role: &str) -> reqwest::Client {
+        let added = self
+            .call(
+                "admin/create_admin",
+                &[("username", username), ("password", ADMIN_PASSWORD), ("confirm", ADMIN_PASSWORD), ("role", role)],
+            )
+            .await;
+        assert!(added.status().is_success(), "adding {username}: {}", added.status());
+        let client = spawn_client();
+        let login =
+            call(&client, &self.base, "admin/login", &[("username", username), ("password", ADMIN_PASSWORD)]).await;
+        assert!(login.status().is_success() || login.status().is_redirection(), "{username} signs in");
+        client
+    }
+
     /// Signs in from a browser in `time_zone` (an IANA name; "" for none reported).
     pub async fn login_in_time_zone(&self, time_zone: &str) {
         let response = self

@@ -1,0 +1,58 @@
+import { expect, test } from '@playwright/test';
+import { ADMIN, hydrated, signInAsAdmin } from './helpers';
+
+test("an editor's campaign waits for an owner's approval, then goes out", async ({ page, browser }) => {
+  await signInAsAdmin(page);
+  const editorName = `editor${Date.now()}`;
+  await page.goto('/admin/team');
+  await hydrated(page);
+  const add = page.locator('form').filter({ has: page.getByRole('button', { name: 'Add admin' }) });
+  await add.getByLabel('User name').fill(editorName);
+  await add.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+  await add.getByLabel('Password again').fill(ADMIN.password);
+  await add.getByLabel('Role').selectOption('editor');
+  await add.getByRole('button', { name: 'Add admin' }).click();
+  await expect(page.getByText('Admin added.')).toBeVisible();
+  await expect(page.locator('.admin-list')).toContainText(`${editorName} · Editor`);
+
+  // The owner makes Tidings' own page require approval.
+  await page.goto('/admin/sites/1');
+  await hydrated(page);
+  await page.getByRole('button', { name: "Require an owner's approval" }).click();
+  await expect(page.getByText('Campaigns that editors send to this site wait until an owner approves them.')).toBeVisible();
+
+  const editorContext = await browser.newContext();
+  const editor = await editorContext.newPage();
+  await editor.goto('/admin/login');
+  await hydrated(editor);
+  await editor.getByLabel('User name').fill(editorName);
+  await editor.getByLabel('Password').fill(ADMIN.password);
+  await editor.getByRole('button', { name: 'Sign in' }).click();
+  await expect(editor.getByRole('heading', { name: 'Dashboard', level: 1 })).toBeVisible();
+  // Owner-only pages are not offered to an editor.
+  await expect(editor.getByRole('link', { name: 'Audit log' })).toHaveCount(0);
+  await editor.goto('/admin/campaigns');
+  await hydrated(editor);
+  const title = `Needs approval ${Date.now()}`;
+  await editor.getByLabel('Title').fill(title);
+  await editor.getByRole('button', { name: 'Send now' }).click();
+  await editor.waitForURL(/\/admin\/campaigns\/\d+$/);
+  await expect(editor.getByRole('heading', { name: 'Waiting for approval' })).toBeVisible();
+  await expect(editor.locator('.campaign-meta .badge')).toHaveText('awaiting_approval');
+  await expect(editor.getByRole('button', { name: 'Approve and send' })).toHaveCount(0);
+  const campaignUrl = editor.url();
+
+  await page.goto(campaignUrl);
+  await hydrated(page);
+  await expect(page.getByText(`${editorName} asked`)).toBeVisible();
+  await page.getByRole('button', { name: 'Approve and send' }).click();
+  await expect(page.locator('.campaign-meta .badge')).toHaveText(/queued|sending|sent/);
+  await expect(page.locator('.campaign-meta .badge')).toHaveText('sent', { timeout: 20_000 });
+
+  // Back as it was, for the other tests.
+  await page.goto('/admin/sites/1');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Let editors send without approval' }).click();
+  await expect(page.getByText('Editors send campaigns to this site themselves.')).toBeVisible();
+  await editorContext.close();
+});
