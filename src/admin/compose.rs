@@ -82,7 +82,10 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
     let bytes = Memo::new(move |_| payload.with(NotificationPayload::sent_size));
     let too_big = move || bytes.get() > MAX_PAYLOAD_BYTES;
     let queued = move || {
-        send.value().get().and_then(Result::ok).filter(|_| owner && editing_id.is_none() && !later.get() && !saving_draft.get())
+        send.value()
+            .get()
+            .and_then(Result::ok)
+            .filter(|_| owner && editing_id.is_none() && !later.get() && !saving_draft.get())
     };
     let error: Signal<Option<AppError>> = Signal::derive(move || send.value().get().and_then(Result::err));
 

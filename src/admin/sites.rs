@@ -184,9 +184,12 @@ fn SiteSettings(site: SiteDetail, update: ServerAction<UpdateSite>) -> impl Into
 #[component]
 fn ApprovalSetting(id: i64, required: bool) -> impl IntoView {
     let set = ServerAction::<SetSiteApproval>::new();
-    let required = Signal::derive(move || match set.value().get() {
-        Some(Ok(())) => set.input().get().map(|i| i.required).unwrap_or(required),
-        _ => required,
+    // What the page shows follows what was last saved.
+    let (required, asked) = (RwSignal::new(required), RwSignal::new(!required));
+    Effect::new(move |_| {
+        if let Some(Ok(())) = set.value().get() {
+            required.set(asked.get_untracked());
+        }
     });
     view! {
         <section class="card" aria-labelledby="approval-heading">
@@ -199,7 +202,7 @@ fn ApprovalSetting(id: i64, required: bool) -> impl IntoView {
             <ActionForm action=set>
                 <input type="hidden" name="id" value=id.to_string()/>
                 <input type="hidden" name="required" value=move || (!required.get()).to_string()/>
-                <button class="btn" type="submit">{move || if required.get() {
+                <button class="btn" type="submit" on:click=move |_| asked.set(!required.get_untracked())>{move || if required.get() {
                     "Let editors send without approval"
                 } else {
                     "Require an owner's approval"
