@@ -16,6 +16,7 @@ use crate::admin::sites::{SitePage, SitesPage};
 use crate::admin::subscribers::SubscribersPage;
 use crate::admin::team::TeamPage;
 use crate::admin::topics::TopicsPage;
+use crate::admin::webhooks::WebhooksPage;
 use crate::pages::home::HomePage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -87,6 +88,7 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("admin"), StaticSegment("sites")) view=SitesPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("keys")) view=KeysPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("api")) view=ApiKeysPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("webhooks")) view=WebhooksPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AuditPage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("sites"), ParamSegment("id")) view=SitePage/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns")) view=CampaignsPage/>

@@ -46,6 +46,8 @@ pub struct Config {
     pub api_rate_per_sec: u32,
     /// If set, `/metrics` answers only `Authorization: Bearer <this>`.
     pub metrics_token: Option<Secret>,
+    /// Webhook retries and giving up (fixed in production; tests shorten them).
+    pub webhooks: crate::webhook::sender::WebhookTiming,
 }
 
 /// A password or token from the environment: its `Debug` never shows it, so neither does
@@ -242,6 +244,7 @@ impl Config {
             trusted_proxies,
             metrics_token,
             api_rate_per_sec: r.number("TIDINGS_API_RATE_PER_SEC", 1..=10_000, 20) as u32,
+            webhooks: Default::default(),
             http: HttpLimits {
                 header_timeout: Duration::from_secs(r.number("TIDINGS_HEADER_TIMEOUT_SECS", 1..=600, 20)),
                 body_timeout: Duration::from_secs(r.number("TIDINGS_BODY_TIMEOUT_SECS", 1..=600, 30)),

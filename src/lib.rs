@@ -17,6 +17,7 @@ pub mod site;
 pub mod subscription;
 pub mod topic;
 pub mod tracking;
+pub mod webhook;
 
 #[cfg(feature = "hydrate")]
 pub mod browser;

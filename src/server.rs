@@ -40,6 +40,7 @@ pub struct RunningServer {
     pub instance: InstanceId,
     pub serve: tokio::task::JoinHandle<std::io::Result<()>>,
     pub dispatcher: tokio::task::JoinHandle<()>,
+    pub webhooks: tokio::task::JoinHandle<()>,
     /// Cancelling it stops the dispatcher cleanly (see [`RunningServer::stop`]).
     stopping: CancellationToken,
 }
@@ -50,6 +51,7 @@ impl RunningServer {
     pub fn abort(&self) {
         self.serve.abort();
         self.dispatcher.abort();
+        self.webhooks.abort();
     }
 
     /// A clean stop (SIGTERM): stops serving and claiming, lets the pushes in flight finish
@@ -59,6 +61,8 @@ impl RunningServer {
     pub async fn stop(mut self) {
         self.serve.abort();
         self.stopping.cancel();
+        // A post in flight is answered within its timeout or retried after its claim.
+        self.webhooks.abort();
         let bound = self.state.config.push_timeout + Duration::from_secs(5);
         if tokio::time::timeout(bound, &mut self.dispatcher).await.is_err() {
             tracing::warn!("pushes still unanswered after {} s: stopping without them", bound.as_secs());
@@ -123,6 +127,7 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
         config: config.clone(),
         keys: Arc::new(keys),
         dispatcher_wake: Arc::new(Notify::new()),
+        webhook_wake: Arc::new(Notify::new()),
         tracking_key: Arc::new(tracking_key),
         track_limiter: Arc::default(),
         api_limiter: Arc::new(crate::api::limit::ApiLimiter::new(config.api_rate_per_sec)),
@@ -147,9 +152,19 @@ pub async fn start(config: Config) -> Result<RunningServer, String> {
     }
     .spawn();
 
+    let webhooks = crate::webhook::sender::WebhookSender::new(
+        state.store.clone(),
+        config.endpoint_policy.allow_loopback,
+        config.webhooks,
+        state.webhook_wake.clone(),
+        stopping.clone(),
+    )
+    .map_err(|e| format!("building the webhook client: {e}"))?
+    .spawn();
+
     let router = router(state.clone()).await?;
     let serve = tokio::spawn(serve(listener, router, config.http));
-    Ok(RunningServer { addr, state, instance, serve, dispatcher, stopping })
+    Ok(RunningServer { addr, state, instance, serve, dispatcher, webhooks, stopping })
 }
 
 /// The VAPID key pairs and the tracking key, from the database; the first instance to start

@@ -20,6 +20,8 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     /// Wakes the dispatcher when a campaign is queued, instead of waiting for its next poll.
     pub dispatcher_wake: Arc<Notify>,
+    /// Wakes the webhook sender when an owner asks for a post again.
+    pub webhook_wake: Arc<Notify>,
     /// Signs the delivery tokens inside push messages and checks them when reported back.
     pub tracking_key: Arc<TrackingKey>,
     pub track_limiter: Arc<TrackLimiter>,

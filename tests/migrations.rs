@@ -182,6 +182,8 @@ fn applied_migrations_are_never_edited() {
         ("postgres", 20261202000009, "e079df5759f99854"),
         ("sqlite", 20261202000017, "257bd1b66a6f1939"),
         ("postgres", 20261202000010, "6515e4b74836f678"),
+        ("sqlite", 20261202000018, "84666daa18912106"),
+        ("postgres", 20261202000011, "2d1219d31b00219a"),
     ];
     let hex = |bytes: &[u8]| bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>();
     for (set, migrator) in

@@ -77,6 +77,11 @@ const ROLE_OF: &[(&str, &str)] = &[
     ("/api/admin/rotate_site_secret", "owner"),
     ("/api/admin/set_site_approval", "owner"),
     ("/api/admin/delete_subscriber", "owner"),
+    ("/api/admin/webhooks", "owner"),
+    ("/api/admin/create_webhook", "owner"),
+    ("/api/admin/delete_webhook", "owner"),
+    ("/api/admin/enable_webhook", "owner"),
+    ("/api/admin/resend_webhook", "owner"),
 ];
 
 /// Every admin server function, called by a viewer, an editor and an owner: below the

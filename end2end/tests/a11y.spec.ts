@@ -61,6 +61,12 @@ test('the public page and every admin page have no serious accessibility problem
   await page.goto('/admin/sites/1');
   await expect(page.getByRole('heading', { name: 'Settings', exact: true })).toBeVisible();
   await check('own site');
+  await page.goto('/admin/webhooks');
+  await page.getByLabel('Address').fill('https://hooks.example.com/tidings');
+  await page.getByRole('checkbox', { name: /^campaign\.finished/ }).check();
+  await page.getByRole('button', { name: 'Add webhook' }).click();
+  await expect(page.locator('#webhook-secret')).toBeVisible();
+  await check('webhooks (one just added)');
 
   expect(found).toEqual(Object.fromEntries(Object.keys(found).map((name) => [name, []])));
 });

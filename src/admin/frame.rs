@@ -34,6 +34,7 @@ pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
                         <A href="/admin/sites">"Sites"</A>
                         {owner.then(|| view! { <A href="/admin/keys">"Keys"</A> })}
                         {owner.then(|| view! { <A href="/admin/api">"API"</A> })}
+                        {owner.then(|| view! { <A href="/admin/webhooks">"Webhooks"</A> })}
                         <A href="/admin/team">"Admins"</A>
                         {owner.then(|| view! { <A href="/admin/audit">"Audit log"</A> })}
                         <ActionForm action=logout attr:class="signout">

@@ -18,3 +18,4 @@ pub mod team;
 #[cfg(feature = "ssr")]
 pub mod throttle;
 pub mod topics;
+pub mod webhooks;

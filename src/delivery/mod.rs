@@ -28,6 +28,7 @@ use crate::push::client::PushResult;
 use crate::push::client::{PushClient, PushMessage};
 use crate::store::{CampaignRow, ClaimedDelivery, DeliveryOutcome, InstanceId, OutcomeKind, Store};
 use crate::tracking::token::{DeliveryId, TrackingKey};
+use crate::webhook::WebhookEvent;
 
 /// The longest the dispatcher sleeps without looking for work (another process may have
 /// queued some, or a retry may have come due).
@@ -203,14 +204,17 @@ impl Dispatcher {
         }
         for id in self.store.finish_done_campaigns().await? {
             tracing::info!(campaign = id, "campaign finished");
+            self.store.emit_campaign_webhook(WebhookEvent::CampaignFinished, id).await;
         }
         let Some(campaign) = self.store.next_campaign_with_due_work(self.clock.now_ms(), self.clock.now()).await?
         else {
             return Ok(false);
         };
-        if campaign.status == CampaignStatus::Queued {
-            self.store.mark_campaign_sending(campaign.id, self.clock.now()).await?;
+        if campaign.status == CampaignStatus::Queued
+            && self.store.mark_campaign_sending(campaign.id, self.clock.now()).await?
+        {
             tracing::info!(campaign = campaign.id, "sending campaign");
+            self.store.emit_campaign_webhook(WebhookEvent::CampaignStarted, campaign.id).await;
         }
         let sent = self.send_campaign(&campaign, lease).await;
         // However the pipeline ended (an error, a panicked send, a stop), nothing this

@@ -396,13 +396,15 @@ impl Store {
     }
 
     /// `now`: Unix seconds by the dispatcher's clock, which its send rate counts from.
-    pub async fn mark_campaign_sending(&self, id: i64, now: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE campaigns SET status = 'sending', started_at = $1 WHERE id = $2 AND status = 'queued'")
-            .bind(now)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Returns whether this call started it (with several instances, one does).
+    pub async fn mark_campaign_sending(&self, id: i64, now: i64) -> Result<bool, sqlx::Error> {
+        let started =
+            sqlx::query("UPDATE campaigns SET status = 'sending', started_at = $1 WHERE id = $2 AND status = 'queued'")
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        Ok(started.rows_affected() == 1)
     }
 
     /// Marks running campaigns sent once none of their deliveries is pending or in flight.

@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::{id_list, now, InstanceId, Store, SubscriptionRow};
+use crate::webhook::WebhookEvent;
 
 /// What becomes of one claimed delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,10 +171,18 @@ impl Store {
                 continue;
             }
             if outcome.kind == OutcomeKind::Expired {
-                sqlx::query("DELETE FROM subscriptions WHERE id = $1")
-                    .bind(outcome.subscription_id)
-                    .execute(&mut *tx)
-                    .await?;
+                let gone: Option<(i64, Option<String>)> =
+                    sqlx::query_as("DELETE FROM subscriptions WHERE id = $1 RETURNING site_id, user_id")
+                        .bind(outcome.subscription_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if let Some((site, user)) = gone {
+                    let data = serde_json::json!({
+                        "subscription_id": outcome.subscription_id, "site_id": site, "user_id": user,
+                        "status_code": outcome.status_code,
+                    });
+                    super::webhooks::emit_in(&mut tx, WebhookEvent::SubscriptionExpired, Some(site), data).await?;
+                }
                 sqlx::query("DELETE FROM deliveries WHERE subscription_id = $1 AND status = 'pending'")
                     .bind(outcome.subscription_id)
                     .execute(&mut *tx)

@@ -25,6 +25,7 @@ mod sites;
 mod subscribers;
 mod subscriptions;
 mod topics;
+pub(crate) mod webhooks;
 
 pub use crate::push::client::SubscriptionRow;
 pub use admins::AdminRow;
@@ -39,6 +40,7 @@ pub use sessions::SessionStore;
 pub use sites::SiteRow;
 pub use subscribers::{ExportRow, ImportRow, Imported, SubscriberListRow};
 pub use subscriptions::SubscriptionKey;
+pub use webhooks::{WebhookDeliveryRow, WebhookRow};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;

@@ -2,6 +2,7 @@ use super::{now, Store, SubscriptionRow};
 use crate::site::SiteId;
 use crate::subscription::consent::Consent;
 use crate::subscription::parse::NewSubscription;
+use crate::webhook::WebhookEvent;
 
 /// Which VAPID key a stored subscription is bound to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,21 +97,25 @@ impl Store {
         }
     }
 
-    /// Deletes a subscription and the deliveries still waiting for it. Returns whether it existed.
+    /// Deletes a subscription and the deliveries still waiting for it, and tells the
+    /// webhooks (`subscription.removed`), in one transaction. Returns whether it existed.
     pub async fn delete_subscription(&self, id: i64) -> Result<bool, sqlx::Error> {
         let mut tx = self.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar("DELETE FROM subscriptions WHERE id = $1 RETURNING id")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(id) = id {
+        let gone: Option<(i64, i64, Option<String>)> =
+            sqlx::query_as("DELETE FROM subscriptions WHERE id = $1 RETURNING id, site_id, user_id")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some((id, site, user)) = &gone {
             sqlx::query("DELETE FROM deliveries WHERE subscription_id = $1 AND status = 'pending'")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            let data = serde_json::json!({ "subscription_id": id, "site_id": site, "user_id": user });
+            super::webhooks::emit_in(&mut tx, WebhookEvent::SubscriptionRemoved, Some(*site), data).await?;
         }
         tx.commit().await?;
-        Ok(id.is_some())
+        Ok(gone.is_some())
     }
 
     pub async fn subscription_by_endpoint(&self, endpoint: &str) -> Result<Option<SubscriptionRow>, sqlx::Error> {

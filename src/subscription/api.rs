@@ -48,10 +48,14 @@ pub async fn subscribe(
         let consent = consent.parse(site.origin.as_ref(), site.user_secret.as_deref())?;
         let key = subscription_key(&state, &key).await?;
         let user_agent = user_agent().await;
+        let known = state.store.subscription_by_endpoint(subscription.endpoint.as_str()).await?.is_some();
         let stored =
             state.store.upsert_subscription(&subscription, site.id, key, &consent, user_agent.as_deref()).await?;
-        if stored.is_none() {
-            return Err(another_site());
+        let Some(id) = stored else { return Err(another_site()) };
+        if !known {
+            let data = serde_json::json!({ "subscription_id": id, "site_id": site.id.0, "user_id": consent.user_id });
+            state.store.emit_webhook(crate::webhook::WebhookEvent::SubscriptionCreated, Some(site.id.0), data).await;
+            state.webhook_wake.notify_one();
         }
         if let Some(topics) = topics {
             state.store.set_subscription_topics(subscription.endpoint.as_str(), site.id, &topics).await?;

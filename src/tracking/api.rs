@@ -25,6 +25,17 @@ pub async fn track(token: String, event: String, action: String) -> Result<bool,
         };
         let counted =
             state.store.record_event(delivery.campaign, delivery.subscription, event, action.as_deref()).await?;
+        if counted {
+            let hook = match event {
+                TrackedEvent::Click => crate::webhook::WebhookEvent::NotificationClicked,
+                TrackedEvent::Close => crate::webhook::WebhookEvent::NotificationDismissed,
+            };
+            state
+                .store
+                .emit_notification_webhook(hook, delivery.campaign, delivery.subscription, action.as_deref())
+                .await;
+            state.webhook_wake.notify_one();
+        }
         Ok(counted)
     })
     .await

@@ -72,6 +72,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         trusted_proxies: Vec::new(),
         metrics_token: None,
         api_rate_per_sec: 20,
+        webhooks: Default::default(),
     };
     configure(&mut config);
     start(config, dir).await
