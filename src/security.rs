@@ -83,8 +83,9 @@ pub fn required_role(path: &str) -> Option<Role> {
 /// Where the REST API lives; its routes authenticate with API keys instead of sessions.
 pub const API_PREFIX: &str = "/api/v1/";
 
-/// The one route whose body may be large: a whole file of subscriptions, streamed.
+/// The routes whose body may be large: a whole file of subscriptions, streamed.
 pub const IMPORT_PATH: &str = "/admin/subscribers/import";
+pub const API_IMPORT_PATH: &str = "/api/v1/subscribers/import";
 /// Any other request body: server-function arguments, at most a few kilobytes in use.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
@@ -179,7 +180,7 @@ pub async fn admin_only(State(state): State<AppState>, session: Session, request
 /// client trickling a body would otherwise hold its connection forever). A declared
 /// length over the limit is refused before reading.
 pub async fn limit_bodies(State(body_timeout): State<Duration>, request: Request, next: Next) -> Response {
-    let limit = if request.uri().path() == IMPORT_PATH {
+    let limit = if [IMPORT_PATH, API_IMPORT_PATH].contains(&request.uri().path()) {
         crate::subscription::transfer::MAX_IMPORT_BYTES
     } else {
         MAX_BODY_BYTES

@@ -28,6 +28,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/subscribers/{id}", "subscribers"),
     ("DELETE", "/subscribers/{id}", "subscribers"),
     ("DELETE", "/subscribers", "subscribers"),
+    ("POST", "/subscribers/import", "subscribers"),
 ];
 const SCOPES: [&str; 4] = ["send", "read", "subscribers", "manage"];
 
@@ -109,6 +110,7 @@ async fn every_route_refuses_a_missing_wrong_or_revoked_key_and_needs_its_scope(
         ("POST", "/campaigns") => Some(campaign("Scoped")),
         ("POST", "/messages") => Some(json!({ "subscription_id": 999_999, "title": "Hi" })),
         ("POST", "/topics") => Some(json!({ "name": format!("Topic {}", rand_suffix()) })),
+        ("POST", "/subscribers/import") => Some(json!([])),
         _ => None,
     };
     for (method, path, scope) in ROUTES {
@@ -384,4 +386,50 @@ async fn answers_match_the_schemas_of_the_openapi_document_it_serves() {
             .await
             .unwrap();
     check("MessageResponse", &message);
+}
+
+#[tokio::test]
+async fn subscribers_are_imported_through_the_api_larger_than_a_normal_body() {
+    let app = spawn_app().await;
+    app.login().await;
+    let token = make_key(&app, &["subscribers"], "").await;
+    let keys = json!({
+        "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+        "auth": "tBHItJI5svbpez7KI4CCXg",
+    });
+    // About 400 KB: past the 256 KiB other requests may send.
+    let mut rows: Vec<Value> = (0..1500)
+        .map(|n| json!({ "endpoint": format!("http://127.0.0.1:1/push/imported-{n:06}-{}", "x".repeat(100)), "keys": keys }))
+        .collect();
+    rows.push(json!({ "endpoint": "not a url", "keys": keys }));
+    let file = serde_json::to_string(&rows).unwrap();
+    assert!(file.len() > 300 * 1024);
+    let import = |token: String, file: String| {
+        let base = app.base.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{base}/api/v1/subscribers/import"))
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .body(file)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let report: Value = import(token.clone(), file.clone()).await.json().await.unwrap();
+    assert_eq!((report["added"].as_u64(), report["merged"].as_u64(), report["rejected"].as_u64()), (Some(1500), Some(0), Some(1)));
+    assert_eq!(report["problems"][0]["row"], 1501);
+    let again: Value = import(token, file.clone()).await.json().await.unwrap();
+    assert_eq!((again["added"].as_u64(), again["merged"].as_u64()), (Some(0), Some(1500)), "sending it again merges");
+
+    // A key for another site only cannot add to site 1; neither can one without the scope.
+    let site = app.call("admin/create_site", &[("name", "Blog"), ("origin", "https://blog.example")]).await;
+    let site: i64 = site.json().await.unwrap();
+    let elsewhere = make_key(&app, &["subscribers"], &site.to_string()).await;
+    problem(import(elsewhere, "[]".into()).await, StatusCode::FORBIDDEN).await;
+    let reader = make_key(&app, &["read"], "").await;
+    problem(import(reader, file).await, StatusCode::FORBIDDEN).await;
+    let log: Value = app.call("admin/audit_log", &[("action", "subscriber.import")]).await.json().await.unwrap();
+    assert!(log[0]["actor"].as_str().unwrap().starts_with("key "), "{log}");
 }

@@ -66,6 +66,7 @@ pub fn api(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .routes(routes!(list_topics, create_topic))
         .routes(routes!(get_subscriber, delete_subscriber))
         .routes(routes!(delete_subscribers))
+        .routes(routes!(import_subscribers))
         .layer(middleware::from_fn_with_state(state.clone(), super::idempotency::idempotent))
         .layer(middleware::from_fn_with_state(state.clone(), super::auth::authenticate))
         .with_state(state)
@@ -655,6 +656,46 @@ impl From<ApiSubscriberRow> for SubscriberResponse {
             last_success_at: row.last_success_at.map(rfc3339),
         }
     }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The VAPID key (its number on the Keys page) the subscriptions were made with;
+    /// absent: the current key.
+    pub key: Option<i64>,
+}
+
+/// Import subscriptions made elsewhere: the admin's import formats (a JSON array of
+/// `PushSubscription`s as browsers give them, or CSV as Tidings exports), streamed, up to
+/// 2 GiB. Known endpoints are merged, so sending a file again is harmless. They join
+/// Tidings' own site (site 1).
+///
+/// Needs the `subscribers` scope, on every site or on site 1.
+#[utoipa::path(post, path = "/subscribers/import", tag = "subscribers", params(ImportQuery),
+    request_body(content = String, description = "The file", content_type = "application/json"),
+    responses((status = 200, body = crate::subscription::ImportReport), (status = 422, body = Problem)))]
+async fn import_subscribers(
+    State(state): State<AppState>,
+    Extension(caller): Extension<ApiCaller>,
+    ApiQuery(query): ApiQuery<ImportQuery>,
+    body: axum::body::Body,
+) -> ApiResult<Json<crate::subscription::ImportReport>> {
+    use futures::StreamExt;
+    caller.require(Scope::Subscribers)?;
+    if !caller.may_see_site(1) {
+        return Err(Problem::new(StatusCode::FORBIDDEN, "Imports join site 1, which this key may not touch."));
+    }
+    let key = crate::subscription::transfer::import_key(&state, query.key).await?;
+    let stream = body.into_data_stream().map(|chunk| chunk.map_err(std::io::Error::other));
+    let file = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
+    let report = crate::subscription::transfer::import_file(&state.store, &state.endpoint_policy(), key, file).await?;
+    tracing::info!(added = report.added, merged = report.merged, api_key = caller.key_id, "subscriptions imported");
+    let after = serde_json::json!({
+        "key": key, "added": report.added, "merged": report.merged, "rejected": report.rejected,
+    });
+    crate::audit::ssr::by_key(&state, &caller, "subscriber.import", "subscriptions", None, Some(after)).await;
+    Ok(Json(report))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

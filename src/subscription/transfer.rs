@@ -210,7 +210,7 @@ pub struct ImportOptions {
 }
 
 /// The key imported subscriptions are bound to: the one named, if it still signs.
-async fn import_key(state: &AppState, named: Option<i64>) -> Result<i64, AppError> {
+pub(crate) async fn import_key(state: &AppState, named: Option<i64>) -> Result<i64, AppError> {
     let Some(id) = named else {
         return Ok(state.keys.current(&state.store).await.map_err(internal)?.id);
     };
