@@ -144,7 +144,7 @@ fn Team() -> impl IntoView {
                                             <span class="muted">" · " {admin.role.label()} " · added " {admin.added.clone()}</span>
                                         </span>
                                         {owner.then(|| view! {
-                                            <ActionForm action=change attr:class="inline-form">
+                                            <ActionForm action=change attr:class="role-form">
                                                 <input type="hidden" name="username" value=username.clone()/>
                                                 <select name="role" aria-label=label.clone()>
                                                     {Role::ALL.into_iter().map(|role| view! {
