@@ -418,7 +418,10 @@ async fn subscribers_are_imported_through_the_api_larger_than_a_normal_body() {
         }
     };
     let report: Value = import(token.clone(), file.clone()).await.json().await.unwrap();
-    assert_eq!((report["added"].as_u64(), report["merged"].as_u64(), report["rejected"].as_u64()), (Some(1500), Some(0), Some(1)));
+    assert_eq!(
+        (report["added"].as_u64(), report["merged"].as_u64(), report["rejected"].as_u64()),
+        (Some(1500), Some(0), Some(1))
+    );
     assert_eq!(report["problems"][0]["row"], 1501);
     let again: Value = import(token, file.clone()).await.json().await.unwrap();
     assert_eq!((again["added"].as_u64(), again["merged"].as_u64()), (Some(0), Some(1500)), "sending it again merges");
