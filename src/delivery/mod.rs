@@ -366,7 +366,7 @@ impl Dispatcher {
                     let n = batch.len() as i64;
                     retried("counting paced claims", || store.count_paced_claims(campaign_id, n)).await?;
                 }
-                for delivery in batch {
+                for delivery in interleaved_by_service(batch) {
                     if sender.send(delivery).await.is_err() {
                         // The senders stopped; what is still claimed goes back to the queue
                         // when the pipeline ends.
@@ -447,6 +447,29 @@ where
     unreachable!("the loop returns")
 }
 
+/// The batch with its push services taking turns (one of each, then again), so the
+/// requests started first are not all to one service: a service that has stopped
+/// answering would otherwise fill every slot for a timeout before the per-service share
+/// (which holds a service back only while others have requests in flight) could apply.
+fn interleaved_by_service(batch: Vec<ClaimedDelivery>) -> Vec<ClaimedDelivery> {
+    let mut queues: Vec<(String, std::collections::VecDeque<ClaimedDelivery>)> = Vec::new();
+    for delivery in batch {
+        let service = crate::push::endpoint::service_of(&delivery.recipient.endpoint).to_owned();
+        match queues.iter_mut().find(|(s, _)| *s == service) {
+            Some((_, queue)) => queue.push_back(delivery),
+            None => queues.push((service, std::collections::VecDeque::from([delivery]))),
+        }
+    }
+    let mut turns = Vec::new();
+    while !queues.is_empty() {
+        queues.retain_mut(|(_, queue)| {
+            turns.extend(queue.pop_front());
+            !queue.is_empty()
+        });
+    }
+    turns
+}
+
 /// `tidings_pushes_total{service, outcome}`: what became of each delivery this instance
 /// handled ("deferred": not sent, its service was paused or busy; it comes back).
 fn count_push(campaign: i64, endpoint: &str, outcome: &DeliveryOutcome) {
@@ -520,6 +543,25 @@ mod tests {
         lease.beat(Instant::now());
         assert_eq!(lease.term(), Some(1));
         assert!(!lease.steady(), "a new term is not steady until it has lasted a lease");
+    }
+
+    #[test]
+    fn a_batch_takes_turns_between_services() {
+        let delivery = |id: i64, host: &str| ClaimedDelivery {
+            recipient: crate::store::SubscriptionRow {
+                id,
+                endpoint: format!("https://{host}/push/{id}"),
+                p256dh: String::new(),
+                auth: String::new(),
+                key_id: 1,
+            },
+            attempts: 0,
+            first_failed_at: None,
+            term: 0,
+        };
+        let batch = vec![delivery(1, "a"), delivery(2, "a"), delivery(3, "a"), delivery(4, "b"), delivery(5, "c")];
+        let order: Vec<i64> = interleaved_by_service(batch).iter().map(|d| d.recipient.id).collect();
+        assert_eq!(order, [1, 4, 5, 2, 3]);
     }
 
     #[test]

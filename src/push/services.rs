@@ -121,7 +121,10 @@ impl Services {
             service.probing = true;
             probe = true;
         }
-        if others_busy && service.in_flight >= self.share {
+        // A service whose last requests failed (timeouts, 5xx) gets a quarter of the share
+        // until it answers again: it holds few slots while the breaker waits to be sure.
+        let share = if service.failures > 0 { (self.share / 4).max(1) } else { self.share };
+        if others_busy && service.in_flight >= share {
             return Err(Refusal::Busy(now + BUSY_RETRY));
         }
         service.in_flight += 1;
@@ -174,6 +177,18 @@ mod tests {
 
     fn created() -> Answer {
         Answer::Up
+    }
+
+    #[test]
+    fn a_failing_service_gets_a_quarter_of_its_share_while_others_have_work() {
+        let services = Services::new(8);
+        let now = Instant::now();
+        let _fine = services.admit(FINE, now).unwrap();
+        let failed = services.admit(DEAD, now).unwrap();
+        services.settle(failed, timeout(), now);
+        let held: Vec<_> = (0..2).map(|_| services.admit(DEAD, now).unwrap()).collect();
+        assert!(services.admit(DEAD, now).is_err(), "a failing service is held to 2 of 8 while another is busy");
+        drop(held);
     }
 
     #[test]
