@@ -384,3 +384,19 @@ async fn an_editors_campaign_waits_for_another_owners_approval() {
         assert!(actions.contains(&action), "{action} not in the audit log: {actions:?}");
     }
 }
+
+#[tokio::test]
+async fn two_owners_demoting_each_other_at_once_leave_an_owner() {
+    let app = spawn_app().await;
+    app.login().await;
+    let grace = app.signed_in_as("grace", "owner").await;
+    let (a, b) = tokio::join!(
+        app.call("admin/set_admin_role", &[("username", "grace"), ("role", "editor")]),
+        support::call(&grace, &app.base, "admin/set_admin_role", &[("username", ADMIN_USER), ("role", "editor")]),
+    );
+    let done = [a.status(), b.status()].iter().filter(|s| s.is_success()).count();
+    assert_eq!(done, 1, "exactly one demotion goes through: {} and {}", a.status(), b.status());
+    let admins: serde_json::Value = app.call("admin/list_admins", &[]).await.json().await.unwrap();
+    let owners = admins.as_array().unwrap().iter().filter(|a| a["role"] == "Owner").count();
+    assert_eq!(owners, 1);
+}

@@ -38,11 +38,17 @@ impl Store {
     }
 
     /// Gives `username` another role. Returns the role they had, or `None` if there is
-    /// no such admin. Refused (`Ok(Err(()))`) when it would leave no owner: the check
-    /// and the change are one statement, so two owners demoting each other at once
-    /// cannot both succeed.
+    /// no such admin. Refused (`Ok(Err(()))`) when it would leave no owner, also when two
+    /// owners demote each other at once.
     pub async fn set_admin_role(&self, username: &str, role: &str) -> Result<Option<Result<String, ()>>, sqlx::Error> {
         let mut tx = self.begin().await?;
+        // On PostgreSQL two owners demoting each other at once would each still see the
+        // other as an owner (their updates touch different rows): locking the owners
+        // first makes the second wait and then see the first's change. SQLite writes one
+        // at a time anyway.
+        sqlx::query(self.sql("SELECT 1", "SELECT id FROM admins WHERE role = 'owner' FOR UPDATE"))
+            .execute(&mut *tx)
+            .await?;
         let before: Option<String> = sqlx::query_scalar("SELECT role FROM admins WHERE username = $1")
             .bind(username)
             .fetch_optional(&mut *tx)
