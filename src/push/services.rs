@@ -10,10 +10,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Failures in a row (timeouts, lost connections, 5xx) that open the breaker, unless the
-/// service answered another request well within the last [`QUIET`]: then it is up, and
-/// those few requests failed on their own.
+/// service answered another request while the failed one was out: then it is up, and
+/// those few requests failed on their own. (Measured from when each failed request went
+/// out, not from the clock: a service that answered 2 s ago and swallowed everything sent
+/// since is down now, and every 300 ms timeout spent finding that out is a slot lost.)
 const FAILURES_TO_OPEN: u32 = 5;
-const QUIET: Duration = Duration::from_secs(2);
 const FIRST_COOL_DOWN: Duration = Duration::from_secs(5);
 const MAX_COOL_DOWN: Duration = Duration::from_secs(60);
 /// How soon a delivery turned away because its service is at its share comes back.
@@ -76,6 +77,7 @@ pub struct Ticket {
     services: Services,
     origin: String,
     probe: bool,
+    admitted: Instant,
 }
 
 impl Drop for Ticket {
@@ -129,7 +131,7 @@ impl Services {
         }
         service.in_flight += 1;
         drop(state);
-        Ok(Ticket { services: self.clone(), origin: origin.to_owned(), probe })
+        Ok(Ticket { services: self.clone(), origin: origin.to_owned(), probe, admitted: now })
     }
 
     /// Counts the answer: transient failures in a row open the breaker (a failed probe at
@@ -147,7 +149,7 @@ impl Services {
             return;
         }
         service.failures += 1;
-        let answering = service.last_answer.is_some_and(|at| now.saturating_duration_since(at) < QUIET);
+        let answering = service.last_answer.is_some_and(|at| at >= ticket.admitted);
         if ticket.probe || (service.failures >= FAILURES_TO_OPEN && service.open_until.is_none() && !answering) {
             let cool_down = if ticket.probe { (service.cool_down * 2).min(MAX_COOL_DOWN) } else { service.cool_down };
             service.cool_down = cool_down;
@@ -220,15 +222,35 @@ mod tests {
     #[test]
     fn a_service_that_answers_others_is_not_paused_for_a_few_failures() {
         let services = Services::new(8);
-        let now = Instant::now();
-        services.settle(services.admit(FINE, now).unwrap(), created(), now);
-        for _ in 0..FAILURES_TO_OPEN {
-            services.settle(services.admit(FINE, now).unwrap(), timeout(), now);
+        let sent = Instant::now();
+        let stuck: Vec<_> = (0..FAILURES_TO_OPEN).map(|_| services.admit(FINE, sent).unwrap()).collect();
+        let answered = sent + Duration::from_millis(10);
+        services.settle(services.admit(FINE, answered).unwrap(), created(), answered);
+        let timed_out = sent + Duration::from_millis(300);
+        for ticket in stuck {
+            services.settle(ticket, timeout(), timed_out);
         }
-        assert!(services.admit(FINE, now).is_ok());
-        let later = now + QUIET;
-        services.settle(services.admit(FINE, later).unwrap(), timeout(), later);
-        assert!(services.admit(FINE, later).is_err(), "silent for a while now: paused");
+        assert!(services.admit(FINE, timed_out).is_ok(), "it answered while those were out");
+
+        // Nothing answered since this one went out: the service is down now.
+        let next = services.admit(FINE, timed_out).unwrap();
+        let later = timed_out + Duration::from_millis(300);
+        services.settle(next, timeout(), later);
+        assert!(services.admit(FINE, later).is_err(), "silent since: paused");
+    }
+
+    #[test]
+    fn an_answer_from_before_the_failed_requests_went_out_does_not_keep_a_service_open() {
+        let services = Services::new(8);
+        let start = Instant::now();
+        services.settle(services.admit(DEAD, start).unwrap(), created(), start);
+        let sent = start + Duration::from_millis(50);
+        let lost: Vec<_> = (0..FAILURES_TO_OPEN).map(|_| services.admit(DEAD, sent).unwrap()).collect();
+        let timed_out = sent + Duration::from_millis(300);
+        for ticket in lost {
+            services.settle(ticket, timeout(), timed_out);
+        }
+        assert_eq!(services.admit(DEAD, timed_out).err(), Some(Refusal::Down(timed_out + FIRST_COOL_DOWN)));
     }
 
     #[test]
