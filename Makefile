@@ -14,8 +14,10 @@ CARGO_LEPTOS_ENV := RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=tiding
 tools:
 	@scripts/install-tools.sh
 
+# --split: each admin page (a lazy route, see src/app.rs) becomes wasm chunks of its own,
+# so the public page loads none of the admin's code.
 build: tools
-	cargo leptos build
+	cargo leptos build --split
 
 ## Build, then run Tidings on http://127.0.0.1:3000 (SQLite file ./tidings.db).
 run: build
@@ -31,7 +33,7 @@ BINARYEN_VERSION := 132.0.0
 ## first time.
 release: tools
 	@test -x $(BINARYEN)/node_modules/.bin/wasm-opt || npm install --prefix $(BINARYEN) --no-audit --no-fund --loglevel=error binaryen@$(BINARYEN_VERSION)
-	PATH="$(BINARYEN)/node_modules/.bin:$$PATH" cargo leptos build --release
+	PATH="$(BINARYEN)/node_modules/.bin:$$PATH" cargo leptos build --release --split --precompress
 	@archive=$$(scripts/package-release.sh) && echo "Release archive: $$archive" && \
 	  echo "Install it as README.md's 'Running in production' says, or try it: tar -xzf $$archive && cd $$(basename $$archive .tar.gz) && ./tidings"
 

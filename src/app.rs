@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::{ParamSegment, StaticSegment};
+use leptos_router::{lazy_route, Lazy, LazyRoute, ParamSegment, StaticSegment};
 
 use crate::admin::api_keys::ApiKeysPage;
 use crate::admin::audit::AuditPage;
@@ -80,21 +80,21 @@ pub fn App() -> impl IntoView {
                 <main id="main">
                     <Routes fallback=NotFound>
                         <Route path=StaticSegment("") view=HomePage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("login")) view=LoginPage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("setup")) view=SetupPage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("team")) view=TeamPage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("topics")) view=TopicsPage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("subscribers")) view=SubscribersPage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("sites")) view=SitesPage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("keys")) view=KeysPage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("api")) view=ApiKeysPage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("webhooks")) view=WebhooksPage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AuditPage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("sites"), ParamSegment("id")) view=SitePage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("campaigns")) view=CampaignsPage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id")) view=CampaignPage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id"), StaticSegment("edit")) view=EditCampaignPage/>
-                        <Route path=StaticSegment("admin") view=DashboardPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("login")) view={Lazy::<LoginRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("setup")) view={Lazy::<SetupRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("team")) view={Lazy::<TeamRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("topics")) view={Lazy::<TopicsRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("subscribers")) view={Lazy::<SubscribersRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("sites")) view={Lazy::<SitesRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("keys")) view={Lazy::<KeysRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("api")) view={Lazy::<ApiKeysRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("webhooks")) view={Lazy::<WebhooksRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("audit")) view={Lazy::<AuditRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("sites"), ParamSegment("id")) view={Lazy::<SiteRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("campaigns")) view={Lazy::<CampaignsRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id")) view={Lazy::<CampaignRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id"), StaticSegment("edit")) view={Lazy::<EditCampaignRoute>::new()}/>
+                        <Route path=StaticSegment("admin") view={Lazy::<DashboardRoute>::new()}/>
                     </Routes>
                 </main>
             </div>
@@ -115,4 +115,42 @@ fn NotFound() -> impl IntoView {
             <p>"This page does not exist. " <a href="/">"Go to the start page"</a> "."</p>
         </section>
     }
+}
+
+/// Each admin page is a route of its own, loaded when first visited: with `cargo leptos
+/// build --split` its code is a separate wasm chunk, so the public page (which a visitor
+/// of a customer's site may be sent to from a phone) downloads none of the admin's code.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    LoginRoute => LoginPage,
+    SetupRoute => SetupPage,
+    TeamRoute => TeamPage,
+    TopicsRoute => TopicsPage,
+    SubscribersRoute => SubscribersPage,
+    SitesRoute => SitesPage,
+    KeysRoute => KeysPage,
+    ApiKeysRoute => ApiKeysPage,
+    WebhooksRoute => WebhooksPage,
+    AuditRoute => AuditPage,
+    SiteRoute => SitePage,
+    CampaignsRoute => CampaignsPage,
+    CampaignRoute => CampaignPage,
+    EditCampaignRoute => EditCampaignPage,
+    DashboardRoute => DashboardPage,
 }

@@ -49,5 +49,6 @@ pub mod zone;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // The admin pages are lazy routes (see `app.rs`): hydrating one waits for its chunk.
+    leptos::mount::hydrate_lazy(app::App);
 }
