@@ -9,7 +9,7 @@ SHELL := /bin/bash
 # overwrite target/debug/tidings with a server asking for a file that does not exist).
 CARGO_LEPTOS_ENV := RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=tidings
 
-.PHONY: run test tools test-deps build lint test-rust test-e2e release bench bench-postgres bench-subscribers screenshots
+.PHONY: run test tools test-deps build lint test-rust test-e2e release bench bench-page bench-postgres bench-subscribers screenshots
 
 tools:
 	@scripts/install-tools.sh
@@ -71,6 +71,11 @@ screenshots: build test-deps
 # (LEPTOS_OUTPUT_NAME as for `make release`, which shares target/release/tidings.)
 bench:
 	LEPTOS_OUTPUT_NAME=tidings cargo bench --features ssr --bench dispatch
+
+## The public page on a release build: bytes on the wire before it works (target ≤ 150 KB),
+## and SSR latency at 50 concurrent clients.
+bench-page: release test-deps
+	scripts/bench-page.sh
 
 ## The dispatch benchmark on a throwaway PostgreSQL with 1, 2 and 3 instances (Tidings only).
 bench-postgres:

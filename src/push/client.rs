@@ -154,7 +154,7 @@ impl PushClient {
             other => other,
         };
         let answer = match &result {
-            PushResult::Answered { status, .. } if (500..600).contains(status) => Answer::Failed,
+            PushResult::Answered { status, .. } if (500..600).contains(status) => Answer::ServerError,
             PushResult::Answered { .. } => Answer::Up,
             PushResult::NoAnswer(_) => Answer::Failed,
             PushResult::NotSent(_) | PushResult::OriginPaused(_) | PushResult::ServiceDown(_) => Answer::NotSent,

@@ -10,11 +10,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Failures in a row (timeouts, lost connections, 5xx) that open the breaker, unless the
-/// service answered another request while the failed one was out: then it is up, and
-/// those few requests failed on their own. (Measured from when each failed request went
-/// out, not from the clock: a service that answered 2 s ago and swallowed everything sent
-/// since is down now, and every 300 ms timeout spent finding that out is a slot lost.)
+/// service is evidently up and those requests failed on their own:
+/// - a timeout or lost connection, if the service answered another request (any status)
+///   while this one was out. Measured from when the request went out, not by the clock: a
+///   service that answered 2 s ago and swallowed everything sent since is down now, and
+///   every timeout spent finding that out holds a slot;
+/// - a 5xx, if the service answered another request well (not 5xx) within [`QUIET`]:
+///   some endpoints fail, the service works.
 const FAILURES_TO_OPEN: u32 = 5;
+const QUIET: Duration = Duration::from_secs(2);
 const FIRST_COOL_DOWN: Duration = Duration::from_secs(5);
 const MAX_COOL_DOWN: Duration = Duration::from_secs(60);
 /// How soon a delivery turned away because its service is at its share comes back.
@@ -35,7 +39,9 @@ struct Service {
     open_until: Option<Instant>,
     probing: bool,
     cool_down: Duration,
-    last_answer: Option<Instant>,
+    /// When it last sent any answer (a 5xx too), and an answer but a 5xx.
+    last_heard: Option<Instant>,
+    last_up: Option<Instant>,
 }
 
 impl Default for Service {
@@ -46,7 +52,8 @@ impl Default for Service {
             open_until: None,
             probing: false,
             cool_down: FIRST_COOL_DOWN,
-            last_answer: None,
+            last_heard: None,
+            last_up: None,
         }
     }
 }
@@ -65,7 +72,9 @@ pub enum Refusal {
 pub enum Answer {
     /// Any answer but a 5xx: the service is up.
     Up,
-    /// A timeout, a lost connection or a 5xx.
+    /// A 5xx: a failure, but the service is there.
+    ServerError,
+    /// A timeout or a lost connection: nothing heard.
     Failed,
     /// Not sent after all: says nothing about the service.
     NotSent,
@@ -138,18 +147,28 @@ impl Services {
     /// once, for twice as long); any other answer closes it.
     pub fn settle(&self, ticket: Ticket, answer: Answer, now: Instant) {
         let transient = match answer {
-            Answer::Failed => true,
+            Answer::Failed | Answer::ServerError => true,
             Answer::Up => false,
             Answer::NotSent => return,
         };
         let mut state = self.lock();
         let Some(service) = state.get_mut(&ticket.origin) else { return };
         if !transient {
-            *service = Service { in_flight: service.in_flight, last_answer: Some(now), ..Service::default() };
+            *service = Service {
+                in_flight: service.in_flight,
+                last_heard: Some(now),
+                last_up: Some(now),
+                ..Service::default()
+            };
             return;
         }
         service.failures += 1;
-        let answering = service.last_answer.is_some_and(|at| at >= ticket.admitted);
+        let answering = if answer == Answer::ServerError {
+            service.last_heard = Some(now);
+            service.last_up.is_some_and(|at| now.saturating_duration_since(at) < QUIET)
+        } else {
+            service.last_heard.is_some_and(|at| at >= ticket.admitted)
+        };
         if ticket.probe || (service.failures >= FAILURES_TO_OPEN && service.open_until.is_none() && !answering) {
             let cool_down = if ticket.probe { (service.cool_down * 2).min(MAX_COOL_DOWN) } else { service.cool_down };
             service.cool_down = cool_down;
@@ -237,6 +256,33 @@ mod tests {
         let later = timed_out + Duration::from_millis(300);
         services.settle(next, timeout(), later);
         assert!(services.admit(FINE, later).is_err(), "silent since: paused");
+    }
+
+    #[test]
+    fn a_service_answering_5xx_to_some_is_up_for_the_timeouts_of_others() {
+        let services = Services::new(8);
+        let sent = Instant::now();
+        let slow: Vec<_> = (0..FAILURES_TO_OPEN).map(|_| services.admit(FINE, sent).unwrap()).collect();
+        let answered = sent + Duration::from_millis(10);
+        services.settle(services.admit(FINE, sent).unwrap(), Answer::ServerError, answered);
+        let timed_out = sent + Duration::from_millis(300);
+        for ticket in slow {
+            services.settle(ticket, timeout(), timed_out);
+        }
+        assert!(services.admit(FINE, timed_out).is_ok(), "a 500 is an answer: the service is there");
+    }
+
+    #[test]
+    fn nothing_but_5xx_one_after_another_pauses_a_service() {
+        let services = Services::new(8);
+        let mut now = Instant::now();
+        for _ in 0..FAILURES_TO_OPEN {
+            let ticket = services.admit(DEAD, now).unwrap();
+            now += Duration::from_millis(5);
+            services.settle(ticket, Answer::ServerError, now);
+            now += Duration::from_millis(5);
+        }
+        assert!(matches!(services.admit(DEAD, now), Err(Refusal::Down(_))));
     }
 
     #[test]
