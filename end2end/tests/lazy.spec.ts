@@ -1,0 +1,25 @@
+import { expect, test } from '@playwright/test';
+import { hydrated } from './helpers';
+
+test('the public page loads none of the admin pages\u2019 code; an admin page fetches its own when opened', async ({ page }) => {
+  const wasm = new Set<string>();
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith('.wasm')) wasm.add(path);
+  });
+
+  await page.goto('/');
+  await hydrated(page);
+  await page.waitForLoadState('networkidle');
+  expect([...wasm]).toEqual(['/pkg/tidings.wasm']);
+
+  wasm.clear();
+  await page.goto('/admin/login');
+  await hydrated(page);
+  // On a database without an admin yet, the sign-in page sends you on to set-up.
+  const route = page.url().endsWith('/admin/setup') ? 'setup' : 'login';
+  const fetched = [...wasm];
+  expect(fetched.some((path) => path.startsWith(`/pkg/split___${route}_route_view`))).toBe(true);
+  const others = fetched.filter((path) => path.includes('split___') && !/split___(login|setup)_route_view/.test(path));
+  expect(others).toEqual([]);
+});
