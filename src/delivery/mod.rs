@@ -452,22 +452,28 @@ where
 /// answering would otherwise fill every slot for a timeout before the per-service share
 /// (which holds a service back only while others have requests in flight) could apply.
 fn interleaved_by_service(batch: Vec<ClaimedDelivery>) -> Vec<ClaimedDelivery> {
-    let mut queues: Vec<(String, std::collections::VecDeque<ClaimedDelivery>)> = Vec::new();
-    for delivery in batch {
-        let service = crate::push::endpoint::service_of(&delivery.recipient.endpoint).to_owned();
-        match queues.iter_mut().find(|(s, _)| *s == service) {
-            Some((_, queue)) => queue.push_back(delivery),
-            None => queues.push((service, std::collections::VecDeque::from([delivery]))),
-        }
-    }
-    let mut turns = Vec::new();
-    while !queues.is_empty() {
-        queues.retain_mut(|(_, queue)| {
-            turns.extend(queue.pop_front());
-            !queue.is_empty()
-        });
-    }
-    turns
+    // Each delivery's turn is how many of its service's came before it; a stable sort by
+    // turn keeps the claim order within a turn. (The services of a batch are few.)
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    let turns: Vec<usize> = batch
+        .iter()
+        .map(|delivery| {
+            let service = crate::push::endpoint::service_of(&delivery.recipient.endpoint);
+            match seen.iter_mut().find(|(s, _)| *s == service) {
+                Some((_, count)) => {
+                    *count += 1;
+                    *count
+                }
+                None => {
+                    seen.push((service, 0));
+                    0
+                }
+            }
+        })
+        .collect();
+    let mut by_turn: Vec<(usize, ClaimedDelivery)> = turns.into_iter().zip(batch).collect();
+    by_turn.sort_by_key(|(turn, _)| *turn);
+    by_turn.into_iter().map(|(_, delivery)| delivery).collect()
 }
 
 /// `tidings_pushes_total{service, outcome}`: what became of each delivery this instance
