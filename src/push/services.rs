@@ -39,8 +39,9 @@ struct Service {
     open_until: Option<Instant>,
     probing: bool,
     cool_down: Duration,
-    /// When it last sent any answer (a 5xx too), and an answer but a 5xx.
+    /// When it last answered at all (a 5xx too).
     last_heard: Option<Instant>,
+    /// When it last answered well (anything but a 5xx).
     last_up: Option<Instant>,
 }
 
@@ -163,12 +164,13 @@ impl Services {
             return;
         }
         service.failures += 1;
-        let answering = if answer == Answer::ServerError {
-            service.last_heard = Some(now);
-            service.last_up.is_some_and(|at| now.saturating_duration_since(at) < QUIET)
-        } else {
-            service.last_heard.is_some_and(|at| at >= ticket.admitted)
+        let answering = match answer {
+            Answer::ServerError => service.last_up.is_some_and(|at| now.saturating_duration_since(at) < QUIET),
+            _ => service.last_heard.is_some_and(|at| at >= ticket.admitted),
         };
+        if answer == Answer::ServerError {
+            service.last_heard = Some(now);
+        }
         if ticket.probe || (service.failures >= FAILURES_TO_OPEN && service.open_until.is_none() && !answering) {
             let cool_down = if ticket.probe { (service.cool_down * 2).min(MAX_COOL_DOWN) } else { service.cool_down };
             service.cool_down = cool_down;
@@ -238,17 +240,24 @@ mod tests {
         assert_eq!(many.len(), 5, "closed again");
     }
 
-    #[test]
-    fn a_service_that_answers_others_is_not_paused_for_a_few_failures() {
-        let services = Services::new(8);
+    /// Enough requests to open the breaker go out at once and time out after 300 ms;
+    /// 10 ms after they went out, another request got `other`. Returns when they timed out.
+    fn timeouts_beside_another_answer(services: &Services, other: Answer) -> Instant {
         let sent = Instant::now();
         let stuck: Vec<_> = (0..FAILURES_TO_OPEN).map(|_| services.admit(FINE, sent).unwrap()).collect();
         let answered = sent + Duration::from_millis(10);
-        services.settle(services.admit(FINE, answered).unwrap(), created(), answered);
+        services.settle(services.admit(FINE, sent).unwrap(), other, answered);
         let timed_out = sent + Duration::from_millis(300);
         for ticket in stuck {
             services.settle(ticket, timeout(), timed_out);
         }
+        timed_out
+    }
+
+    #[test]
+    fn a_service_that_answers_others_is_not_paused_for_a_few_failures() {
+        let services = Services::new(8);
+        let timed_out = timeouts_beside_another_answer(&services, created());
         assert!(services.admit(FINE, timed_out).is_ok(), "it answered while those were out");
 
         // Nothing answered since this one went out: the service is down now.
@@ -261,14 +270,7 @@ mod tests {
     #[test]
     fn a_service_answering_5xx_to_some_is_up_for_the_timeouts_of_others() {
         let services = Services::new(8);
-        let sent = Instant::now();
-        let slow: Vec<_> = (0..FAILURES_TO_OPEN).map(|_| services.admit(FINE, sent).unwrap()).collect();
-        let answered = sent + Duration::from_millis(10);
-        services.settle(services.admit(FINE, sent).unwrap(), Answer::ServerError, answered);
-        let timed_out = sent + Duration::from_millis(300);
-        for ticket in slow {
-            services.settle(ticket, timeout(), timed_out);
-        }
+        let timed_out = timeouts_beside_another_answer(&services, Answer::ServerError);
         assert!(services.admit(FINE, timed_out).is_ok(), "a 500 is an answer: the service is there");
     }
 
