@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { hydrated, signInAsAdmin } from './helpers';
+import { hydrated, signInAsAdmin, submitSignIn } from './helpers';
 
 /** Collects what the browser refused under our Content-Security-Policy. */
 function cspViolations(page: Page): string[] {
@@ -33,11 +33,7 @@ test('an admin adds another admin, who signs in; no page trips the CSP', async (
   const other = await browser.newContext();
   const gracePage = await other.newPage();
   const graceRefused = cspViolations(gracePage);
-  await gracePage.goto('/admin/login');
-  await hydrated(gracePage);
-  await gracePage.getByLabel('User name').fill('grace');
-  await gracePage.getByLabel('Password').fill('grace e2e password');
-  await gracePage.getByRole('button', { name: 'Sign in' }).click();
+  await submitSignIn(gracePage, 'grace', 'grace e2e password');
   await expect(gracePage.getByText('Signed in as grace')).toBeVisible();
   await other.close();
 

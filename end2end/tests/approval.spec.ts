@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { ADMIN, hydrated, signInAsAdmin } from './helpers';
+import { ADMIN, hydrated, signInAsAdmin, submitSignIn } from './helpers';
 
 test("an editor's campaign waits for an owner's approval, then goes out", async ({ page, browser }) => {
   await signInAsAdmin(page);
@@ -23,11 +23,7 @@ test("an editor's campaign waits for an owner's approval, then goes out", async 
 
   const editorContext = await browser.newContext();
   const editor = await editorContext.newPage();
-  await editor.goto('/admin/login');
-  await hydrated(editor);
-  await editor.getByLabel('User name').fill(editorName);
-  await editor.getByLabel('Password').fill(ADMIN.password);
-  await editor.getByRole('button', { name: 'Sign in' }).click();
+  await submitSignIn(editor, editorName, ADMIN.password);
   await expect(editor.getByRole('heading', { name: 'Dashboard', level: 1 })).toBeVisible();
   // Owner-only pages are not offered to an editor.
   await expect(editor.getByRole('link', { name: 'Audit log' })).toHaveCount(0);

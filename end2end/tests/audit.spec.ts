@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { hydrated, signInAsAdmin } from './helpers';
+import { ADMIN, hydrated, signInAsAdmin, submitSignIn } from './helpers';
 
 test('the audit log lists who did what from where, and filters by action and actor', async ({ browser, page }) => {
   await signInAsAdmin(page);
@@ -7,11 +7,7 @@ test('the audit log lists who did what from where, and filters by action and act
   // before (on a fresh database the first admin is made by set-up, not signed in).
   const other = await browser.newContext();
   const login = await other.newPage();
-  await login.goto('/admin/login');
-  await hydrated(login);
-  await login.getByLabel('User name').fill('admin');
-  await login.getByLabel('Password').fill('not the password');
-  await login.getByRole('button', { name: 'Sign in' }).click();
+  await submitSignIn(login, ADMIN.username, 'not the password');
   await expect(login.getByRole('alert')).toBeVisible();
   await signInAsAdmin(login);
   await other.close();

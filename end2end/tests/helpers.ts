@@ -210,6 +210,15 @@ export async function clickNotification(page: Page, title: string, action = '', 
   }, [title, action]);
 }
 
+/** Fills in and sends the sign-in form as `username`; what follows is the caller's to check. */
+export async function submitSignIn(page: Page, username: string, password: string) {
+  await page.goto('/admin/login');
+  await hydrated(page);
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
 /** Signs in at /admin, creating the first admin through the set-up page if none exists yet,
  * and opens the campaigns page (compose and the list). */
 export async function signInAsAdmin(page: Page) {
