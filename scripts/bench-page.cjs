@@ -24,15 +24,15 @@ async function weigh(browser, url) {
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
   const files = new Map();
+  // encodedDataLength counts the response headers too; they are subtracted below, so the
+  // figure is the page's bytes as served (compressed), whatever the protocol's overhead.
+  const headerBytes = new Map();
   cdp.on('Network.responseReceived', (e) => files.set(e.requestId, { url: e.response.url, encoding: e.response.headers['content-encoding'] || '' }));
+  cdp.on('Network.responseReceivedExtraInfo', (e) => headerBytes.set(e.requestId, (e.headersText || '').length));
   cdp.on('Network.loadingFinished', (e) => {
     const file = files.get(e.requestId);
-    if (file) file.bytes = e.encodedDataLength - 0;
+    if (file) file.bytes = e.encodedDataLength;
   });
-  // Body bytes only: encodedDataLength includes response headers, which a bench should not
-  // charge to the page; subtract them per response.
-  const headerBytes = new Map();
-  cdp.on('Network.responseReceivedExtraInfo', (e) => headerBytes.set(e.requestId, (e.headersText || '').length));
   await page.goto(url);
   await page.locator('[data-hydrated="true"]').waitFor({ timeout: 30_000 });
   await page.waitForLoadState('networkidle');
