@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { hydrated, signInAsAdmin, submitSignIn } from './helpers';
+import { hydrated, signInAsAdmin, submitSignIn, visit } from './helpers';
 
 /** Collects what the browser refused under our Content-Security-Policy. */
 function cspViolations(page: Page): string[] {
@@ -12,8 +12,7 @@ function cspViolations(page: Page): string[] {
 
 test('an admin adds another admin, who signs in; no page trips the CSP', async ({ page, browser }) => {
   const refused = cspViolations(page);
-  await page.goto('/');
-  await hydrated(page);
+  await visit(page, '/');
   await signInAsAdmin(page);
 
   await page.getByRole('link', { name: 'Admins' }).click();

@@ -1,10 +1,9 @@
 import { expect, test } from '@playwright/test';
-import { hydrated, signInAsAdmin } from './helpers';
+import { hydrated, signInAsAdmin, visit } from './helpers';
 
 test('an API key is shown once, works with its scopes, and stops working when revoked', async ({ page, request }) => {
   await signInAsAdmin(page);
-  await page.goto('/admin/api');
-  await hydrated(page);
+  await visit(page, '/admin/api');
   const name = `Backend ${Date.now()}`;
   await page.getByLabel('Name').fill(name);
   await page.getByRole('checkbox', { name: /^read/ }).check();

@@ -1,11 +1,10 @@
 import { expect, test } from '@playwright/test';
-import { ADMIN, hydrated, signInAsAdmin, submitSignIn } from './helpers';
+import { ADMIN, signInAsAdmin, submitSignIn, visit } from './helpers';
 
 test("an editor's campaign waits for an owner's approval, then goes out", async ({ page, browser }) => {
   await signInAsAdmin(page);
   const editorName = `editor${Date.now()}`;
-  await page.goto('/admin/team');
-  await hydrated(page);
+  await visit(page, '/admin/team');
   const add = page.locator('form').filter({ has: page.getByRole('button', { name: 'Add admin' }) });
   await add.getByLabel('User name').fill(editorName);
   await add.getByLabel('Password', { exact: true }).fill(ADMIN.password);
@@ -16,8 +15,7 @@ test("an editor's campaign waits for an owner's approval, then goes out", async 
   await expect(page.locator('.admin-list')).toContainText(`${editorName} · Editor`);
 
   // The owner makes Tidings' own page require approval.
-  await page.goto('/admin/sites/1');
-  await hydrated(page);
+  await visit(page, '/admin/sites/1');
   await page.getByRole('button', { name: "Require an owner's approval" }).click();
   await expect(page.getByText('Campaigns that editors send to this site wait until an owner approves them.')).toBeVisible();
 
@@ -27,8 +25,7 @@ test("an editor's campaign waits for an owner's approval, then goes out", async 
   await expect(editor.getByRole('heading', { name: 'Dashboard', level: 1 })).toBeVisible();
   // Owner-only pages are not offered to an editor.
   await expect(editor.getByRole('link', { name: 'Audit log' })).toHaveCount(0);
-  await editor.goto('/admin/campaigns');
-  await hydrated(editor);
+  await visit(editor, '/admin/campaigns');
   const title = `Needs approval ${Date.now()}`;
   await editor.getByLabel('Title').fill(title);
   await editor.getByRole('button', { name: 'Send now' }).click();
@@ -38,16 +35,14 @@ test("an editor's campaign waits for an owner's approval, then goes out", async 
   await expect(editor.getByRole('button', { name: 'Approve and send' })).toHaveCount(0);
   const campaignUrl = editor.url();
 
-  await page.goto(campaignUrl);
-  await hydrated(page);
+  await visit(page, campaignUrl);
   await expect(page.getByText(`${editorName} asked`)).toBeVisible();
   await page.getByRole('button', { name: 'Approve and send' }).click();
   await expect(page.locator('.campaign-meta .badge')).toHaveText(/queued|sending|sent/);
   await expect(page.locator('.campaign-meta .badge')).toHaveText('sent', { timeout: 20_000 });
 
   // Back as it was, for the other tests.
-  await page.goto('/admin/sites/1');
-  await hydrated(page);
+  await visit(page, '/admin/sites/1');
   await page.getByRole('button', { name: 'Let editors send without approval' }).click();
   await expect(page.getByText('Editors send campaigns to this site themselves.')).toBeVisible();
   await editorContext.close();

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { ADMIN, hydrated, signInAsAdmin, submitSignIn } from './helpers';
+import { ADMIN, signInAsAdmin, submitSignIn, visit } from './helpers';
 
 test('the audit log lists who did what from where, and filters by action and actor', async ({ browser, page }) => {
   await signInAsAdmin(page);
@@ -15,8 +15,7 @@ test('the audit log lists who did what from where, and filters by action and act
   const made = await page.request.post('/api/admin/create_topic', { form: { name } });
   expect(made.status()).toBe(200);
 
-  await page.goto('/admin/audit');
-  await hydrated(page);
+  await visit(page, '/admin/audit');
   const rows = page.locator('table.audit tbody tr');
   await expect(rows.first()).toHaveAttribute('data-action', 'topic.create');
   await expect(rows.first()).toContainText(name);

@@ -1,7 +1,8 @@
 import { expect, test } from '@playwright/test';
 import { BASE_URL } from '../playwright.config';
 import {
-  clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, hydrated, openAsVisitor, openCampaigns, sendCampaign, signInAsAdmin, subscribedVisitor,
+  clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, hydrated, openAsVisitor,
+  openCampaigns, sendCampaign, signInAsAdmin, subscribedVisitor, visit,
 } from './helpers';
 
 test('a rich campaign: preview as you type, field errors in place, buttons on the real notification', async ({ browser }) => {
@@ -102,8 +103,7 @@ test('an admin sends a test to their own browser first, and it is not a campaign
   await page.getByRole('button', { name: 'Send a test to this browser' }).click();
   await expect(page.locator('.test-result')).toContainText('This browser is not subscribed yet');
 
-  await page.goto('/');
-  await hydrated(page);
+  await visit(page, '/');
   await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
   await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
   const hash = await clientHash(page);

@@ -3,7 +3,7 @@ import { expect, test, type Browser, type Page } from '@playwright/test';
 import { BASE_URL, CUSTOMER_URL, STRANGER_URL } from '../playwright.config';
 import {
   clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, seriousViolations, signInAsAdmin,
-  tooWideAt360, usePushServiceStandIn,
+  tooWideAt360, usePushServiceStandIn, visit,
 } from './helpers';
 
 /** The widget's host element on a customer page; its content is in an open shadow root. */
@@ -30,7 +30,7 @@ async function customerVisitor(browser: Browser, site: number) {
 
 /** Registers the customer site through the Sites page (once per run) and returns its id. */
 async function customerSite(admin: Page): Promise<number> {
-  await admin.goto('/admin/sites');
+  await visit(admin, '/admin/sites');
   const existing = admin.locator('li.site', { hasText: CUSTOMER_URL });
   if (await existing.count() === 0) {
     await admin.getByLabel('Name').fill('Example Bakery');
@@ -62,7 +62,7 @@ test('a customer site offers Tidings through the widget, and its campaigns reach
 
   // The site's page in the admin (reached from the list): both snippets, and the worker
   // file checked by this browser.
-  await admin.goto('/admin/sites');
+  await visit(admin, '/admin/sites');
   await admin.locator(`li.site[data-site="${site}"] a`).click();
   await expect(admin).toHaveURL(`${BASE_URL}/admin/sites/${site}`);
   await expect(admin.locator('#snippet-script')).toContainText(`<script src="${BASE_URL}/embed.js" data-site="${site}" async></script>`);
@@ -215,7 +215,7 @@ test('the widget is small, accessible on the demo site, and a card when the site
   await expect(subscribeButton).toBeFocused();
 
   // The card style, in German: a bell opens a dialog with the site's words.
-  await admin.goto(`/admin/sites/${site}`);
+  await visit(admin, `/admin/sites/${site}`);
   await admin.getByLabel('How the widget asks').selectOption('card');
   await admin.getByLabel('Language of the texts').fill('de');
   await admin.getByLabel('Heading').fill('Nichts verpassen');

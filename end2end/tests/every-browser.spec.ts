@@ -1,12 +1,11 @@
 import { devices, expect, test } from '@playwright/test';
-import { hydrated } from './helpers';
+import { visit } from './helpers';
 
 test('on an iPhone in Safari, the page explains Add to Home Screen instead of offering a button that cannot work', async ({ browser }) => {
   const { defaultBrowserType: _, ...iPhone } = devices['iPhone 13'];
   const context = await browser.newContext(iPhone);
   const page = await context.newPage();
-  await page.goto('/');
-  await hydrated(page);
+  await visit(page, '/');
   await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'add-to-home-screen');
   await expect(page.getByText('On iPhone and iPad, notifications need this site on your Home Screen.')).toBeVisible();
   await expect(page.getByText('Add to Home Screen', { exact: true })).toBeVisible();
@@ -22,21 +21,19 @@ test('an iPad (which calls itself a Mac) gets the same advice; a Mac does not', 
   // Chromium's touch emulation reports one touch point; an iPad reports five.
   await iPad.addInitScript(() => Object.defineProperty(Navigator.prototype, 'maxTouchPoints', { get: () => 5 }));
   const iPadPage = await iPad.newPage();
-  await iPadPage.goto('/');
-  await hydrated(iPadPage);
+  await visit(iPadPage, '/');
   await expect(iPadPage.locator('.subscribe')).toHaveAttribute('data-state', 'add-to-home-screen');
   await iPad.close();
 
   const desktop = await browser.newContext({ userAgent: mac });
   const desktopPage = await desktop.newPage();
-  await desktopPage.goto('/');
-  await hydrated(desktopPage);
+  await visit(desktopPage, '/');
   await expect(desktopPage.locator('.subscribe')).toHaveAttribute('data-state', 'not-asked');
   await desktop.close();
 });
 
 test('the web app manifest makes the site installable, with PNG icons of the sizes it names', async ({ page, request }) => {
-  await page.goto('/');
+  await visit(page, '/');
   const href = await page.locator('link[rel="manifest"]').getAttribute('href');
   const manifest = await (await request.get(href!)).json();
   expect(manifest).toMatchObject({ display: 'standalone', start_url: '/', theme_color: '#0f766e' });

@@ -15,6 +15,13 @@ export async function hydrated(page: Page) {
   await page.locator('[data-hydrated="true"]').waitFor();
 }
 
+/** Opens one of Tidings' own pages and waits for it to hydrate. A lazily loaded admin page
+ * hydrates only after its code arrives; a click or tick before that is lost or undone. */
+export async function visit(page: Page, path: string) {
+  await page.goto(path);
+  await hydrated(page);
+}
+
 /**
  * Browsers here cannot reach a real push service, so `pushManager.subscribe` (and
  * `getSubscription`) are replaced — and only they — by versions that ask web-push-testing
@@ -212,8 +219,7 @@ export async function clickNotification(page: Page, title: string, action = '', 
 
 /** Fills in and sends the sign-in form as `username`; what follows is the caller's to check. */
 export async function submitSignIn(page: Page, username: string, password: string) {
-  await page.goto('/admin/login');
-  await hydrated(page);
+  await visit(page, '/admin/login');
   await page.getByLabel('User name').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -222,9 +228,8 @@ export async function submitSignIn(page: Page, username: string, password: strin
 /** Signs in at /admin, creating the first admin through the set-up page if none exists yet,
  * and opens the campaigns page (compose and the list). */
 export async function signInAsAdmin(page: Page) {
-  await page.goto('/admin');
+  await visit(page, '/admin');
   await page.waitForURL(/\/admin\/(setup|login)$/);
-  await hydrated(page);
   await page.getByLabel('User name').fill(ADMIN.username);
   if (page.url().endsWith('/admin/setup')) {
     await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
@@ -239,9 +244,8 @@ export async function signInAsAdmin(page: Page) {
 }
 
 export async function openCampaigns(page: Page) {
-  await page.goto('/admin/campaigns');
+  await visit(page, '/admin/campaigns');
   await expect(page.getByRole('heading', { name: 'Campaigns', level: 1 })).toBeVisible();
-  await hydrated(page);
 }
 
 /** Composes and sends a campaign through the real form; waits until it has been sent. */
@@ -270,8 +274,7 @@ export async function openAsVisitor(context: BrowserContext): Promise<Page> {
   await context.grantPermissions(['notifications'], { origin: BASE_URL });
   await usePushServiceStandIn(context);
   const page = await context.newPage();
-  await page.goto('/');
-  await hydrated(page);
+  await visit(page, '/');
   return page;
 }
 

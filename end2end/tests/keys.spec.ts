@@ -1,12 +1,12 @@
 import { expect, test } from '@playwright/test';
 import {
-  clientHash, decryptedMessages, deliverToServiceWorker, hydrated, sendCampaign, signInAsAdmin, standInInWorker, subscribedVisitor,
+  clientHash, decryptedMessages, deliverToServiceWorker, hydrated, sendCampaign, signInAsAdmin,
+  standInInWorker, subscribedVisitor, visit,
 } from './helpers';
 
 /** Makes a new key and makes it current on the Keys page; returns its public key. */
 async function rotate(admin: import('@playwright/test').Page) {
-  await admin.goto('/admin/keys');
-  await hydrated(admin);
+  await visit(admin, '/admin/keys');
   const label = `Rotated ${Date.now()}`;
   await admin.getByLabel('Label').first().fill(label);
   await admin.getByRole('button', { name: 'Make a new key' }).click();
@@ -28,8 +28,7 @@ test('after a key rotation, a returning visitor moves to the new key and campaig
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
   await signInAsAdmin(admin);
-  await admin.goto('/admin/keys');
-  await hydrated(admin);
+  await visit(admin, '/admin/keys');
   const oldRow = admin.locator('li.key', { hasText: oldKey });
   await expect(oldRow).toHaveAttribute('data-state', 'current');
   const before = Number((await oldRow.locator('.topic-count').textContent())!.match(/^(\d+)/)![1]);
@@ -55,8 +54,7 @@ test('after a key rotation, a returning visitor moves to the new key and campaig
   await expect(admin.locator('li.key', { hasText: newKey }).locator('.topic-count')).toHaveText(/^1 subscriber/);
 
   // web-push-testing checks the VAPID signature against the key of the subscription.
-  await admin.goto('/admin/campaigns');
-  await hydrated(admin);
+  await visit(admin, '/admin/campaigns');
   const title = `After the rotation ${Date.now()}`;
   const { id } = await sendCampaign(admin, { title, body: 'Signed with the new key' });
   const messages = (await decryptedMessages(newHash)).map((m) => JSON.parse(m));
@@ -76,8 +74,7 @@ test('a visitor who never comes back moves to the new key when the next campaign
   expect(newKey).not.toBe(oldKey);
 
   // Still signed with the old key (the subscription's), and marked for the move.
-  await admin.goto('/admin/campaigns');
-  await hydrated(admin);
+  await visit(admin, '/admin/campaigns');
   const title = `Before the move ${Date.now()}`;
   const { id } = await sendCampaign(admin, { title, body: 'Signed with the old key' });
   const raw = (await decryptedMessages(oldHash)).find((m) => JSON.parse(m).campaign === id)!;

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { hydrated } from './helpers';
+import { visit } from './helpers';
 
 test('the public page loads none of the admin pages\u2019 code; an admin page fetches its own when opened', async ({ page }) => {
   const wasm = new Set<string>();
@@ -8,14 +8,12 @@ test('the public page loads none of the admin pages\u2019 code; an admin page fe
     if (path.endsWith('.wasm')) wasm.add(path);
   });
 
-  await page.goto('/');
-  await hydrated(page);
+  await visit(page, '/');
   await page.waitForLoadState('networkidle');
   expect([...wasm]).toEqual(['/pkg/tidings.wasm']);
 
   wasm.clear();
-  await page.goto('/admin/login');
-  await hydrated(page);
+  await visit(page, '/admin/login');
   // On a database without an admin yet, the sign-in page sends you on to set-up.
   const route = page.url().endsWith('/admin/setup') ? 'setup' : 'login';
   const fetched = [...wasm];

@@ -1,8 +1,8 @@
 import { expect, test } from '@playwright/test';
 import { BASE_URL } from '../playwright.config';
 import {
-  audienceSize, clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, expireAtPushService, hydrated,
-  openAsVisitor, sendCampaign, signInAsAdmin, subscribedVisitor,
+  audienceSize, clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, expireAtPushService,
+  hydrated, openAsVisitor, sendCampaign, signInAsAdmin, subscribedVisitor, visit,
 } from './helpers';
 
 test('the set-up page creates the first admin and then closes', async ({ page, browser }) => {
@@ -10,7 +10,7 @@ test('the set-up page creates the first admin and then closes', async ({ page, b
 
   const stranger = await browser.newContext();
   const strangerPage = await stranger.newPage();
-  await strangerPage.goto('/admin/setup');
+  await visit(strangerPage, '/admin/setup');
   await expect(strangerPage).toHaveURL(/\/admin\/login$/);
   await stranger.close();
 });
@@ -103,8 +103,7 @@ test('a visitor who blocked notifications is told how to allow them again', asyn
   await cdp.send('Browser.setPermission', {
     permission: { name: 'notifications' }, setting: 'denied', origin: BASE_URL, browserContextId: targetInfo.browserContextId,
   });
-  await page.goto('/');
-  await hydrated(page);
+  await visit(page, '/');
 
   await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'denied');
   await expect(page.getByText('Notifications are blocked for this site')).toBeVisible();
@@ -117,8 +116,7 @@ test('a browser without web push is told so instead of offering a button that ca
   const visitor = await browser.newContext();
   await visitor.addInitScript(() => { delete (window as any).PushManager; });
   const page = await visitor.newPage();
-  await page.goto('/');
-  await hydrated(page);
+  await visit(page, '/');
   await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'unsupported');
   await expect(page.getByText('cannot receive web notifications')).toBeVisible();
   await visitor.close();

@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test';
 import { BASE_URL } from '../playwright.config';
 import {
   clickNotification, decryptedMessages, deliverToServiceWorker, sendCampaign, signInAsAdmin, subscribedVisitor,
+  visit,
 } from './helpers';
 
 const ZONE = 'America/New_York';
@@ -83,7 +84,7 @@ test('the dashboard shows subscribers, their daily changes and recent campaigns'
   const { context: visitor } = await subscribedVisitor(browser);
   await signInAsAdmin(page);
   const { id } = await sendCampaign(page, { title: `Dashboard check ${Date.now()}`, body: 'Hello' });
-  await page.goto('/admin');
+  await visit(page, '/admin');
   await expect(page.getByRole('heading', { name: 'Dashboard', level: 1 })).toBeVisible();
   const subscribers = Number(await page.locator('.stat.subscribers dd').textContent());
   expect(subscribers).toBeGreaterThan(0);

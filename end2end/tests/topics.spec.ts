@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import {
   clientHash, decryptedMessages, openAsVisitor, sendCampaign, seriousViolations, signInAsAdmin, tooWideAt360,
+  visit,
 } from './helpers';
 
 test('visitors choose topics when subscribing and change them later; a campaign to one topic reaches only its subscribers', async ({ browser }) => {
@@ -47,19 +48,19 @@ test('visitors choose topics when subscribing and change them later; a campaign 
   expect(await tooWideAt360(ben.page)).toEqual([]);
 
   // A campaign to the releases topic: the live audience size, then only Ana gets it.
-  await admin.goto('/admin/campaigns');
+  await visit(admin, '/admin/campaigns');
   await admin.getByRole('checkbox', { name: `${releases} (1)` }).check();
   await expect(admin.locator('.audience')).toHaveText('Will reach 1 subscriber.');
   const title = `New release ${Date.now()}`;
   const { id } = await sendCampaign(admin, { title, body: 'Version 2 is out' });
   await expect.poll(async () => (await decryptedMessages(ana.hash)).some((m) => JSON.parse(m).campaign === id)).toBe(true);
   expect((await decryptedMessages(ben.hash)).some((m) => JSON.parse(m).campaign === id)).toBe(false);
-  await admin.goto(`/admin/campaigns/${id}`);
+  await visit(admin, `/admin/campaigns/${id}`);
   await expect(admin.locator('.campaign-audience')).toHaveText(`Audience: subscribers of ${releases}.`);
   await expect(admin.locator('.stat.targeted dd')).toHaveText('1');
 
   // The dashboard counts subscribers per topic: Ana in one, Ben in the other.
-  await admin.goto('/admin');
+  await visit(admin, '/admin');
   await expect(admin.locator('.topic-counts li').filter({ hasText: releases }).locator('.topic-count')).toHaveText('1');
   await expect(admin.locator('.topic-counts li').filter({ hasText: offers }).locator('.topic-count')).toHaveText('1');
 
