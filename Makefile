@@ -33,7 +33,7 @@ BINARYEN_VERSION := 132.0.0
 ## first time.
 release: tools
 	@test -x $(BINARYEN)/node_modules/.bin/wasm-opt || npm install --prefix $(BINARYEN) --no-audit --no-fund --loglevel=error binaryen@$(BINARYEN_VERSION)
-	PATH="$(BINARYEN)/node_modules/.bin:$$PATH" cargo leptos build --release --split --precompress
+	PATH="$(BINARYEN)/node_modules/.bin:$$PATH" LEPTOS_HASH_FILES=true cargo leptos build --release --split --precompress
 	@archive=$$(scripts/package-release.sh) && echo "Release archive: $$archive" && \
 	  echo "Install it as README.md's 'Running in production' says, or try it: tar -xzf $$archive && cd $$(basename $$archive .tar.gz) && ./tidings"
 

@@ -17,17 +17,28 @@ const PUBLIC_PAGE_TARGET = 150 * 1024;
 const CLIENTS = 50;
 const REQUESTS = Number(process.env.BENCH_PAGE_REQUESTS || 5000);
 
-async function weigh(browser, url) {
+// `again`: the figure for a second visit in the same browser (what its cache saves).
+async function weigh(browser, url, again = false) {
   const context = await browser.newContext();
   const page = await context.newPage();
+  if (again) {
+    await page.goto(url);
+    await page.locator('[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+    await page.waitForLoadState('networkidle');
+  }
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
-  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: !again });
   const files = new Map();
   // encodedDataLength counts the response headers too; they are subtracted below, so the
   // figure is the page's bytes as served (compressed), whatever the protocol's overhead.
   const headerBytes = new Map();
-  cdp.on('Network.responseReceived', (e) => files.set(e.requestId, { url: e.response.url, encoding: e.response.headers['content-encoding'] || '' }));
+  cdp.on('Network.responseReceived', (e) => files.set(e.requestId, {
+    url: e.response.url,
+    encoding: e.response.headers['content-encoding'] || '',
+    cache: e.response.headers['cache-control'] || '',
+    status: e.response.status,
+  }));
   cdp.on('Network.responseReceivedExtraInfo', (e) => headerBytes.set(e.requestId, (e.headersText || '').length));
   cdp.on('Network.loadingFinished', (e) => {
     const file = files.get(e.requestId);
@@ -83,11 +94,18 @@ async function latency(url) {
     const total = rows.reduce((sum, r) => sum + r.bytes, 0);
     console.log(`\n${name} (${url}): ${rows.length} files, ${kb(total)} on the wire`);
     for (const r of rows.sort((a, b) => b.bytes - a.bytes)) {
-      console.log(`  ${kb(r.bytes).padStart(10)}  ${(r.encoding || 'identity').padEnd(8)} ${new URL(r.url).pathname}`);
+      console.log(`  ${kb(r.bytes).padStart(10)}  ${(r.encoding || 'identity').padEnd(8)} ${new URL(r.url).pathname}  [${r.cache}]`);
     }
     if (name === 'public page') {
       const verdict = total <= PUBLIC_PAGE_TARGET ? 'met' : 'NOT met';
       console.log(`  target: ≤ ${kb(PUBLIC_PAGE_TARGET)} before it is interactive — measured ${kb(total)} (${verdict})`);
+      // Content-named files are kept (immutable): the second visit fetches the page and
+      // revalidates only what keeps its name.
+      const second = await weigh(browser, url, true);
+      const fetched = second.filter((r) => r.bytes > 0);
+      const secondTotal = second.reduce((sum, r) => sum + r.bytes, 0);
+      console.log(`  second visit: ${kb(secondTotal)} on the wire, ${fetched.length} of ${rows.length} files fetched `
+        + `(${second.filter((r) => r.status === 304).length} answered 304 Not Modified)`);
     }
   }
   await browser.close();

@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -x "$binary" ] || { echo "package-release: no binary at $binary (build first: make release)" >&2; exit 1; }
-[ -f "$site/pkg/tidings.js" ] || { echo "package-release: no built site in $site (build first: make release)" >&2; exit 1; }
+compgen -G "$site/pkg/tidings*.js" > /dev/null || { echo "package-release: no built site in $site (build first: make release)" >&2; exit 1; }
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 name="tidings-$version-$(uname -m)-linux"
@@ -30,6 +30,9 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/$name"
 cp "$binary" "$stage/$name/tidings"
+# A release build names its files by content and lists them in hash.txt beside the
+# binary, where the server looks for it.
+if [ -f "$(dirname "$binary")/hash.txt" ]; then cp "$(dirname "$binary")/hash.txt" "$stage/$name/"; fi
 # Symbols and debug info are for developers; without them the binary is a fraction of
 # the size. (Panics still name the function through the kept frame info.)
 strip "$stage/$name/tidings"

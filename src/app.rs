@@ -1,7 +1,7 @@
 //! The HTML shell, the routes and the shared page layout.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{lazy_route, Lazy, LazyRoute, ParamSegment, StaticSegment};
 
@@ -10,11 +10,13 @@ use crate::admin::audit::AuditPage;
 use crate::admin::campaign_page::{CampaignPage, EditCampaignPage};
 use crate::admin::campaigns::CampaignsPage;
 use crate::admin::dashboard::DashboardPage;
+use crate::admin::deliveries::DeliveriesPage;
 use crate::admin::keys::KeysPage;
 use crate::admin::sign_in::{LoginPage, SetupPage};
 use crate::admin::sites::{SitePage, SitesPage};
 use crate::admin::subscribers::SubscribersPage;
 use crate::admin::team::TeamPage;
+use crate::admin::templates::TemplatesPage;
 use crate::admin::topics::TopicsPage;
 use crate::admin::webhooks::WebhooksPage;
 use crate::pages::home::HomePage;
@@ -28,6 +30,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                // Here rather than in <App/>: in a release build its name carries the
+                // file's hash, which only the server's options know.
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -60,7 +65,6 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/tidings.css"/>
         <Link rel="manifest" href="/manifest.webmanifest"/>
         <Link rel="icon" href="/icon.svg" type_="image/svg+xml"/>
         // iOS reads neither the manifest's icons nor its `display` for Add to Home Screen.
@@ -85,6 +89,8 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("admin"), StaticSegment("team")) view={Lazy::<TeamRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), StaticSegment("topics")) view={Lazy::<TopicsRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), StaticSegment("subscribers")) view={Lazy::<SubscribersRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("deliveries")) view={Lazy::<DeliveriesRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("templates")) view={Lazy::<TemplatesRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), StaticSegment("sites")) view={Lazy::<SitesRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), StaticSegment("keys")) view={Lazy::<KeysRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), StaticSegment("api")) view={Lazy::<ApiKeysRoute>::new()}/>
@@ -143,6 +149,8 @@ lazy_pages! {
     TeamRoute => TeamPage,
     TopicsRoute => TopicsPage,
     SubscribersRoute => SubscribersPage,
+    DeliveriesRoute => DeliveriesPage,
+    TemplatesRoute => TemplatesPage,
     SitesRoute => SitesPage,
     KeysRoute => KeysPage,
     ApiKeysRoute => ApiKeysPage,

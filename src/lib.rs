@@ -15,6 +15,7 @@ pub mod operations;
 pub mod pages;
 pub mod site;
 pub mod subscription;
+pub mod template;
 pub mod topic;
 pub mod tracking;
 pub mod webhook;

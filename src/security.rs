@@ -51,16 +51,21 @@ pub const VIEWER_SERVER_FNS: &[&str] = &[
     "/api/admin/subscriber_growth",
     "/api/admin/subscriber_hosts",
     "/api/admin/subscribers",
+    "/api/admin/subscriber_deliveries",
     "/api/admin/topics",
+    "/api/admin/templates",
+    "/api/admin/template",
 ];
 
-/// Admin server functions an editor may call: campaigns and topics.
+/// Admin server functions an editor may call: campaigns, templates and topics.
 pub const EDITOR_SERVER_FNS: &[&str] = &[
     "/api/admin/cancel_campaign",
     "/api/admin/delete_draft",
     "/api/admin/duplicate_campaign",
     "/api/admin/send_campaign",
     "/api/admin/send_test",
+    "/api/admin/save_template",
+    "/api/admin/delete_template",
     "/api/admin/create_topic",
     "/api/admin/rename_topic",
     "/api/admin/archive_topic",
@@ -254,18 +259,33 @@ pub fn page_csp(nonce: &str, path: &str) -> String {
 
 /// Pages carry a per-response nonce and admin data, server functions and exports carry
 /// data (the exports every subscriber's keys): none may be stored by a browser or proxy.
-/// Static files (script, styles, icons) have no content hash in their names, so they
-/// may be kept but must be revalidated.
+/// A release build names its scripts, wasm and styles by their content (see
+/// [`is_content_named`]): a new build has new names, so those are kept for a year without
+/// asking again. Other static files (the worker, icons, a debug build's bundle) keep their
+/// names across builds, so they may be kept but must be revalidated.
 fn cache_control(path: &str) -> &'static str {
-    let is_static = path.starts_with("/pkg/")
-        || (!path.starts_with("/admin")
-            && !path.starts_with("/api/")
-            && path.rsplit('/').next().is_some_and(|file| file.contains('.')));
+    let file = path.rsplit('/').next().unwrap_or_default();
+    if path.starts_with("/pkg/") && is_content_named(file) {
+        return "public, max-age=31536000, immutable";
+    }
+    let is_static =
+        path.starts_with("/pkg/") || (!path.starts_with("/admin") && !path.starts_with("/api/") && file.contains('.'));
     if is_static {
         "no-cache"
     } else {
         "no-store"
     }
+}
+
+/// `tidings.<hash>.wasm`, `chunk_7.<hash>.wasm`, `__wasm_split.<hash>.js`: cargo-leptos'
+/// `hash-files` puts the file's MD5, base64url without padding (22 characters), between
+/// the stem and the extension.
+fn is_content_named(file: &str) -> bool {
+    let parts: Vec<&str> = file.split('.').collect();
+    parts.len() >= 3
+        && parts[1..parts.len() - 1]
+            .iter()
+            .any(|part| part.len() == 22 && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 /// An [`AppError`] as a server function would answer it: its status and JSON body.
@@ -322,6 +342,29 @@ mod tests {
         }
         for path in ["/pkg/tidings.wasm", "/pkg/tidings.css", "/sw.js", "/icon-192.png", "/manifest.webmanifest"] {
             assert_eq!(cache_control(path), "no-cache", "{path}");
+        }
+    }
+
+    #[test]
+    fn content_named_files_are_kept_for_good() {
+        for path in [
+            "/pkg/tidings.9JcHh4k1xrW_5-BeMxjzLw.wasm",
+            "/pkg/tidings.9JcHh4k1xrW_5-BeMxjzLw.js",
+            "/pkg/chunk_100.Zx3u0xQf1Hn9d2Jm0yJcXw.wasm",
+            "/pkg/__wasm_split.Zx3u0xQf1Hn9d2Jm0yJcXw.js",
+            "/pkg/__wasm_split_manifest.Zx3u0xQf1Hn9d2Jm0yJcXw.json",
+        ] {
+            assert_eq!(cache_control(path), "public, max-age=31536000, immutable", "{path}");
+        }
+        // Not content names: none, too short, a character base64url has not, or outside /pkg.
+        for path in [
+            "/pkg/tidings.wasm",
+            "/pkg/chunk_100.wasm",
+            "/pkg/tidings.9JcHh4k1xrW.wasm",
+            "/pkg/tidings.9JcHh4k1xrW_5-BeMxjz!w.wasm",
+            "/icon.9JcHh4k1xrW_5-BeMxjzLw.png",
+        ] {
+            assert_ne!(cache_control(path), "public, max-age=31536000, immutable", "{path}");
         }
     }
 }

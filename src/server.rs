@@ -182,8 +182,11 @@ async fn load_keys(store: &Store, config: &Config) -> Result<(KeyRing, TrackingK
 /// Why the pages will not work from `site_root`, if they will not: the server runs, but
 /// every page would load without its script and styles.
 pub fn site_problem(site_root: &Path) -> Option<String> {
-    let script = site_root.join("pkg").join("tidings.js");
-    (!script.is_file()).then(|| {
+    // `tidings.js`, or `tidings.<hash>.js` from a release build.
+    let is_script = |name: &str| name.starts_with("tidings.") && name.ends_with(".js");
+    let has_script = std::fs::read_dir(site_root.join("pkg"))
+        .is_ok_and(|files| files.flatten().any(|file| file.file_name().to_str().is_some_and(is_script)));
+    (!has_script).then(|| {
         format!(
             "{} has no built site (pkg/tidings.js is missing): pages will not work. \
              Build with `cargo leptos build` or set LEPTOS_SITE_ROOT.",
@@ -299,6 +302,13 @@ fn connection_limit(wanted: usize) -> usize {
     }
 }
 
+/// A release build (`make release`) names its files by their content and lists the names
+/// in `hash.txt`, which it leaves beside the binary; Leptos reads it from there to write
+/// the page's script tags. Its presence is the switch, so neither build needs a setting.
+fn content_named_build() -> bool {
+    std::env::current_exe().is_ok_and(|exe| exe.with_file_name("hash.txt").is_file())
+}
+
 async fn router(state: AppState) -> Result<Router, String> {
     let leptos_options = LeptosOptions::builder()
         .output_name("tidings")
@@ -306,6 +316,7 @@ async fn router(state: AppState) -> Result<Router, String> {
         .site_pkg_dir("pkg")
         .site_addr(state.config.listen)
         .env(leptos::config::Env::PROD)
+        .hash_files(content_named_build())
         .build();
     let routes = generate_route_list(App);
     let (api, _) = crate::api::routes::api(state.clone());

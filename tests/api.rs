@@ -90,9 +90,11 @@ async fn every_route_refuses_a_missing_wrong_or_revoked_key_and_needs_its_scope(
     listed.sort();
     assert_eq!(documented, listed, "every documented route is tested here, and only those");
 
+    // A draft: there is nobody to send to here, and a campaign to nobody is refused.
     let campaign_id = {
         let token = make_key(&app, &["send"], "").await;
-        api(&app, "POST", "/campaigns", Some(&token), Some(campaign("Seed"))).await.json::<Value>().await.unwrap()["id"]
+        let seed = json!({ "title": "Seed", "send": "draft" });
+        api(&app, "POST", "/campaigns", Some(&token), Some(seed)).await.json::<Value>().await.unwrap()["id"]
             .as_i64()
             .unwrap()
     };
@@ -174,6 +176,19 @@ async fn bad_input_is_a_problem_document_naming_the_field_and_changes_nothing() 
     problem(api(&app, "GET", "/campaigns?limit=0", Some(&token), None).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     problem(api(&app, "GET", "/campaigns/999999", Some(&token), None).await, StatusCode::NOT_FOUND).await;
     assert!(app.campaigns().await.is_empty(), "nothing was made");
+}
+
+#[tokio::test]
+async fn a_campaign_to_nobody_is_a_problem_and_is_not_saved() {
+    let app = spawn_app().await;
+    app.login().await;
+    let token = make_key(&app, &["send", "read"], "").await;
+    let refused = api(&app, "POST", "/campaigns", Some(&token), Some(campaign("To nobody"))).await;
+    let problem = problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(problem["detail"].as_str().unwrap().contains("Nobody would receive this"), "{problem}");
+    assert!(app.campaigns().await.is_empty(), "no campaign was saved");
+    let draft = json!({ "title": "For later", "send": "draft" });
+    assert_eq!(api(&app, "POST", "/campaigns", Some(&token), Some(draft)).await.status(), StatusCode::CREATED);
 }
 
 #[tokio::test]
@@ -333,10 +348,12 @@ async fn a_key_limited_to_a_site_sees_and_sends_only_there() {
     let blog = add_site(&app, "Blog", "https://blog.example").await;
     let token = make_key(&app, &["send", "read"], &blog.to_string()).await;
     let everyone = make_key(&app, &["send", "read"], "").await;
-    let other = api(&app, "POST", "/campaigns", Some(&everyone), Some(campaign("For all sites"))).await;
+    // Drafts: neither site has subscribers, and a campaign to nobody is refused.
+    let draft = |title: &str| json!({ "title": title, "send": "draft" });
+    let other = api(&app, "POST", "/campaigns", Some(&everyone), Some(draft("For all sites"))).await;
     let other = other.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     problem(api(&app, "GET", &format!("/campaigns/{other}"), Some(&token), None).await, StatusCode::NOT_FOUND).await;
-    let own = api(&app, "POST", "/campaigns", Some(&token), Some(campaign("Blog only"))).await;
+    let own = api(&app, "POST", "/campaigns", Some(&token), Some(draft("Blog only"))).await;
     assert_eq!(own.status(), StatusCode::CREATED);
     let own = own.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let listed: Value = api(&app, "GET", "/campaigns", Some(&token), None).await.json().await.unwrap();
@@ -365,6 +382,8 @@ async fn answers_match_the_schemas_of_the_openapi_document_it_serves() {
         assert!(errors.is_empty(), "{name} does not match its schema: {errors:?}\n{value}");
     };
     let token = make_key(&app, &SCOPES, "").await;
+    let push = PushService::start().await;
+    assert_eq!(app.subscribe(&push.subscription(StatusCode::CREATED)).await.status(), StatusCode::OK);
     let made: Value =
         api(&app, "POST", "/campaigns", Some(&token), Some(campaign("Schema"))).await.json().await.unwrap();
     check("CampaignResponse", &made);
@@ -375,8 +394,6 @@ async fn answers_match_the_schemas_of_the_openapi_document_it_serves() {
     check("TopicResponse", &topic);
     let problem: Value = api(&app, "GET", "/campaigns/12345", Some(&token), None).await.json().await.unwrap();
     check("Problem", &problem);
-    let push = PushService::start().await;
-    assert_eq!(app.subscribe(&push.subscription(StatusCode::CREATED)).await.status(), StatusCode::OK);
     let subscriber: Value = api(&app, "GET", "/subscribers/1", Some(&token), None).await.json().await.unwrap();
     check("SubscriberResponse", &subscriber);
     let message: Value =

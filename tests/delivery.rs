@@ -263,13 +263,8 @@ async fn an_unreachable_push_service_fails_the_delivery_and_keeps_the_subscripti
     assert_eq!(app.subscription_count().await, 1);
 }
 
-#[tokio::test]
-async fn a_campaign_with_no_subscribers_finishes_at_once() {
-    let app = spawn_app().await;
-    app.login().await;
-    let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
-    assert_eq!((campaign.status.as_str(), campaign.targeted), ("sent", 0));
-}
+// Sending now to nobody is refused (tests/topics.rs); a scheduled campaign that finds
+// nobody when it starts finishes at once (tests/scheduling.rs).
 
 /// The `silent` switch, from the form to the payload, through a saved draft, its edit form
 /// and a duplicate: the path every notification option takes (`NotificationOptions`).

@@ -1,6 +1,7 @@
 //! Scheduling, drafts and duplicates: a campaign can wait for its time (in the admin's time
 //! zone), be edited or cancelled until then, and starts on time — after a restart too.
-//! The app runs on a manual clock the tests move.
+//! The app runs on a manual clock the tests move. Templates: content saved to start
+//! campaigns from.
 #![cfg(feature = "ssr")]
 
 mod support;
@@ -241,4 +242,81 @@ async fn a_send_rate_spreads_a_campaign_over_the_minutes_and_the_page_says_when_
     let done = app.wait_until_sent(id).await;
     assert_eq!(done.sent, 25);
     assert_eq!(push.received().len(), 25, "each once");
+}
+
+#[tokio::test]
+async fn a_template_keeps_content_not_audience_and_is_saved_over_renamed_and_deleted() {
+    let app = spawn_app_with(|_| {}).await;
+    app.login().await;
+    let topic = app.call("admin/create_topic", &[("name", "Deals")]).await.json::<i64>().await.unwrap().to_string();
+    let save = |fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call("admin/save_template", &fields).await
+        }
+    };
+    let content = |name: &str, title: &str| {
+        vec![
+            ("template_name", name.to_owned()),
+            ("title", title.to_owned()),
+            ("body", "Everything 20% off".to_owned()),
+            ("url", "https://shop.example/sale".to_owned()),
+            ("ttl_secs", "3600".to_owned()),
+            ("urgency", "high".to_owned()),
+            ("audience", topic.clone()),
+        ]
+    };
+    let created = save(content("Weekly sale", "Sale!")).await;
+    assert_eq!(created.status(), StatusCode::OK, "{}", created.text().await.unwrap());
+    let id: i64 = created.json().await.unwrap();
+
+    let listed: Vec<tidings::template::TemplateSummary> = app.call("admin/templates", &[]).await.json().await.unwrap();
+    assert_eq!(
+        listed.iter().map(|t| (t.id, t.name.as_str(), t.title.as_str())).collect::<Vec<_>>(),
+        [(id, "Weekly sale", "Sale!")]
+    );
+    let opened = app.call("admin/template", &[("id", &id.to_string())]).await;
+    let (name, form): (String, tidings::campaign::ComposeForm) = opened.json().await.unwrap();
+    assert_eq!(
+        (name.as_str(), form.body.as_str(), form.urgency.as_str(), form.ttl_secs.as_str()),
+        ("Weekly sale", "Everything 20% off", "high", "3600")
+    );
+    assert_eq!(form.audience, "", "a template is for any audience");
+
+    // The same name again (in other case) is taken; content that would not send is refused.
+    let taken = save(content("WEEKLY SALE", "Another")).await;
+    assert_eq!(taken.status(), StatusCode::CONFLICT);
+    let mut no_title = content("No title", "");
+    no_title.retain(|(k, _)| *k != "title");
+    let refused = save(no_title).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.call("admin/templates", &[]).await.json::<Vec<serde_json::Value>>().await.unwrap().len(), 1);
+
+    // Saved over: renamed, new content, still one template.
+    let mut changed = content("Weekend sale", "Sale, now on weekends");
+    changed.push(("template_id", id.to_string()));
+    assert_eq!(save(changed).await.json::<i64>().await.unwrap(), id);
+    let listed: Vec<tidings::template::TemplateSummary> = app.call("admin/templates", &[]).await.json().await.unwrap();
+    assert_eq!(
+        listed.iter().map(|t| (t.name.as_str(), t.title.as_str())).collect::<Vec<_>>(),
+        [("Weekend sale", "Sale, now on weekends")]
+    );
+
+    assert_eq!(app.call("admin/delete_template", &[("id", &id.to_string())]).await.status(), StatusCode::OK);
+    assert_eq!(app.call("admin/delete_template", &[("id", &id.to_string())]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.call("admin/template", &[("id", &id.to_string())]).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_scheduled_campaign_that_finds_nobody_when_it_starts_finishes_at_once() {
+    let (app, push, start) = app_on_a_manual_clock().await;
+    let topic =
+        app.call("admin/create_topic", &[("name", "Nobody yet")]).await.json::<i64>().await.unwrap().to_string();
+    let at = start + 600;
+    let id = schedule(&app, at, &[("audience", &topic)]).await;
+    app.state.config.clock.set(at);
+    app.wait_for_status(id, "sent").await;
+    assert_eq!(report(&app, id).await.summary.targeted, 0);
+    assert!(push.received().is_empty());
 }

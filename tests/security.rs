@@ -50,6 +50,9 @@ const ROLE_OF: &[(&str, &str)] = &[
     ("/api/admin/subscriber_growth", "viewer"),
     ("/api/admin/subscriber_hosts", "viewer"),
     ("/api/admin/subscribers", "viewer"),
+    ("/api/admin/subscriber_deliveries", "viewer"),
+    ("/api/admin/templates", "viewer"),
+    ("/api/admin/template", "viewer"),
     ("/api/admin/topics", "viewer"),
     ("/api/admin/send_campaign", "editor"),
     ("/api/admin/send_test", "editor"),
@@ -59,6 +62,8 @@ const ROLE_OF: &[(&str, &str)] = &[
     ("/api/admin/create_topic", "editor"),
     ("/api/admin/rename_topic", "editor"),
     ("/api/admin/archive_topic", "editor"),
+    ("/api/admin/save_template", "editor"),
+    ("/api/admin/delete_template", "editor"),
     ("/api/admin/review_campaign", "owner"),
     ("/api/admin/create_admin", "owner"),
     ("/api/admin/set_admin_role", "owner"),
@@ -156,6 +161,9 @@ async fn the_last_owner_cannot_be_demoted() {
 async fn cross_site_posts_are_refused_and_change_nothing() {
     let app = spawn_app().await;
     app.login().await;
+    // Someone to send to, so that the accepted request below makes a campaign.
+    let push = support::PushService::start().await;
+    assert_eq!(app.subscribe(&push.subscription(StatusCode::CREATED)).await.status(), StatusCode::OK);
     let post = |site: &'static str| {
         app.client
             .post(format!("{}/api/admin/send_campaign", app.base))

@@ -193,3 +193,61 @@ async fn export_and_import_refuse_with_the_same_json_errors_as_every_endpoint() 
     let error: tidings::error::AppError = bad.json().await.unwrap();
     assert!(error.to_string().contains("endpoint, p256dh and auth"), "{error}");
 }
+
+/// The "why didn't they get it?" lookup for `to`.
+async fn deliveries_to(app: &TestApp, to: &str) -> Vec<tidings::subscription::history::SubscriptionHistory> {
+    let response = app.call("admin/subscriber_deliveries", &[("to", to)]).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_subscribers_deliveries_are_found_by_number_or_endpoint_with_the_push_services_answer() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    app.login().await;
+    let (fine, gone, refused) = (
+        push.subscription(StatusCode::CREATED),
+        push.subscription(StatusCode::GONE),
+        push.subscription(StatusCode::BAD_REQUEST),
+    );
+    for subscription in [&fine, &gone, &refused] {
+        assert_eq!(app.subscribe(subscription).await.status(), StatusCode::OK);
+    }
+    let ids: std::collections::HashMap<String, i64> =
+        search(&app, &[]).await.rows.into_iter().map(|r| (r.endpoint, r.id)).collect();
+    let first = app.send_plain("First").await;
+    app.wait_until_sent(first).await;
+    // Only the two still subscribed get the second, and the newcomer only the second.
+    let newcomer = push.subscription(StatusCode::CREATED);
+    assert_eq!(app.subscribe(&newcomer).await.status(), StatusCode::OK);
+    let second = app.send_plain("Second").await;
+    app.wait_until_sent(second).await;
+
+    let by_number = deliveries_to(&app, &ids[&fine.endpoint].to_string()).await;
+    assert_eq!(by_number, deliveries_to(&app, &fine.endpoint).await, "the endpoint finds the same");
+    let [history] = by_number.as_slice() else { panic!("one subscription: {by_number:?}") };
+    assert!(!history.gone);
+    let campaigns: Vec<i64> = history.deliveries.iter().map(|d| d.campaign_id).collect();
+    assert_eq!(campaigns, [second, first], "exactly its deliveries, newest first");
+    assert!(history.deliveries.iter().all(|d| d.status == "sent" && d.status_code == Some(201) && d.sent.is_some()));
+
+    // Expired: the subscription is gone (its endpoint with it), its delivery is not.
+    let gone_id = ids[&gone.endpoint];
+    assert!(deliveries_to(&app, &gone.endpoint).await.is_empty());
+    let [history] = deliveries_to(&app, &format!("#{gone_id}")).await.try_into().unwrap();
+    assert!(history.gone);
+    let [delivery] = history.deliveries.as_slice() else { panic!("{history:?}") };
+    assert_eq!((delivery.campaign_id, delivery.status.as_str(), delivery.status_code), (first, "expired", Some(410)));
+    assert!(delivery.explanation().contains("no longer exists"));
+
+    let [history] = deliveries_to(&app, &refused.endpoint).await.try_into().unwrap();
+    assert!(history.deliveries.iter().all(|d| d.status == "failed" && d.status_code == Some(400)));
+    let [history] = deliveries_to(&app, &newcomer.endpoint).await.try_into().unwrap();
+    assert_eq!(history.deliveries.iter().map(|d| d.campaign_id).collect::<Vec<_>>(), [second]);
+
+    assert!(deliveries_to(&app, "999999").await.is_empty(), "an unknown number finds nothing");
+    assert!(deliveries_to(&app, "nobody-by-this-id").await.is_empty());
+    let empty = app.call("admin/subscriber_deliveries", &[("to", " ")]).await;
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -193,3 +193,40 @@ async fn a_renewed_browser_subscription_keeps_its_topics() {
     assert_eq!(my_topics(&app, &new).await, vec![releases]);
     assert_eq!(app.call("my_topics", &[("endpoint", &old.endpoint)]).await.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_campaign_that_would_reach_nobody_is_refused_and_nothing_is_saved() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    app.login().await;
+    let (empty, chosen) = (create_topic(&app, "Nobody yet").await, create_topic(&app, "Chosen").await);
+    let subscriber = push.subscription(StatusCode::CREATED);
+    assert_eq!(subscribe_to(&app, &subscriber, &chosen.to_string()).await.status(), StatusCode::OK);
+
+    let refused = send_to(&app, &empty.to_string()).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap().contains("Nobody would receive this"));
+    assert!(app.campaigns().await.is_empty(), "no campaign was saved");
+
+    // A draft or a schedule may wait for subscribers to come.
+    let draft = app
+        .call(
+            "admin/send_campaign",
+            &[
+                ("title", "Later"),
+                ("ttl_secs", "60"),
+                ("urgency", "normal"),
+                ("audience", &empty.to_string()),
+                ("intent", "draft"),
+            ],
+        )
+        .await;
+    assert_eq!(draft.status(), StatusCode::OK, "{}", draft.text().await.unwrap());
+    assert_eq!(app.campaigns().await.len(), 1);
+
+    // With someone in the audience it goes, to exactly them.
+    let sent = send_to(&app, &chosen.to_string()).await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    let campaign = app.wait_until_sent(sent.json().await.unwrap()).await;
+    assert_eq!((campaign.targeted, campaign.sent), (1, 1));
+}

@@ -1,8 +1,10 @@
 import { expect, test } from '@playwright/test';
-import { ADMIN, signInAsAdmin, submitSignIn, visit } from './helpers';
+import { ADMIN, signInAsAdmin, submitSignIn, subscribedVisitor, visit } from './helpers';
 
 test("an editor's campaign waits for an owner's approval, then goes out", async ({ page, browser }) => {
   await signInAsAdmin(page);
+  // Someone to send to: a campaign to nobody is refused before it could wait for approval.
+  const visitor = await subscribedVisitor(browser);
   const editorName = `editor${Date.now()}`;
   await visit(page, '/admin/team');
   const add = page.locator('form').filter({ has: page.getByRole('button', { name: 'Add admin' }) });
@@ -29,6 +31,7 @@ test("an editor's campaign waits for an owner's approval, then goes out", async 
   const title = `Needs approval ${Date.now()}`;
   await editor.getByLabel('Title').fill(title);
   await editor.getByRole('button', { name: 'Send now' }).click();
+  await editor.getByRole('button', { name: 'Yes, send now' }).click();
   await editor.waitForURL(/\/admin\/campaigns\/\d+$/);
   await expect(editor.getByRole('heading', { name: 'Waiting for approval' })).toBeVisible();
   await expect(editor.locator('.campaign-meta .badge')).toHaveText('awaiting_approval');
@@ -46,4 +49,5 @@ test("an editor's campaign waits for an owner's approval, then goes out", async 
   await page.getByRole('button', { name: 'Let editors send without approval' }).click();
   await expect(page.getByText('Editors send campaigns to this site themselves.')).toBeVisible();
   await editorContext.close();
+  await visitor.context.close();
 });

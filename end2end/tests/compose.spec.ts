@@ -35,6 +35,7 @@ test('a rich campaign: preview as you type, field errors in place, buttons on th
   const campaignCount = async () => (await (await admin.request.post('/api/admin/list_campaigns')).json()).length;
   const campaignsBefore = await campaignCount();
   await admin.getByRole('button', { name: 'Send now' }).click();
+  await admin.getByRole('button', { name: 'Yes, send now' }).click();
   await expect(admin.locator('#action2_url-error')).toHaveText('Button 2 needs a link.');
   expect(await campaignCount()).toBe(campaignsBefore);
 

@@ -254,6 +254,7 @@ export async function sendCampaign(page: Page, campaign: { title: string; body: 
   await page.getByLabel('Body').fill(campaign.body);
   await page.getByLabel('Link URL').fill(campaign.url ?? '');
   await page.getByRole('button', { name: 'Send now' }).click();
+  await page.getByRole('button', { name: 'Yes, send now' }).click();
   const queued = page.getByRole('status').filter({ hasText: 'is queued' });
   await expect(queued).toBeVisible();
   const id = Number((await queued.textContent())!.match(/#(\d+)/)![1]);

@@ -17,6 +17,7 @@ const ACTIONS: &[(&str, &str)] = &[
     ("message.", "Messages (API)"),
     ("subscriber.", "Subscribers"),
     ("topic.", "Topics"),
+    ("template.", "Templates"),
     ("site.", "Sites"),
     ("vapid_key.", "VAPID keys"),
     ("api_key.", "API keys"),

@@ -3,22 +3,74 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::compose::Compose;
+use super::compose::{Compose, FromTemplate};
 use super::frame::{FormError, SignedIn};
 use crate::campaign::api::{list_campaigns, CancelCampaign, SendCampaign};
 use crate::campaign::{CampaignStatus, CampaignSummary};
+use crate::template::api::{list_templates, open_template};
 
 #[component]
 pub fn CampaignsPage() -> impl IntoView {
     let send = ServerAction::<SendCampaign>::new();
+    // `?template=7`: a new campaign starts from that template's content.
+    let query = use_query_map();
+    let template_id = move || query.with(|q| q.get("template").and_then(|id| id.parse::<i64>().ok()));
+    let template = Resource::new(template_id, |id| async move {
+        match id {
+            Some(id) => Some(open_template(id).await.map(|(name, form)| FromTemplate { id, name, form })),
+            None => None,
+        }
+    });
     view! {
         <Title text="Campaigns"/>
         <SignedIn>
-            <h1>"Campaigns"</h1>
-            <Compose send/>
+            <div class="page-head">
+                <h1>"Campaigns"</h1>
+                <TemplateChooser/>
+            </div>
+            <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
+                {move || template.get().map(|opened| match opened {
+                    None => view! { <Compose send/> }.into_any(),
+                    Some(Ok(template)) => view! { <Compose send template/> }.into_any(),
+                    Some(Err(error)) => view! {
+                        <p class="status error" role="alert">"Could not open that template: " {error.to_string()}</p>
+                        <Compose send/>
+                    }.into_any(),
+                })}
+            </Suspense>
             <CampaignList send/>
         </SignedIn>
+    }
+}
+
+/// "Start from a template": shown once there are templates.
+#[component]
+fn TemplateChooser() -> impl IntoView {
+    let templates = Resource::new(|| (), |_| list_templates());
+    let navigate = use_navigate();
+    view! {
+        <Suspense>
+            {move || templates.get().and_then(Result::ok).filter(|list| !list.is_empty()).map(|list| {
+                let navigate = navigate.clone();
+                view! {
+                    <div class="toolbar template-chooser">
+                        <label for="start-from">"Start from a template"</label>
+                        <select id="start-from" on:change=move |ev| {
+                            let id = event_target_value(&ev);
+                            if !id.is_empty() {
+                                navigate(&format!("/admin/campaigns?template={id}"), Default::default());
+                            }
+                        }>
+                            <option value="">"Choose…"</option>
+                            {list.into_iter().map(|t| view! { <option value=t.id.to_string()>{t.name}</option> }).collect_view()}
+                        </select>
+                        <a href="/admin/templates">"Manage"</a>
+                    </div>
+                }
+            })}
+        </Suspense>
     }
 }
 
@@ -56,7 +108,9 @@ pub fn CampaignList(send: ServerAction<SendCampaign>) -> impl IntoView {
 
 #[component]
 fn CampaignTable(list: Vec<CampaignSummary>, cancel: ServerAction<CancelCampaign>) -> impl IntoView {
+    // Eight columns do not fit every card: the table scrolls inside it rather than out of it.
     view! {
+        <div class="table-scroll" role="region" aria-label="Campaigns" tabindex="0">
         <table class="campaigns">
             <thead>
                 <tr>
@@ -104,6 +158,7 @@ fn CampaignTable(list: Vec<CampaignSummary>, cancel: ServerAction<CancelCampaign
                 }}).collect_view()}
             </tbody>
         </table>
+        </div>
     }
 }
 

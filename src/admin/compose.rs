@@ -14,6 +14,8 @@ use crate::error::AppError;
 use crate::ids::{parse_ids, toggle_id};
 use crate::site::api::list_sites;
 use crate::site::SiteSummary;
+use crate::template::api::SaveTemplate;
+use crate::template::MAX_TEMPLATE_NAME_CHARS;
 use crate::topic::api::admin_topics;
 use crate::topic::Topic;
 
@@ -26,15 +28,32 @@ pub struct Editing {
     pub send_at: Option<String>,
 }
 
+/// A template a new campaign starts from: its content fills the form, and the form can
+/// save changes back to it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FromTemplate {
+    pub id: i64,
+    pub name: String,
+    pub form: ComposeForm,
+}
+
 #[component]
-pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Option<Editing>) -> impl IntoView {
+pub fn Compose(
+    send: ServerAction<SendCampaign>,
+    #[prop(optional)] editing: Option<Editing>,
+    #[prop(optional)] template: Option<FromTemplate>,
+) -> impl IntoView {
     let editing_id = editing.as_ref().map(|e| e.id);
-    let initial = editing.as_ref().map(|e| e.form.clone()).unwrap_or_else(|| ComposeForm {
-        ttl_secs: Ttl::DEFAULT.seconds().to_string(),
-        urgency: Urgency::Normal.as_str().to_owned(),
-        ..ComposeForm::default()
-    });
+    let initial =
+        editing.as_ref().map(|e| e.form.clone()).or_else(|| template.as_ref().map(|t| t.form.clone())).unwrap_or_else(
+            || ComposeForm {
+                ttl_secs: Ttl::DEFAULT.seconds().to_string(),
+                urgency: Urgency::Normal.as_str().to_owned(),
+                ..ComposeForm::default()
+            },
+        );
     let first = initial.clone();
+    let (first_ttl, first_urgency) = (initial.ttl_secs.clone(), initial.urgency.clone());
     let initial_send_at = editing.as_ref().and_then(|e| e.send_at.clone()).unwrap_or_default();
     // Mirrors the inputs as typed; the form itself still posts its fields.
     let form = RwSignal::new(initial);
@@ -50,13 +69,48 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
     // the campaign's page, and so does whatever an editor sends: it may wait for approval.
     let owner = use_context::<SignInState>().and_then(|s| s.role) == Some(crate::admin::role::Role::Owner);
     let navigate = use_navigate();
+    let form_element = NodeRef::<leptos::html::Form>::new();
+    // "Send now" asks once more, naming how many it reaches; any change to the campaign,
+    // its audience or its timing asks again.
+    let confirming = RwSignal::new(false);
+    Effect::new(move |_| {
+        form.track();
+        later.track();
+        confirming.set(false);
+    });
     Effect::new(move |_| {
         if let Some(Ok(id)) = send.value().get() {
             if editing_id.is_some() || saving_draft.get_untracked() || later.get_untracked() || !owner {
                 navigate(&format!("/admin/campaigns/{id}"), Default::default());
+            } else {
+                // Sent, and followed in the list below: an empty form, so that a second
+                // click cannot send the same campaign twice.
+                if let Some(element) = form_element.get_untracked() {
+                    element.reset();
+                }
+                form.set(ComposeForm {
+                    ttl_secs: first_ttl.clone(),
+                    urgency: first_urgency.clone(),
+                    ..Default::default()
+                });
             }
         }
     });
+    let confirm_text = move || match audience.get() {
+        Some(Ok(1)) => "Send to 1 subscriber now?".to_owned(),
+        Some(Ok(n)) => format!("Send to {} subscribers now?", grouped(n)),
+        _ => "Send it now?".to_owned(),
+    };
+    // Nobody to reach: no question; the server says so and sends nothing.
+    let ask_first = move |ev: leptos::ev::MouseEvent| {
+        let nobody = matches!(audience.get_untracked(), Some(Ok(0)));
+        // Fields the browser finds invalid are shown by the browser first.
+        let valid = form_element.get_untracked().is_none_or(|element| element.check_validity());
+        if !later.get_untracked() && !nobody && valid {
+            ev.prevent_default();
+            confirming.set(true);
+        }
+    };
     let (testing, test_result) = (RwSignal::new(false), RwSignal::new(None::<Result<String, String>>));
     // The test goes to the subscription of the browser the admin is using, which only the
     // browser knows.
@@ -93,7 +147,7 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
         <section class="card" aria-labelledby="compose-heading">
             <h2 id="compose-heading">{if editing_id.is_some() { "Edit campaign" } else { "New campaign" }}</h2>
             <div class="compose-grid">
-            <ActionForm action=send attr:class="form compose">
+            <ActionForm action=send node_ref=form_element attr:class="form compose">
                 <ContentFields form initial=first.clone() error/>
                 <DeliveryOptions form initial=first error/>
                 <AudienceFields form/>
@@ -114,9 +168,20 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
                 {move || queued().map(|id| view! {
                     <p class="form-ok" role="status">{format!("Campaign #{id} is queued and sending — follow it below.")}</p>
                 })}
-                <div class="actions">
+                <Show when=move || confirming.get()>
+                    <div class="actions confirm-send" role="group" aria-labelledby="confirm-send-question">
+                        <p id="confirm-send-question" class="confirm-question">{confirm_text}</p>
+                        <button class="btn primary" type="submit" name="intent" value="send"
+                            on:click=move |_| saving_draft.set(false) disabled=move || send.pending().get()>
+                            {move || if send.pending().get() { "Sending…" } else { "Yes, send now" }}
+                        </button>
+                        <button class="btn" type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                    </div>
+                </Show>
+                <div class="actions" hidden=move || confirming.get()>
                     <button class="btn primary" type="submit" name="intent" value="send"
-                        on:click=move |_| saving_draft.set(false) disabled=move || send.pending().get() || too_big()>
+                        on:click=move |ev| { saving_draft.set(false); ask_first(ev); }
+                        disabled=move || send.pending().get() || too_big()>
                         {move || match (send.pending().get(), later.get()) {
                             (true, _) => "Saving…",
                             (false, true) => "Schedule",
@@ -145,8 +210,68 @@ pub fn Compose(send: ServerAction<SendCampaign>, #[prop(optional)] editing: Opti
             </ActionForm>
             <Preview payload=payload.into()/>
             </div>
+            <SaveAsTemplate form template/>
         </section>
     }
+}
+
+/// "Save as template": the form's content (not its audience) under a name, as a new
+/// template or, when the campaign started from one, over it.
+#[component]
+fn SaveAsTemplate(form: RwSignal<ComposeForm>, template: Option<FromTemplate>) -> impl IntoView {
+    let save = ServerAction::<SaveTemplate>::new();
+    let from = template.as_ref().map(|t| (t.id, t.name.clone()));
+    let name = RwSignal::new(from.as_ref().map(|(_, name)| name.clone()).unwrap_or_default());
+    let dispatch = move |id: Option<i64>| {
+        save.dispatch(SaveTemplate {
+            template_name: name.get_untracked(),
+            form: form.get_untracked(),
+            template_id: id.map(|id| id.to_string()).unwrap_or_default(),
+        });
+    };
+    let error: Signal<Option<AppError>> = Signal::derive(move || save.value().get().and_then(Result::err));
+    view! {
+        <details class="template-save" open=from.is_some()>
+            <summary>"Save as template"</summary>
+            <div class="form">
+                <Field id="template_name" label="Template name" error>
+                    <input id="template_name" maxlength=MAX_TEMPLATE_NAME_CHARS placeholder="Weekly digest"
+                        prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                </Field>
+                <div class="actions">
+                    {from.clone().map(|(id, old_name)| view! {
+                        <button class="btn" type="button" disabled=move || save.pending().get()
+                            on:click=move |_| dispatch(Some(id))>{format!("Update “{old_name}”")}</button>
+                    })}
+                    <button class="btn" type="button" disabled=move || save.pending().get()
+                        on:click=move |_| dispatch(None)>"Save as new template"</button>
+                    <a href="/admin/templates">"All templates"</a>
+                </div>
+                {move || error.get().filter(|e| e.field_name().is_none_or(|f| f != "template_name")).map(|e| view! {
+                    <p class="form-error" role="alert">{e.to_string()}</p>
+                })}
+                {move || save.value().get().and_then(Result::ok).map(|_| view! {
+                    <p class="form-ok" role="status">{move || format!("Saved as template “{}”.", name.get_untracked())}</p>
+                })}
+            </div>
+        </details>
+    }
+}
+
+/// 12345 → "12,345": an audience's size as people read it.
+fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// Set by an input: what it writes into the mirrored form as the admin types.
@@ -467,5 +592,26 @@ fn textarea_text(text: String) -> String {
     #[cfg(not(feature = "ssr"))]
     {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        let cases = [
+            (0, "0"),
+            (7, "7"),
+            (999, "999"),
+            (1000, "1,000"),
+            (12345, "12,345"),
+            (1234567, "1,234,567"),
+            (-4200, "-4,200"),
+        ];
+        for (n, text) in cases {
+            assert_eq!(grouped(n), text);
+        }
     }
 }

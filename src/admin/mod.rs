@@ -7,6 +7,7 @@ pub mod campaign_page;
 pub mod campaigns;
 mod compose;
 pub mod dashboard;
+pub mod deliveries;
 pub mod frame;
 pub mod keys;
 mod operations;
@@ -15,6 +16,7 @@ pub mod sign_in;
 pub mod sites;
 pub mod subscribers;
 pub mod team;
+pub mod templates;
 #[cfg(feature = "ssr")]
 pub mod throttle;
 pub mod topics;

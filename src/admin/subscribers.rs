@@ -55,6 +55,7 @@ fn Subscribers() -> impl IntoView {
             <div class="toolbar">
                 <a class="btn" href="/admin/subscribers/export.json" download="subscriptions.json">"Export JSON"</a>
                 <a class="btn" href="/admin/subscribers/export.csv" download="subscriptions.csv">"Export CSV"</a>
+                <a class="btn" href="/admin/deliveries">"Why didn't they get it?"</a>
             </div>
         </div>
         <SearchForm imported on_search=search/>
@@ -167,6 +168,7 @@ fn SearchForm(imported: RwSignal<u32>, on_search: impl Fn(Filters) + 'static) ->
 #[component]
 fn SubscriberTable(rows: Vec<SubscriberRow>, delete: ServerAction<DeleteSubscriber>) -> impl IntoView {
     view! {
+        <div class="table-scroll" role="region" aria-label="Subscribers" tabindex="0">
         <table class="campaigns subscribers">
             <thead>
                 <tr>
@@ -190,7 +192,9 @@ fn SubscriberTable(rows: Vec<SubscriberRow>, delete: ServerAction<DeleteSubscrib
                         <td data-label="Joined">{r.joined.clone()}</td>
                         <td data-label="Last delivered">{r.last_success.clone().unwrap_or_else(|| "never".into())}</td>
                         <td data-label="Consent"><Receipt receipt=r.receipt.clone() joined=r.joined.clone()/></td>
-                        <td data-label="">
+                        <td data-label="" class="row-actions">
+                            <a class="btn small" href=format!("/admin/deliveries?to={}", r.id)
+                                aria-label=format!("Deliveries to the subscription at {}", r.host)>"Deliveries"</a>
                             <ActionForm action=delete>
                                 <input type="hidden" name="id" value=r.id.to_string()/>
                                 <button class="btn small danger" type="submit"
@@ -201,6 +205,7 @@ fn SubscriberTable(rows: Vec<SubscriberRow>, delete: ServerAction<DeleteSubscrib
                 }).collect_view()}
             </tbody>
         </table>
+        </div>
     }
 }
 

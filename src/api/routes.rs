@@ -18,7 +18,7 @@ use super::problem::{ApiJson, ApiPath, ApiQuery, Problem};
 use super::Scope;
 use crate::campaign::{CampaignDraft, CampaignStatus, CampaignSummary, ComposeForm, Plan};
 use crate::state::AppState;
-use crate::store::{ApiSubscriberRow, Author};
+use crate::store::{ApiSubscriberRow, Author, Saved};
 
 type ApiResult<T> = Result<T, Problem>;
 
@@ -306,11 +306,15 @@ async fn create_campaign(
     let draft = CampaignDraft::parse(&form).map_err(api_problem)?;
     let audience = crate::campaign::api::checked_audience(&state, &form).await.map_err(api_problem)?;
     let plan = plan(request.send.as_deref(), state.config.clock.now())?;
-    let id = state
-        .store
-        .save_campaign(&draft, &audience, plan, Author::ApiKey(caller.key_id), None)
-        .await?
-        .ok_or_else(|| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "The campaign could not be saved."))?;
+    let id = match state.store.save_campaign(&draft, &audience, plan, Author::ApiKey(caller.key_id), None).await? {
+        Saved::Campaign(id) => id,
+        Saved::NobodyToReach => {
+            return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, crate::campaign::api::NOBODY_TO_REACH))
+        }
+        Saved::NotEditable => {
+            return Err(Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "The campaign could not be saved."))
+        }
+    };
     if plan != Plan::Draft {
         state.dispatcher_wake.notify_one();
     }

@@ -26,6 +26,11 @@ pub async fn audience_size(
     .await
 }
 
+/// Why a campaign to nobody is not sent: a "sent" campaign with no deliveries would look
+/// like a delivery failure.
+pub const NOBODY_TO_REACH: &str =
+    "Nobody would receive this: no subscriber matches the chosen sites and topics, so nothing was sent.";
+
 /// The audience the compose form names, each topic and site checked to be active.
 #[cfg(feature = "ssr")]
 pub(crate) async fn checked_audience(state: &crate::state::AppState, form: &ComposeForm) -> Result<Audience, AppError> {
@@ -62,6 +67,7 @@ pub async fn send_campaign(
 ) -> Result<i64, AppError> {
     crate::error::ssr::respond(async move {
         let state = crate::state::AppState::get()?;
+        use crate::store::Saved;
         let admin = crate::session::require_role(crate::admin::role::Role::Editor).await?;
         let existing = match campaign_id.trim() {
             "" => None,
@@ -83,15 +89,23 @@ pub async fn send_campaign(
             && plan != Plan::Draft
             && state.store.needs_approval(&audience).await?;
         let saved_plan = if needs_approval { Plan::Draft } else { plan };
-        let id = state
+        // Asking an owner to send to nobody would only be refused when they approve it.
+        if needs_approval && plan == Plan::Now && state.store.audience_size(&audience).await? == 0 {
+            return Err(AppError::invalid(NOBODY_TO_REACH));
+        }
+        let id = match state
             .store
             .save_campaign(&draft, &audience, saved_plan, crate::store::Author::Admin(admin.id), existing)
             .await?
-            .ok_or_else(|| {
-                AppError::Conflict(
+        {
+            Saved::Campaign(id) => id,
+            Saved::NotEditable => {
+                return Err(AppError::Conflict(
                     "This campaign has already started (or was deleted), so it can no longer be changed.".into(),
-                )
-            })?;
+                ))
+            }
+            Saved::NobodyToReach => return Err(AppError::invalid(NOBODY_TO_REACH)),
+        };
         if needs_approval {
             let send_at = match plan {
                 Plan::At(at) => Some(at),
@@ -349,6 +363,7 @@ pub async fn review_campaign(id: i64, decision: String, #[server(default)] note:
                     "You asked for this approval yourself: another owner has to approve it.".into(),
                 ))
             }
+            Review::NobodyToReach => return Err(AppError::invalid(NOBODY_TO_REACH)),
             Review::Approved { .. } => {
                 state.dispatcher_wake.notify_one();
                 "campaign.approve"

@@ -18,6 +18,8 @@ pub enum Review {
     NotWaiting,
     /// The reviewer asked for it themselves: approval needs another admin.
     OwnRequest,
+    /// Approved to go now, but nobody is in its audience any more: it stays waiting.
+    NobodyToReach,
 }
 
 /// A request for approval, for the campaign page.
@@ -119,8 +121,9 @@ impl Store {
         if changed.rows_affected() == 0 {
             return Ok(Review::NotWaiting);
         }
-        if status == "queued" {
-            create_deliveries(&mut tx, id).await?;
+        if status == "queued" && create_deliveries(&mut tx, id).await? == 0 {
+            tx.rollback().await?;
+            return Ok(Review::NobodyToReach);
         }
         tx.commit().await?;
         Ok(if approve { Review::Approved { scheduled_at } } else { Review::Declined })

@@ -116,8 +116,9 @@ const CAMPAIGN_ROW: &str = "SELECT id, title, body, url, icon, image, badge, act
 
 /// One pending delivery per current subscriber in the campaign's audience: on the sites
 /// it names (none: every active site), and of any of the topics it names (none: all).
-pub(super) async fn create_deliveries(tx: &mut AnyConnection, campaign_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Returns how many it created: the campaign's audience now.
+pub(super) async fn create_deliveries(tx: &mut AnyConnection, campaign_id: i64) -> Result<u64, sqlx::Error> {
+    let created = sqlx::query(
         "INSERT INTO deliveries (campaign_id, subscription_id, status)
          SELECT $1, s.id, 'pending' FROM subscriptions s
          WHERE s.site_id IN (SELECT id FROM sites WHERE archived_at IS NULL
@@ -131,7 +132,18 @@ pub(super) async fn create_deliveries(tx: &mut AnyConnection, campaign_id: i64) 
     .bind(campaign_id)
     .execute(tx)
     .await?;
-    Ok(())
+    Ok(created.rows_affected())
+}
+
+/// What [`Store::save_campaign`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    Campaign(i64),
+    /// The campaign being edited is gone or has already started.
+    NotEditable,
+    /// Sending now would reach nobody: nothing was saved, so no "sent" campaign with no
+    /// deliveries appears.
+    NobodyToReach,
 }
 
 /// A campaign row with its delivery and event counts (`CampaignSummary`'s columns).
@@ -154,8 +166,8 @@ impl Store {
     /// Saves what the admin composed as a draft, a scheduled campaign or a queued one, as
     /// a new campaign or over `existing` (only while that is still a draft or scheduled).
     /// Queuing creates one pending delivery per current subscriber in the same transaction,
-    /// with one `INSERT … SELECT` (never row by row from Rust). Returns the campaign's id,
-    /// or `None` if `existing` is gone or has already started.
+    /// with one `INSERT … SELECT` (never row by row from Rust); if that finds nobody, the
+    /// transaction is rolled back, so the check holds however subscribers come and go.
     pub async fn save_campaign(
         &self,
         draft: &CampaignDraft,
@@ -163,7 +175,7 @@ impl Store {
         plan: Plan,
         author: Author,
         existing: Option<i64>,
-    ) -> Result<Option<i64>, sqlx::Error> {
+    ) -> Result<Saved, sqlx::Error> {
         let (status, scheduled_at) = match plan {
             Plan::Draft => (CampaignStatus::Draft, None),
             Plan::At(at) => (CampaignStatus::Scheduled, Some(at)),
@@ -200,16 +212,17 @@ impl Store {
             .bind(author.api_key())
             .fetch_optional(&mut *tx)
             .await?;
-        let Some(id) = id else { return Ok(None) };
+        let Some(id) = id else { return Ok(Saved::NotEditable) };
         let topics: Vec<i64> = audience.topics.iter().map(|t| t.0).collect();
         super::topics::replace_ids(&mut tx, "campaign_topics", "campaign_id", id, "topic_id", &topics).await?;
         let sites: Vec<i64> = audience.sites.iter().map(|s| s.0).collect();
         super::topics::replace_ids(&mut tx, "campaign_sites", "campaign_id", id, "site_id", &sites).await?;
-        if plan == Plan::Now {
-            create_deliveries(&mut tx, id).await?;
+        if plan == Plan::Now && create_deliveries(&mut tx, id).await? == 0 {
+            tx.rollback().await?;
+            return Ok(Saved::NobodyToReach);
         }
         tx.commit().await?;
-        Ok(Some(id))
+        Ok(Saved::Campaign(id))
     }
 
     /// Queues every scheduled campaign whose time has come, creating its deliveries then.

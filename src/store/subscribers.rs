@@ -234,13 +234,20 @@ impl Store {
         let mut sql = Filtered { sql: select.to_owned(), args: AnyArguments::default() };
         // The column the pages run on: the topic members' when searching a topic.
         let id = match query.topic {
-            Some(_) => {
-                // CROSS JOIN keeps SQLite from starting at subscriptions and sorting all
-                // members; PostgreSQL plans that by itself (and has no CROSS JOIN … ON).
+            // A page: CROSS JOIN keeps SQLite from starting at subscriptions and sorting
+            // all members; PostgreSQL plans that by itself (and has no CROSS JOIN … ON).
+            Some(_) if paged => {
                 sql.sql.push_str(self.sql(
                     " FROM subscription_topics m CROSS JOIN subscriptions s ON s.id = m.subscription_id",
                     " FROM subscription_topics m JOIN subscriptions s ON s.id = m.subscription_id",
                 ));
+                "m.subscription_id"
+            }
+            // The count has no order, so the planner may start at the narrower side: with a
+            // host and a date, the range of subscriptions_by_host_created (~40 ms at a
+            // million subscriptions) rather than every member of the topic (~700 ms).
+            Some(_) => {
+                sql.sql.push_str(" FROM subscription_topics m JOIN subscriptions s ON s.id = m.subscription_id");
                 "m.subscription_id"
             }
             None => {

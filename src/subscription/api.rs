@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::consent::ConsentForm;
+use super::history::SubscriptionHistory;
 #[cfg(feature = "ssr")]
 use super::parse;
 use super::{AudienceGrowth, HostCount, SubscriberPage, SubscriberSearch};
@@ -191,6 +192,59 @@ pub async fn subscriber_hosts() -> Result<Vec<HostCount>, AppError> {
         crate::session::require_admin().await?;
         let hosts = state.store.subscriber_hosts().await?;
         Ok(hosts.into_iter().map(|(host, subscribers)| HostCount { host, subscribers }).collect())
+    })
+    .await
+}
+
+/// "Why didn't they get it?": the subscriptions `to` names (a subscription number, an
+/// endpoint or a user id) with every delivery to each, newest first. Any admin may look;
+/// it changes nothing.
+#[server(endpoint = "admin/subscriber_deliveries")]
+pub async fn subscriber_deliveries(to: String) -> Result<Vec<SubscriptionHistory>, AppError> {
+    crate::error::ssr::respond(async move {
+        use super::history::{DeliveryRecord, Lookup, HISTORY_LIMIT};
+        let state = crate::state::AppState::get()?;
+        let zone = crate::session::require_admin().await?.zone();
+        let lookup = Lookup::parse(&to)?;
+        let mut found = Vec::new();
+        for id in state.store.lookup_subscriptions(&lookup).await? {
+            let subscription = state.store.history_subscription(id).await?;
+            let deliveries = state.store.delivery_history(id, HISTORY_LIMIT).await?;
+            if subscription.is_none() && deliveries.is_empty() {
+                continue;
+            }
+            let seconds = |at: Option<i64>| at.map(|at| zone.format(at));
+            let millis = |at: Option<i64>| at.filter(|at| *at > 0).map(|at| zone.format(at / 1000));
+            found.push(SubscriptionHistory {
+                id,
+                host: subscription.as_ref().map(|s| s.host.clone()).unwrap_or_default(),
+                site: subscription.as_ref().map(|s| s.site.clone()).unwrap_or_default(),
+                user_id: subscription.as_ref().and_then(|s| s.user_id.clone()),
+                joined: seconds(subscription.as_ref().map(|s| s.created_at)),
+                last_success: seconds(subscription.as_ref().and_then(|s| s.last_success_at)),
+                gone: subscription.is_none(),
+                deliveries: deliveries
+                    .into_iter()
+                    .map(|d| DeliveryRecord {
+                        campaign_id: d.campaign_id,
+                        title: d.title,
+                        message: d.kind == "message",
+                        // Only a pending delivery waits for its next attempt.
+                        next_attempt: millis(Some(d.next_attempt_at)).filter(|_| d.status == "pending"),
+                        status: d.status,
+                        attempts: d.attempts,
+                        status_code: d.last_status_code,
+                        error: d.last_error,
+                        started: seconds(d.started_at),
+                        sent: seconds(d.sent_at),
+                        first_failed: millis(d.first_failed_at),
+                        clicked: seconds(d.clicked_at),
+                        dismissed: seconds(d.dismissed_at),
+                    })
+                    .collect(),
+            });
+        }
+        Ok(found)
     })
     .await
 }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod consent;
 mod growth;
+pub mod history;
 mod list;
 #[cfg(feature = "ssr")]
 pub mod parse;

@@ -1,0 +1,79 @@
+//! The *Templates* page: saved campaign content, to start a campaign from or delete.
+//! Templates are made and changed from the compose form ("Save as template").
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::frame::{FormError, SignedIn};
+use crate::template::api::{list_templates, DeleteTemplate};
+use crate::template::TemplateSummary;
+
+#[component]
+pub fn TemplatesPage() -> impl IntoView {
+    view! {
+        <Title text="Templates"/>
+        <SignedIn>
+            <Templates/>
+        </SignedIn>
+    }
+}
+
+#[component]
+fn Templates() -> impl IntoView {
+    let delete = ServerAction::<DeleteTemplate>::new();
+    let templates = Resource::new(move || delete.version().get(), |_| list_templates());
+    view! {
+        <div class="page-head">
+            <h1>"Templates"</h1>
+            <a class="btn primary" href="/admin/campaigns">"New campaign"</a>
+        </div>
+        <p class="lead">
+            "Content you send again and again — a weekly digest, a sale, a welcome — saved under a name. "
+            "Start a campaign from one, change what you like, and send it to any audience."
+        </p>
+        <section class="card" aria-labelledby="templates-heading">
+            <h2 id="templates-heading" class="visually-hidden">"Saved templates"</h2>
+            <Transition fallback=|| view! { <p class="status">"Loading templates…"</p> }>
+                {move || templates.get().map(|result| match result {
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="empty">"No templates yet. Write a campaign on the "
+                            <a href="/admin/campaigns">"Campaigns"</a>
+                            " page and choose “Save as template” under the form."</p>
+                    }.into_any(),
+                    Ok(list) => view! { <TemplateList list delete/> }.into_any(),
+                    Err(error) => view! { <p class="status error" role="alert">{error.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+            <FormError result=delete.value().into()/>
+        </section>
+    }
+}
+
+#[component]
+fn TemplateList(list: Vec<TemplateSummary>, delete: ServerAction<DeleteTemplate>) -> impl IntoView {
+    view! {
+        <ul class="admin-list templates">
+            {list.into_iter().map(|t| view! {
+                <li data-template=t.id>
+                    <div class="template-text">
+                        <strong>{t.name.clone()}</strong>
+                        <span class="muted">{format!(" · changed {}", t.updated)}</span>
+                        <p class="template-content">
+                            {crate::campaign::visible_controls(&t.title)}
+                            {(!t.body.is_empty()).then(|| format!(" — {}", t.body))}
+                        </p>
+                    </div>
+                    <div class="row-actions">
+                        <a class="btn small primary" href=format!("/admin/campaigns?template={}", t.id)
+                            aria-label=format!("Start a campaign from {}", t.name)>"Use"</a>
+                        <ActionForm action=delete>
+                            <input type="hidden" name="id" value=t.id.to_string()/>
+                            <button class="btn small danger" type="submit"
+                                aria-label=format!("Delete the template {}", t.name)>"Delete"</button>
+                        </ActionForm>
+                    </div>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+}
