@@ -16,7 +16,7 @@ use crate::admin::sign_in::{LoginPage, SetupPage};
 use crate::admin::sites::{SitePage, SitesPage};
 use crate::admin::subscribers::SubscribersPage;
 use crate::admin::team::TeamPage;
-use crate::admin::templates::TemplatesPage;
+use crate::admin::templates::{FromTemplatePage, TemplatesPage};
 use crate::admin::topics::TopicsPage;
 use crate::admin::webhooks::WebhooksPage;
 use crate::pages::home::HomePage;
@@ -100,6 +100,7 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns")) view={Lazy::<CampaignsRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id")) view={Lazy::<CampaignRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), ParamSegment("id"), StaticSegment("edit")) view={Lazy::<EditCampaignRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("campaigns"), StaticSegment("from-template"), ParamSegment("id")) view={Lazy::<FromTemplateRoute>::new()}/>
                         <Route path=StaticSegment("admin") view={Lazy::<DashboardRoute>::new()}/>
                     </Routes>
                 </main>
@@ -151,6 +152,7 @@ lazy_pages! {
     SubscribersRoute => SubscribersPage,
     DeliveriesRoute => DeliveriesPage,
     TemplatesRoute => TemplatesPage,
+    FromTemplateRoute => FromTemplatePage,
     SitesRoute => SitesPage,
     KeysRoute => KeysPage,
     ApiKeysRoute => ApiKeysPage,

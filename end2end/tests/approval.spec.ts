@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { ADMIN, signInAsAdmin, submitSignIn, subscribedVisitor, visit } from './helpers';
+import { ADMIN, leave, signInAsAdmin, submitSignIn, subscribedVisitor, visit } from './helpers';
 
 test("an editor's campaign waits for an owner's approval, then goes out", async ({ page, browser }) => {
   await signInAsAdmin(page);
@@ -49,5 +49,5 @@ test("an editor's campaign waits for an owner's approval, then goes out", async 
   await page.getByRole('button', { name: 'Let editors send without approval' }).click();
   await expect(page.getByText('Editors send campaigns to this site themselves.')).toBeVisible();
   await editorContext.close();
-  await visitor.context.close();
+  await leave(visitor);
 });

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { audienceSize, signInAsAdmin, subscribedVisitor } from './helpers';
+import { audienceSize, leave, signInAsAdmin, subscribedVisitor } from './helpers';
 
 test('sending asks first with the count, refuses an audience of nobody, and clears the form once sent', async ({ browser, page }) => {
   const visitor = await subscribedVisitor(browser);
@@ -8,7 +8,7 @@ test('sending asks first with the count, refuses an audience of nobody, and clea
   const before = await campaigns();
 
   // A topic nobody has chosen: no question, the server's answer, nothing sent.
-  const nobody = `Nobody yet ${Date.now()}`;
+  const nobody = `Empty topic ${Date.now()}`;
   const created = await page.request.post('/api/admin/create_topic', { form: { name: nobody } });
   expect(created.ok(), await created.text()).toBeTruthy();
   const topic: number = await created.json();
@@ -17,7 +17,7 @@ test('sending asks first with the count, refuses an audience of nobody, and clea
   await page.getByRole('checkbox', { name: `${nobody} (0)` }).check();
   await expect(page.locator('.audience')).toHaveText('Nobody has chosen these topics yet.');
   await page.getByLabel('Title').fill('To nobody');
-  await page.getByLabel('Body').fill('Should not go out');
+  await page.getByLabel('Body', { exact: true }).fill('Should not go out');
   await page.getByRole('button', { name: 'Send now' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'Nobody would receive this' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Yes, send now' })).toHaveCount(0);
@@ -29,7 +29,7 @@ test('sending asks first with the count, refuses an audience of nobody, and clea
   expect(everyone).toBeGreaterThan(0);
   const noun = everyone === 1 ? 'subscriber' : 'subscribers';
   await page.getByLabel('Title').fill('Guard rails');
-  await page.getByLabel('Body').fill('Asked once, sent once');
+  await page.getByLabel('Body', { exact: true }).fill('Asked once, sent once');
   await page.getByRole('button', { name: 'Send now' }).click();
   const question = page.getByRole('group', { name: `Send to ${everyone.toLocaleString('en-US')} ${noun} now?` });
   await expect(question).toBeVisible();
@@ -40,7 +40,7 @@ test('sending asks first with the count, refuses an audience of nobody, and clea
   // Changing the campaign after the question withdraws it: the next click asks again.
   await page.getByRole('button', { name: 'Send now' }).click();
   await expect(question).toBeVisible();
-  await page.getByLabel('Body').fill('Asked again, sent once');
+  await page.getByLabel('Body', { exact: true }).fill('Asked again, sent once');
   await expect(question).toHaveCount(0);
   await page.getByRole('button', { name: 'Send now' }).click();
   await question.getByRole('button', { name: 'Yes, send now' }).click();
@@ -49,7 +49,7 @@ test('sending asks first with the count, refuses an audience of nobody, and clea
 
   // Sent: the form is empty again, so a second click cannot send it twice.
   await expect(page.getByLabel('Title')).toHaveValue('');
-  await expect(page.getByLabel('Body')).toHaveValue('');
+  await expect(page.getByLabel('Body', { exact: true })).toHaveValue('');
   await expect(page.locator('.preview')).not.toContainText('Asked again');
   await page.getByRole('button', { name: 'Send now' }).click();
   await expect(page.getByRole('button', { name: 'Yes, send now' })).toHaveCount(0);
@@ -69,5 +69,5 @@ test('sending asks first with the count, refuses an audience of nobody, and clea
 
   // The topic goes again, so the other tests see the topics they made.
   expect((await page.request.post('/api/admin/archive_topic', { form: { id: String(topic), archived: 'true' } })).ok()).toBeTruthy();
-  await visitor.context.close();
+  await leave(visitor);
 });

@@ -288,6 +288,14 @@ export async function subscribedVisitor(browser: Browser) {
   return { context, page, hash: await clientHash(page) };
 }
 
+/** A visitor from `subscribedVisitor` unsubscribes and closes their browser: the audience
+ * is as it was for the tests that follow (they count it). */
+export async function leave(visitor: { context: BrowserContext; page: Page }) {
+  await visitor.page.getByRole('button', { name: 'Unsubscribe' }).click();
+  await expect(visitor.page.locator('.subscribe')).toHaveAttribute('data-state', 'not-asked');
+  await visitor.context.close();
+}
+
 /** axe-core's serious and critical findings on the page as it is now (none is the goal). */
 export async function seriousViolations(page: Page): Promise<string[]> {
   await hydrated(page);

@@ -3,26 +3,17 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_navigate;
 
-use super::compose::{Compose, FromTemplate};
+use super::compose::Compose;
 use super::frame::{FormError, SignedIn};
 use crate::campaign::api::{list_campaigns, CancelCampaign, SendCampaign};
 use crate::campaign::{CampaignStatus, CampaignSummary};
-use crate::template::api::{list_templates, open_template};
+use crate::template::api::list_templates;
 
 #[component]
 pub fn CampaignsPage() -> impl IntoView {
     let send = ServerAction::<SendCampaign>::new();
-    // `?template=7`: a new campaign starts from that template's content.
-    let query = use_query_map();
-    let template_id = move || query.with(|q| q.get("template").and_then(|id| id.parse::<i64>().ok()));
-    let template = Resource::new(template_id, |id| async move {
-        match id {
-            Some(id) => Some(open_template(id).await.map(|(name, form)| FromTemplate { id, name, form })),
-            None => None,
-        }
-    });
     view! {
         <Title text="Campaigns"/>
         <SignedIn>
@@ -30,16 +21,7 @@ pub fn CampaignsPage() -> impl IntoView {
                 <h1>"Campaigns"</h1>
                 <TemplateChooser/>
             </div>
-            <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
-                {move || template.get().map(|opened| match opened {
-                    None => view! { <Compose send/> }.into_any(),
-                    Some(Ok(template)) => view! { <Compose send template/> }.into_any(),
-                    Some(Err(error)) => view! {
-                        <p class="status error" role="alert">"Could not open that template: " {error.to_string()}</p>
-                        <Compose send/>
-                    }.into_any(),
-                })}
-            </Suspense>
+            <Compose send/>
             <CampaignList send/>
         </SignedIn>
     }
@@ -60,7 +42,7 @@ fn TemplateChooser() -> impl IntoView {
                         <select id="start-from" on:change=move |ev| {
                             let id = event_target_value(&ev);
                             if !id.is_empty() {
-                                navigate(&format!("/admin/campaigns?template={id}"), Default::default());
+                                navigate(&format!("/admin/campaigns/from-template/{id}"), Default::default());
                             }
                         }>
                             <option value="">"Choose…"</option>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::auth::SignInState;
-use crate::campaign::api::{audience_size, SendCampaign};
+use crate::campaign::api::{audience_size, SendCampaign, NOBODY_TO_REACH};
 use crate::campaign::{
     ComposeForm, NotificationPayload, Ttl, Urgency, MAX_ACTION_LABEL_CHARS, MAX_BODY_CHARS, MAX_PAYLOAD_BYTES,
     MAX_TITLE_CHARS,
@@ -44,6 +44,8 @@ pub fn Compose(
     #[prop(optional)] template: Option<FromTemplate>,
 ) -> impl IntoView {
     let editing_id = editing.as_ref().map(|e| e.id);
+    // A campaign started from a template has a page of its own, with no list below it.
+    let own_page = editing_id.is_some() || template.is_some();
     let initial =
         editing.as_ref().map(|e| e.form.clone()).or_else(|| template.as_ref().map(|t| t.form.clone())).unwrap_or_else(
             || ComposeForm {
@@ -80,7 +82,7 @@ pub fn Compose(
     });
     Effect::new(move |_| {
         if let Some(Ok(id)) = send.value().get() {
-            if editing_id.is_some() || saving_draft.get_untracked() || later.get_untracked() || !owner {
+            if own_page || saving_draft.get_untracked() || later.get_untracked() || !owner {
                 navigate(&format!("/admin/campaigns/{id}"), Default::default());
             } else {
                 // Sent, and followed in the list below: an empty form, so that a second
@@ -96,18 +98,20 @@ pub fn Compose(
             }
         }
     });
+    let nobody = move || matches!(audience.get(), Some(Ok(0)));
     let confirm_text = move || match audience.get() {
+        Some(Ok(0)) => NOBODY_TO_REACH.to_owned(),
         Some(Ok(1)) => "Send to 1 subscriber now?".to_owned(),
         Some(Ok(n)) => format!("Send to {} subscribers now?", grouped(n)),
         _ => "Send it now?".to_owned(),
     };
-    // Nobody to reach: no question; the server says so and sends nothing.
     let ask_first = move |ev: leptos::ev::MouseEvent| {
-        let nobody = matches!(audience.get_untracked(), Some(Ok(0)));
         // Fields the browser finds invalid are shown by the browser first.
         let valid = form_element.get_untracked().is_none_or(|element| element.check_validity());
-        if !later.get_untracked() && !nobody && valid {
+        if !later.get_untracked() && valid {
             ev.prevent_default();
+            // Counted again: the figure on the page may be minutes old.
+            audience.refetch();
             confirming.set(true);
         }
     };
@@ -136,10 +140,7 @@ pub fn Compose(
     let bytes = Memo::new(move |_| payload.with(NotificationPayload::sent_size));
     let too_big = move || bytes.get() > MAX_PAYLOAD_BYTES;
     let queued = move || {
-        send.value()
-            .get()
-            .and_then(Result::ok)
-            .filter(|_| owner && editing_id.is_none() && !later.get() && !saving_draft.get())
+        send.value().get().and_then(Result::ok).filter(|_| owner && !own_page && !later.get() && !saving_draft.get())
     };
     let error: Signal<Option<AppError>> = Signal::derive(move || send.value().get().and_then(Result::err));
 
@@ -170,12 +171,18 @@ pub fn Compose(
                 })}
                 <Show when=move || confirming.get()>
                     <div class="actions confirm-send" role="group" aria-labelledby="confirm-send-question">
-                        <p id="confirm-send-question" class="confirm-question">{confirm_text}</p>
-                        <button class="btn primary" type="submit" name="intent" value="send"
-                            on:click=move |_| saving_draft.set(false) disabled=move || send.pending().get()>
-                            {move || if send.pending().get() { "Sending…" } else { "Yes, send now" }}
+                        <p id="confirm-send-question" class="confirm-question" role=move || nobody().then_some("alert")>
+                            {confirm_text}
+                        </p>
+                        <Show when=move || !nobody()>
+                            <button class="btn primary" type="submit" name="intent" value="send"
+                                on:click=move |_| saving_draft.set(false) disabled=move || send.pending().get()>
+                                {move || if send.pending().get() { "Sending…" } else { "Yes, send now" }}
+                            </button>
+                        </Show>
+                        <button class="btn" type="button" on:click=move |_| confirming.set(false)>
+                            {move || if nobody() { "Back" } else { "Cancel" }}
                         </button>
-                        <button class="btn" type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
                     </div>
                 </Show>
                 <div class="actions" hidden=move || confirming.get()>

@@ -4,8 +4,12 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use leptos_router::hooks::use_params_map;
+
+use super::compose::{Compose, FromTemplate};
 use super::frame::{FormError, SignedIn};
-use crate::template::api::{list_templates, DeleteTemplate};
+use crate::campaign::api::SendCampaign;
+use crate::template::api::{list_templates, open_template, DeleteTemplate};
 use crate::template::TemplateSummary;
 
 #[component]
@@ -49,6 +53,36 @@ fn Templates() -> impl IntoView {
     }
 }
 
+/// A new campaign that starts from a template (`/admin/campaigns/from-template/<id>`). Its
+/// own page, like editing a draft: once sent, it opens the campaign's page.
+#[component]
+pub fn FromTemplatePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or_default());
+    let template =
+        Resource::new(
+            id,
+            |id| async move { open_template(id).await.map(|(name, form)| FromTemplate { id, name, form }) },
+        );
+    let send = ServerAction::<SendCampaign>::new();
+    view! {
+        <Title text="New campaign from a template"/>
+        <SignedIn>
+            <p class="back"><a href="/admin/templates">"← Templates"</a></p>
+            <h1>"New campaign from a template"</h1>
+            <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
+                {move || template.get().map(|opened| match opened {
+                    Ok(template) => view! { <Compose send template/> }.into_any(),
+                    Err(error) => view! {
+                        <p class="status error" role="alert">"Could not open that template: " {error.to_string()}
+                            " " <a href="/admin/templates">"See the templates"</a> "."</p>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </SignedIn>
+    }
+}
+
 #[component]
 fn TemplateList(list: Vec<TemplateSummary>, delete: ServerAction<DeleteTemplate>) -> impl IntoView {
     view! {
@@ -64,7 +98,7 @@ fn TemplateList(list: Vec<TemplateSummary>, delete: ServerAction<DeleteTemplate>
                         </p>
                     </div>
                     <div class="row-actions">
-                        <a class="btn small primary" href=format!("/admin/campaigns?template={}", t.id)
+                        <a class="btn small primary" href=format!("/admin/campaigns/from-template/{}", t.id)
                             aria-label=format!("Start a campaign from {}", t.name)>"Use"</a>
                         <ActionForm action=delete>
                             <input type="hidden" name="id" value=t.id.to_string()/>
