@@ -55,8 +55,7 @@ pub fn Compose(
             },
         );
     let first = initial.clone();
-    // What "empty again" means after a send: the form as this page first showed it.
-    let start = StoredValue::new(initial.clone());
+    let (first_ttl, first_urgency) = (initial.ttl_secs.clone(), initial.urgency.clone());
     let initial_send_at = editing.as_ref().and_then(|e| e.send_at.clone()).unwrap_or_default();
     // Mirrors the inputs as typed; the form itself still posts its fields.
     let form = RwSignal::new(initial);
@@ -91,7 +90,11 @@ pub fn Compose(
                 if let Some(element) = form_element.get_untracked() {
                     element.reset();
                 }
-                form.set(start.get_value());
+                form.set(ComposeForm {
+                    ttl_secs: first_ttl.clone(),
+                    urgency: first_urgency.clone(),
+                    ..Default::default()
+                });
             }
         }
     });
