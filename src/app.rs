@@ -62,7 +62,16 @@ pub fn App() -> impl IntoView {
     // Lets tests (and curious people) see when the page became interactive: a click before
     // hydration would do nothing.
     let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    Effect::new(move |_| {
+        // The app can hydrate before the server has streamed the whole page; each Suspense
+        // whose data comes later hydrates when it arrives. So: not before the page's `load`.
+        #[cfg(feature = "hydrate")]
+        if document().ready_state() != "complete" {
+            let _listener = window_event_listener(leptos::ev::load, move |_| hydrated.set(true));
+            return;
+        }
+        hydrated.set(true);
+    });
 
     view! {
         <Link rel="manifest" href="/manifest.webmanifest"/>

@@ -281,11 +281,11 @@ fn cache_control(path: &str) -> &'static str {
 /// `hash-files` puts the file's MD5, base64url without padding (22 characters), between
 /// the stem and the extension.
 fn is_content_named(file: &str) -> bool {
-    let parts: Vec<&str> = file.split('.').collect();
-    parts.len() >= 3
-        && parts[1..parts.len() - 1]
-            .iter()
-            .any(|part| part.len() == 22 && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    // Asked for every /pkg request: looks at the parts between stem and extension in place.
+    let Some((name, _extension)) = file.rsplit_once('.') else { return false };
+    name.split('.')
+        .skip(1)
+        .any(|part| part.len() == 22 && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 /// An [`AppError`] as a server function would answer it: its status and JSON body.

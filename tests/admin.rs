@@ -1,7 +1,6 @@
 //! Admin endpoints are public HTTP endpoints: each checks the session itself.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use support::{spawn_app, ADMIN_PASSWORD, ADMIN_USER};

@@ -1,9 +1,8 @@
 //! The REST API (`/api/v1`): keys and scopes on every route, problem documents naming the
 //! field, idempotent POSTs, the per-key rate limit, transactional messages, and answers
 //! that match the OpenAPI document's own schemas.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

@@ -1,8 +1,7 @@
 //! The audit log: each kind of change is recorded with who, from where and what changed;
 //! it can be filtered and exported; and nothing can change an entry.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};

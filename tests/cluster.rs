@@ -2,9 +2,8 @@
 //! is killed with SIGKILL midway. The other two take over its deliveries after its lease:
 //! every subscription ends with one recorded outcome, the push service sees every
 //! subscription, and only what the dead instance had in flight is sent twice.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -1,8 +1,7 @@
 //! The push client's connections: one that dies silently (the peer stops answering, a NAT
 //! forgets it) is found by HTTP/2 pings and replaced, instead of swallowing every request.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use std::convert::Infallible;
 use std::pin::Pin;

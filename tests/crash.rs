@@ -1,8 +1,7 @@
 //! `kill -9` in the middle of a campaign, then a restart: the campaign resumes by itself,
 //! every subscriber gets it, and each delivery ends with exactly one recorded outcome.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

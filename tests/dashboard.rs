@@ -1,7 +1,6 @@
 //! The dashboard's audience figures: subscribers now, and who joined and left each day.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use support::{spawn_app, PushService};

@@ -1,7 +1,6 @@
 //! A campaign goes out to every subscriber, encrypted and signed, and each outcome is kept.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use support::{spawn_app, PushService, VAPID_SUBJECT};

@@ -1,8 +1,7 @@
 //! The dispatcher against a misbehaving push service: every campaign completes, every
 //! count adds up, and each kind of failure is handled as RFC 8030 intends.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

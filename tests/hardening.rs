@@ -2,9 +2,8 @@
 //! session is checked, concurrent password guesses, slow and idle clients, hostile text
 //! in admin pages, and the smaller findings (endpoints, CSV formulas, trailing slashes,
 //! foreign hosts, caching, start-up failures).
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

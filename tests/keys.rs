@@ -1,9 +1,8 @@
 //! Several VAPID key pairs: each push is signed with the key its subscription was made
 //! with (the push stand-in verifies the JWT against that key), imported keys, rotation
 //! without losing anyone, retiring, and the command line's keys, backup and restore.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use support::{PushService, TestApp, TestSubscription};

@@ -1,9 +1,8 @@
 //! Leases on the real internet's machines: an instance paused past its lease (SIGSTOP, a
 //! frozen VM), a host whose clock is wrong, a database write that fails. Each ends with one
 //! recorded outcome per subscription and nothing stranded.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -1,9 +1,8 @@
 //! Upgrading an existing SQLite database keeps its data (the scheduling migration rebuilds
 //! the campaigns table and the two that refer to it), and both dialects' migrations end at
 //! the same schema.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use std::borrow::Cow;
 use std::str::FromStr;

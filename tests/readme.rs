@@ -1,8 +1,7 @@
 //! The README's `curl` examples (*Sending from your code*), run as written against a real
 //! instance: only the host is swapped for the test server's, and `$TIDINGS_KEY` is a real key.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use support::{add_site, from_site, spawn_app, PushService};

@@ -2,9 +2,8 @@
 //! its example settings (as `.env`), it serves its pages, takes a subscription and sends a
 //! campaign through. No source tree, no cargo: the archive is made from this build with
 //! the same script `make release` uses.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -1,6 +1,6 @@
 //! The campaign page's data: counts, failure reasons grouped by answer, and activity.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use support::{spawn_app, PushService};

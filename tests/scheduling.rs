@@ -2,9 +2,8 @@
 //! zone), be edited or cancelled until then, and starts on time — after a restart too.
 //! The app runs on a manual clock the tests move. Templates: content saved to start
 //! campaigns from.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

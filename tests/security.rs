@@ -1,7 +1,7 @@
 //! Admin safety: the admin-only default for server functions, cross-site writes, sign-in
 //! throttling, security headers, and admins adding admins.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use support::{spawn_app, ADMIN_PASSWORD, ADMIN_USER};

@@ -1,9 +1,8 @@
 //! Several sites in one Tidings: cross-origin access only for registered origins, the
 //! site a subscription belongs to proven by `Origin` (never by a body field), signed user
 //! ids, per-site topics and campaigns, and the consent receipt.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use support::{add_site, from_site, spawn_app, spawn_client, PushService, TestApp, TestSubscription};

@@ -1,8 +1,7 @@
 //! Tidings only ever talks to real push services: endpoints that point anywhere else are
 //! refused when a visitor subscribes, and again (by address) when a push is sent.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use support::{spawn_app_with, PushService};

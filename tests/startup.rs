@@ -1,9 +1,8 @@
 //! The real binary's start and logs: every bad setting reported at once, misspelled
 //! settings named, and logs (JSON, at debug) that never hold an endpoint, a password or a
 //! token.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};

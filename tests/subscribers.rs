@@ -1,8 +1,7 @@
 //! The admin's subscriber list, export and import: search by host, topic and date; pages;
 //! a full export → wipe → import round trip; malformed rows reported, never stored.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

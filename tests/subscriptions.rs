@@ -1,7 +1,6 @@
 //! Visitors' subscriptions: what is accepted, what is refused, and that refusals store nothing.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use support::{spawn_app, PushService};

@@ -1,8 +1,7 @@
 //! Topics: visitors choose them (by their browser's subscription), admins manage them,
 //! and a campaign aimed at topics reaches exactly their subscribers.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use support::{spawn_app, PushService, TestApp, TestSubscription};

@@ -1,7 +1,7 @@
 //! Clicks and dismissals reported by the service worker: counted once per delivery, only
 //! for genuine tokens of sent deliveries, and rate-limited.
 
-mod support;
+use crate::support;
 
 use reqwest::StatusCode;
 use support::{spawn_app, PushService};

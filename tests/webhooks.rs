@@ -1,9 +1,8 @@
 //! Webhooks against a receiver stand-in that checks every signature the way the Standard
 //! Webhooks libraries do: retried after 500s with the same id, queued across a restart of
 //! Tidings, and nothing more once an endpoint that kept failing is turned off.
-#![cfg(feature = "ssr")]
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

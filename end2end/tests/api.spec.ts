@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { hydrated, signInAsAdmin, visit } from './helpers';
+import { hydrated, reload, signInAsAdmin, visit } from './helpers';
 
 test('an API key is shown once, works with its scopes, and stops working when revoked', async ({ page, request }) => {
   await signInAsAdmin(page);
@@ -24,8 +24,7 @@ test('an API key is shown once, works with its scopes, and stops working when re
   expect((await send.json()).detail).toContain('send');
 
   // Never shown again: not after a reload, only its first characters.
-  await page.reload();
-  await hydrated(page);
+  await reload(page);
   await expect(page.locator('body')).not.toContainText(token);
   const row = page.locator('tr', { hasText: name });
   await expect(row.locator('code')).toHaveText(`${token.slice(0, 10)}…`);

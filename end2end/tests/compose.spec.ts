@@ -1,8 +1,8 @@
 import { expect, test } from '@playwright/test';
 import { BASE_URL } from '../playwright.config';
 import {
-  clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, hydrated, openAsVisitor,
-  openCampaigns, sendCampaign, signInAsAdmin, subscribedVisitor, visit,
+  clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, hydrated,
+  openAsVisitor, openCampaigns, reload, sendCampaign, signInAsAdmin, subscribedVisitor, visit,
 } from './helpers';
 
 test('a rich campaign: preview as you type, field errors in place, buttons on the real notification', async ({ browser }) => {
@@ -58,7 +58,7 @@ test('a rich campaign: preview as you type, field errors in place, buttons on th
 
   // Pressing the first button counts as a click on the campaign.
   await clickNotification(page, title, '0');
-  await admin.reload();
+  await reload(admin);
   await expect(row.locator('td.clicked')).toHaveText(/^1 \(\d+\.\d%\)$/);
 
   // The campaign's own page: every count, the activity chart, no failures.

@@ -2,8 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { BASE_URL, CUSTOMER_URL, STRANGER_URL } from '../playwright.config';
 import {
-  clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, seriousViolations, signInAsAdmin,
-  tooWideAt360, usePushServiceStandIn, visit,
+  clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, reload,
+  seriousViolations, signInAsAdmin, tooWideAt360, usePushServiceStandIn, visit,
 } from './helpers';
 
 /** The widget's host element on a customer page; its content is in an open shadow root. */
@@ -37,7 +37,7 @@ async function customerSite(admin: Page): Promise<number> {
     await admin.getByLabel('Address (origin)').fill(CUSTOMER_URL);
     await admin.getByRole('button', { name: 'Add site' }).click();
     await expect(admin.getByRole('status').filter({ hasText: 'Site added' })).toBeVisible();
-    await admin.reload();
+    await reload(admin);
   }
   return Number(await admin.locator('li.site', { hasText: CUSTOMER_URL }).getAttribute('data-site'));
 }

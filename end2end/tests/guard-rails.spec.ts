@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { audienceSize, leave, signInAsAdmin, subscribedVisitor } from './helpers';
+import { audienceSize, leave, reload, signInAsAdmin, subscribedVisitor } from './helpers';
 
 test('sending asks first with the count, refuses an audience of nobody, and clears the form once sent', async ({ browser, page }) => {
   const visitor = await subscribedVisitor(browser);
@@ -12,8 +12,7 @@ test('sending asks first with the count, refuses an audience of nobody, and clea
   const created = await page.request.post('/api/admin/create_topic', { form: { name: nobody } });
   expect(created.ok(), await created.text()).toBeTruthy();
   const topic: number = await created.json();
-  await page.reload();
-  await page.locator('[data-hydrated="true"]').waitFor();
+  await reload(page);
   await page.getByRole('checkbox', { name: `${nobody} (0)` }).check();
   await expect(page.locator('.audience')).toHaveText('Nobody has chosen these topics yet.');
   await page.getByLabel('Title').fill('To nobody');

@@ -22,6 +22,12 @@ export async function visit(page: Page, path: string) {
   await hydrated(page);
 }
 
+/** Reloads one of Tidings' own pages and waits for it to hydrate again, as `visit` does. */
+export async function reload(page: Page) {
+  await page.reload();
+  await hydrated(page);
+}
+
 /**
  * Browsers here cannot reach a real push service, so `pushManager.subscribe` (and
  * `getSubscription`) are replaced — and only they — by versions that ask web-push-testing

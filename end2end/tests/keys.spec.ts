@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import {
-  clientHash, decryptedMessages, deliverToServiceWorker, hydrated, sendCampaign, signInAsAdmin,
-  standInInWorker, subscribedVisitor, visit,
+  clientHash, decryptedMessages, deliverToServiceWorker, hydrated, reload, sendCampaign,
+  signInAsAdmin, standInInWorker, subscribedVisitor, visit,
 } from './helpers';
 
 /** Makes a new key and makes it current on the Keys page; returns its public key. */
@@ -43,13 +43,12 @@ test('after a key rotation, a returning visitor moves to the new key and campaig
   expect(newKey).not.toBe(oldKey);
 
   // The next visit moves the subscription over, silently.
-  await page.reload();
-  await hydrated(page);
+  await reload(page);
   await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
   await expect.poll(() => subscriptionKey(page)).toBe(newKey);
   const newHash = await clientHash(page);
   expect(newHash).not.toBe(oldHash);
-  await admin.reload();
+  await reload(admin);
   await expect(admin.locator('li.key', { hasText: oldKey }).locator('.topic-count')).toHaveText(new RegExp(`^${before - 1} subscriber`));
   await expect(admin.locator('li.key', { hasText: newKey }).locator('.topic-count')).toHaveText(/^1 subscriber/);
 

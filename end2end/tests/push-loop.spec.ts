@@ -1,8 +1,9 @@
 import { expect, test } from '@playwright/test';
 import { BASE_URL } from '../playwright.config';
 import {
-  audienceSize, clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, expireAtPushService,
-  hydrated, openAsVisitor, sendCampaign, signInAsAdmin, subscribedVisitor, visit,
+  audienceSize, clickNotification, clientHash, decryptedMessages, deliverToServiceWorker,
+  expireAtPushService, hydrated, openAsVisitor, reload, sendCampaign, signInAsAdmin,
+  subscribedVisitor, visit,
 } from './helpers';
 
 test('the set-up page creates the first admin and then closes', async ({ page, browser }) => {
@@ -27,8 +28,7 @@ test('a visitor subscribes, an admin sends, and the service worker shows exactly
   const hash = await clientHash(page);
 
   // A reload shows the true state.
-  await page.reload();
-  await hydrated(page);
+  await reload(page);
   await expect(widget).toHaveAttribute('data-state', 'subscribed');
 
   const adminContext = await browser.newContext();
@@ -55,7 +55,7 @@ test('a visitor subscribes, an admin sends, and the service worker shows exactly
 
   // A click on it is reported by the service worker and counted on the campaign.
   await clickNotification(page, title);
-  await admin.reload();
+  await reload(admin);
   await expect(row.locator('td.clicked')).toHaveText(/^1 \(\d+\.\d%\)$/);
 
   await visitor.close();
@@ -87,8 +87,7 @@ test('unsubscribing removes the subscription in the browser and on the server', 
   expect(await audienceSize(admin)).toBe(before);
   expect(await page.evaluate(async () => (await navigator.serviceWorker.ready).pushManager.getSubscription())).toBeNull();
 
-  await page.reload();
-  await hydrated(page);
+  await reload(page);
   await expect(page.getByRole('button', { name: 'Subscribe to notifications' })).toBeVisible();
   await visitor.close();
   await adminContext.close();

@@ -1,8 +1,8 @@
 import { expect, test } from '@playwright/test';
 import { BASE_URL } from '../playwright.config';
 import {
-  clickNotification, decryptedMessages, deliverToServiceWorker, sendCampaign, signInAsAdmin, subscribedVisitor,
-  visit,
+  clickNotification, decryptedMessages, deliverToServiceWorker, reload, sendCampaign,
+  signInAsAdmin, subscribedVisitor, visit,
 } from './helpers';
 
 const ZONE = 'America/New_York';
@@ -64,7 +64,7 @@ test('a draft is saved, edited into a schedule in the admin’s time zone, sent 
   expect(JSON.parse(raw)).toMatchObject({ campaign: id, title, body: 'First come, first served' });
   await deliverToServiceWorker(page, raw, title);
   await clickNotification(page, title);
-  await admin.reload();
+  await reload(admin);
   // (Earlier tests' visitors are subscribed too, so it went to more than this one.)
   await expect(admin.locator('.stat.sent dd')).toHaveText(String(report.summary.targeted));
   await expect(admin.locator('.stat.clicked dd')).toHaveText(/^1\s*\d+\.\d% of sent$/);

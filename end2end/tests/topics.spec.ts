@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import {
-  clientHash, decryptedMessages, openAsVisitor, sendCampaign, seriousViolations, signInAsAdmin, tooWideAt360,
-  visit,
+  clientHash, decryptedMessages, openAsVisitor, reload, sendCampaign, seriousViolations,
+  signInAsAdmin, tooWideAt360, visit,
 } from './helpers';
 
 test('visitors choose topics when subscribing and change them later; a campaign to one topic reaches only its subscribers', async ({ browser }) => {
@@ -34,13 +34,13 @@ test('visitors choose topics when subscribing and change them later; a campaign 
   const ana = await subscribe([offers]);
   const ben = await subscribe([]);
 
-  await ben.page.reload();
+  await reload(ben.page);
   await expect(ben.page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
   await expect(ben.page.getByLabel(releases)).toBeChecked();
   await ben.page.getByLabel(releases).uncheck();
   await ben.page.getByRole('button', { name: 'Save my topics' }).click();
   await expect(ben.page.getByRole('status').filter({ hasText: 'Your topics are saved.' })).toBeVisible();
-  await ben.page.reload();
+  await reload(ben.page);
   await expect(ben.page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
   await expect(ben.page.getByLabel(releases)).not.toBeChecked();
   await expect(ben.page.getByLabel(offers)).toBeChecked();

@@ -55,7 +55,8 @@ pub fn Compose(
             },
         );
     let first = initial.clone();
-    let (first_ttl, first_urgency) = (initial.ttl_secs.clone(), initial.urgency.clone());
+    // What "empty again" means after a send: the form as this page first showed it.
+    let start = StoredValue::new(initial.clone());
     let initial_send_at = editing.as_ref().and_then(|e| e.send_at.clone()).unwrap_or_default();
     // Mirrors the inputs as typed; the form itself still posts its fields.
     let form = RwSignal::new(initial);
@@ -90,11 +91,7 @@ pub fn Compose(
                 if let Some(element) = form_element.get_untracked() {
                     element.reset();
                 }
-                form.set(ComposeForm {
-                    ttl_secs: first_ttl.clone(),
-                    urgency: first_urgency.clone(),
-                    ..Default::default()
-                });
+                form.set(start.get_value());
             }
         }
     });
