@@ -15,6 +15,7 @@ mod crash;
 mod dashboard;
 mod delivery;
 mod faults;
+mod frequency_cap;
 mod hardening;
 mod keys;
 mod leases;

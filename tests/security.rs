@@ -81,6 +81,7 @@ const ROLE_OF: &[(&str, &str)] = &[
     ("/api/admin/archive_site", "owner"),
     ("/api/admin/rotate_site_secret", "owner"),
     ("/api/admin/set_site_approval", "owner"),
+    ("/api/admin/set_site_cap", "owner"),
     ("/api/admin/delete_subscriber", "owner"),
     ("/api/admin/webhooks", "owner"),
     ("/api/admin/create_webhook", "owner"),

@@ -270,6 +270,7 @@ fn Counts(summary: CampaignSummary) -> impl IntoView {
                 {stat("Expired", c.expired, "expired", Some("subscriptions removed".into()))}
                 {stat("Clicked", c.clicked, "clicked", Some(ctr))}
                 {stat("Dismissed", c.dismissed, "dismissed", None)}
+                {(c.capped > 0).then(|| stat("Capped", c.capped, "capped", Some("over the frequency cap, not sent".into())))}
             </dl>
         </section>
     }

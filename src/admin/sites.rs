@@ -7,8 +7,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::frame::{FormError, SignedIn};
-use crate::site::api::{get_site, list_sites, ArchiveSite, CreateSite, RotateSiteSecret, SetSiteApproval, UpdateSite};
-use crate::site::{PromptStyle, SiteDetail, SiteSummary, MAX_SITE_NAME_CHARS, MAX_WIDGET_TEXT_CHARS};
+use crate::site::api::{
+    get_site, list_sites, ArchiveSite, CreateSite, RotateSiteSecret, SetSiteApproval, SetSiteCap, UpdateSite,
+};
+use crate::site::{FrequencyCap, PromptStyle, SiteDetail, SiteSummary, MAX_SITE_NAME_CHARS, MAX_WIDGET_TEXT_CHARS};
 
 #[component]
 pub fn SitesPage() -> impl IntoView {
@@ -133,7 +135,7 @@ fn SiteSettings(site: SiteDetail, update: ServerAction<UpdateSite>) -> impl Into
     let summary = site.summary.clone();
     let (snippets, users, widget_site) = (site.clone(), site.clone(), site.clone());
     let own = summary.origin.is_none();
-    let (approval_id, approval_required) = (summary.id, site.requires_approval);
+    let (approval_id, approval_required, cap) = (summary.id, site.requires_approval, site.cap);
     view! {
         <h1>{summary.name.clone()}</h1>
         <p class="lead">
@@ -176,6 +178,7 @@ fn SiteSettings(site: SiteDetail, update: ServerAction<UpdateSite>) -> impl Into
             </ActionForm>
         </section>
         <ApprovalSetting id=approval_id required=approval_required/>
+        <CapSetting id=approval_id cap/>
         {(!own).then(|| view! { <UserIds site=users/> })}
     }
 }
@@ -209,6 +212,49 @@ fn ApprovalSetting(id: i64, required: bool) -> impl IntoView {
                 }}</button>
             </ActionForm>
             <FormError result=set.value().into()/>
+        </section>
+    }
+}
+
+/// At most so many campaign pushes per subscriber in a day and in a week.
+#[component]
+fn CapSetting(id: i64, cap: FrequencyCap) -> impl IntoView {
+    let set = ServerAction::<SetSiteCap>::new();
+    // The sentence above the form follows what was last saved.
+    let saved = RwSignal::new(cap);
+    Effect::new(move |_| {
+        if let Some(Ok(cap)) = set.value().get() {
+            saved.set(cap);
+        }
+    });
+    let number = |n: Option<u16>| n.map(|n| n.to_string()).unwrap_or_default();
+    view! {
+        <section class="card" aria-labelledby="cap-heading">
+            <h2 id="cap-heading">"Frequency cap"</h2>
+            <p class="cap-now">{move || saved.get().describe()}</p>
+            <ActionForm action=set attr:class="form cap-form">
+                <input type="hidden" name="id" value=id.to_string()/>
+                <div class="row">
+                    <div>
+                        <label for="per_day">"Campaign pushes per day"</label>
+                        <input id="per_day" name="per_day" type="number" min="1" max=FrequencyCap::MAX_PER_DAY
+                            inputmode="numeric" placeholder="No limit" value=number(cap.per_day)/>
+                    </div>
+                    <div>
+                        <label for="per_week">"Campaign pushes per week"</label>
+                        <input id="per_week" name="per_week" type="number" min="1" max=FrequencyCap::MAX_PER_WEEK
+                            inputmode="numeric" placeholder="No limit" value=number(cap.per_week)/>
+                    </div>
+                </div>
+                <p class="hint">
+                    "Per subscriber, counted across every campaign by when it went out (any 24 hours, any 7 days). "
+                    "Someone over the cap is skipped and shows as "<em>"capped"</em>" on the campaign's page. "
+                    "Messages sent through the API neither count nor are capped. Leave a field empty for no limit."
+                </p>
+                <button class="btn" type="submit" disabled=move || set.pending().get()>"Save the cap"</button>
+                <FormError result=set.value().into()/>
+                {move || matches!(set.value().get(), Some(Ok(_))).then(|| view! { <p class="form-ok" role="status">"Cap saved."</p> })}
+            </ActionForm>
         </section>
     }
 }

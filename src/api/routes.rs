@@ -145,6 +145,8 @@ pub struct CampaignResponse {
     pub expired: i64,
     pub clicked: i64,
     pub dismissed: i64,
+    /// Subscriptions in the audience not sent to: over their site's frequency cap.
+    pub capped: i64,
 }
 
 fn rfc3339(unix: i64) -> String {
@@ -168,6 +170,7 @@ impl From<CampaignSummary> for CampaignResponse {
             expired: c.expired,
             clicked: c.clicked,
             dismissed: c.dismissed,
+            capped: c.capped,
         }
     }
 }

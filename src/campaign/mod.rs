@@ -48,6 +48,9 @@ pub struct CampaignSummary {
     pub clicked: i64,
     /// Closed without a click.
     pub dismissed: i64,
+    /// In the audience but not sent to: over their site's frequency cap.
+    #[serde(default)]
+    pub capped: i64,
     /// The times above in the admin's time zone, filled in by the server.
     #[cfg_attr(feature = "ssr", sqlx(skip))]
     #[serde(default)]

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use super::{cors::RequestSite, PromptStyle, SiteId, SiteName, SiteOrigin, WidgetSettings, WorkerPath};
-use super::{SiteDetail, SiteSummary, WidgetConfig, WidgetTexts};
+use super::{FrequencyCap, SiteDetail, SiteSummary, WidgetConfig, WidgetTexts};
 use crate::error::AppError;
 
 /// What the widget needs on the page it runs on: the site its `Origin` proves (an
@@ -56,6 +56,7 @@ pub async fn get_site(id: i64) -> Result<SiteDetail, AppError> {
             widget: row.widget(),
             has_user_secret: row.user_secret.is_some(),
             requires_approval: row.requires_approval != 0,
+            cap: row.cap(),
             tidings_origin: tidings_origin(&state.config.public_url),
         })
     })
@@ -145,6 +146,34 @@ pub async fn set_site_approval(id: i64, required: bool) -> Result<(), AppError> 
         let after = serde_json::json!({ "requires_approval": required });
         crate::audit::ssr::by_admin(&state, &admin, "site.approval", &format!("site {id}"), None, Some(after)).await;
         Ok(())
+    })
+    .await
+}
+
+/// The site's frequency cap: at most `per_day` / `per_week` campaign pushes per subscriber
+/// (each empty for no limit).
+#[server(endpoint = "admin/set_site_cap")]
+pub async fn set_site_cap(id: i64, per_day: String, per_week: String) -> Result<FrequencyCap, AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Owner).await?;
+        let cap = FrequencyCap::parse(&per_day, &per_week)?;
+        let before = state.store.site(SiteId(id)).await?.ok_or(AppError::NotFound)?.cap();
+        if !state.store.set_site_cap(id, cap).await? {
+            return Err(AppError::NotFound);
+        }
+        tracing::info!(site = id, ?cap, admin = %admin.username, "site frequency cap changed");
+        let json = |c: FrequencyCap| serde_json::json!({ "per_day": c.per_day, "per_week": c.per_week });
+        crate::audit::ssr::by_admin(
+            &state,
+            &admin,
+            "site.cap",
+            &format!("site {id}"),
+            Some(json(before)),
+            Some(json(cap)),
+        )
+        .await;
+        Ok(cap)
     })
     .await
 }

@@ -43,6 +43,8 @@ pub struct SiteDetail {
     /// Editors' campaigns to this site wait for an owner's approval.
     #[serde(default)]
     pub requires_approval: bool,
+    #[serde(default)]
+    pub cap: FrequencyCap,
     /// Where this Tidings is served (`https://push.example.org`), for the snippets.
     pub tidings_origin: String,
 }
@@ -186,6 +188,70 @@ impl WidgetSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteName(String);
 
+/// A site's frequency cap: at most this many campaign pushes per subscriber in any 24 hours
+/// and in any 7 days (`None`: no limit). Over it, a campaign skips the subscriber and counts
+/// them as *capped*. Transactional API messages neither count nor are capped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrequencyCap {
+    pub per_day: Option<u16>,
+    pub per_week: Option<u16>,
+}
+
+impl FrequencyCap {
+    pub const MAX_PER_DAY: u16 = 100;
+    pub const MAX_PER_WEEK: u16 = 500;
+
+    /// Reads the site page's two fields; an empty field is no limit.
+    pub fn parse(per_day: &str, per_week: &str) -> Result<Self, AppError> {
+        let read = |raw: &str, field: &str, max: u16, period: &str| -> Result<Option<u16>, AppError> {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return Ok(None);
+            }
+            match raw.parse::<u16>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(Some(n)),
+                _ => Err(AppError::field(
+                    field,
+                    format!("Pushes per {period}: a whole number from 1 to {max}, or empty for no limit."),
+                )),
+            }
+        };
+        let cap = Self {
+            per_day: read(per_day, "per_day", Self::MAX_PER_DAY, "day")?,
+            per_week: read(per_week, "per_week", Self::MAX_PER_WEEK, "week")?,
+        };
+        if let (Some(day), Some(week)) = (cap.per_day, cap.per_week) {
+            if week < day {
+                return Err(AppError::field(
+                    "per_week",
+                    format!("Pushes per week: at least the day's limit ({day}), or empty for no limit."),
+                ));
+            }
+        }
+        Ok(cap)
+    }
+
+    /// The cap in words, for the site page.
+    pub fn describe(&self) -> String {
+        match (self.per_day, self.per_week) {
+            (None, None) => "No cap: every campaign goes to everyone in its audience.".to_owned(),
+            (Some(d), None) => format!("At most {d} campaign {} per subscriber in any 24 hours.", pushes(d)),
+            (None, Some(w)) => format!("At most {w} campaign {} per subscriber in any 7 days.", pushes(w)),
+            (Some(d), Some(w)) => {
+                format!("At most {d} campaign {} per subscriber in any 24 hours, and {w} in any 7 days.", pushes(d))
+            }
+        }
+    }
+}
+
+fn pushes(n: u16) -> &'static str {
+    if n == 1 {
+        "push"
+    } else {
+        "pushes"
+    }
+}
+
 impl SiteName {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
         let name = raw.trim();
@@ -296,6 +362,28 @@ impl Language {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frequency_cap_is_read_from_the_two_fields() {
+        assert_eq!(FrequencyCap::parse("", " ").unwrap(), FrequencyCap::default());
+        assert_eq!(FrequencyCap::parse(" 2 ", "").unwrap(), FrequencyCap { per_day: Some(2), per_week: None });
+        assert_eq!(FrequencyCap::parse("3", "10").unwrap(), FrequencyCap { per_day: Some(3), per_week: Some(10) });
+        assert_eq!(FrequencyCap::parse("100", "500").unwrap().per_week, Some(500));
+        for (day, week, field) in [
+            ("0", "", "per_day"),
+            ("101", "", "per_day"),
+            ("-1", "", "per_day"),
+            ("two", "", "per_day"),
+            ("1.5", "", "per_day"),
+            ("", "501", "per_week"),
+            ("", "0", "per_week"),
+            ("5", "4", "per_week"),
+        ] {
+            let error = FrequencyCap::parse(day, week).unwrap_err();
+            assert_eq!(error.field_name(), Some(field), "{day:?} {week:?}");
+        }
+        assert!(FrequencyCap::parse("1", "").unwrap().describe().contains("At most 1 campaign push per"));
+    }
 
     #[test]
     fn origins_are_scheme_host_and_port_only() {

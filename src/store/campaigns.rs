@@ -114,25 +114,88 @@ const CAMPAIGN_ROW: &str = "SELECT id, title, body, url, icon, image, badge, act
         CASE WHEN require_interaction THEN 1 ELSE 0 END AS require_interaction, options, topic,
         ttl_secs, urgency, max_per_minute, status FROM campaigns";
 
-/// One pending delivery per current subscriber in the campaign's audience: on the sites
-/// it names (none: every active site), and of any of the topics it names (none: all).
-/// Returns how many it created: the campaign's audience now.
-pub(super) async fn create_deliveries(tx: &mut AnyConnection, campaign_id: i64) -> Result<u64, sqlx::Error> {
-    let created = sqlx::query(
-        "INSERT INTO deliveries (campaign_id, subscription_id, status)
-         SELECT $1, s.id, 'pending' FROM subscriptions s
-         WHERE s.site_id IN (SELECT id FROM sites WHERE archived_at IS NULL
+/// The subscribers in campaign `$1`'s audience, as a condition on `subscriptions s`: on the
+/// sites it names (none: every active site), and of any of the topics it names (none: all).
+const IN_AUDIENCE: &str = "s.site_id IN (SELECT id FROM sites WHERE archived_at IS NULL
                              AND (NOT EXISTS (SELECT 1 FROM campaign_sites WHERE campaign_id = $1)
                                   OR id IN (SELECT site_id FROM campaign_sites WHERE campaign_id = $1)))
            AND (NOT EXISTS (SELECT 1 FROM campaign_topics WHERE campaign_id = $1)
                 OR EXISTS (SELECT 1 FROM campaign_topics ct
                            JOIN subscription_topics st ON st.topic_id = ct.topic_id AND st.subscription_id = s.id
-                           WHERE ct.campaign_id = $1))",
+                           WHERE ct.campaign_id = $1))";
+
+/// Subscription `s` has already had as many campaign pushes as its site's frequency cap
+/// allows, in the 24 hours or 7 days before `$2` (Unix seconds). What counts: deliveries of
+/// campaigns (not API messages) that are sent or on their way, by when their campaign went
+/// out. The counts are only made for sites that have a cap.
+fn over_cap() -> String {
+    let reached = |cap: &str, window_secs: u32| {
+        format!(
+            "(t.{cap} IS NOT NULL AND t.{cap} <= (
+                SELECT COUNT(*) FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
+                WHERE d.subscription_id = s.id AND d.status IN ('pending', 'sending', 'sent')
+                  AND c.kind = 'campaign' AND c.queued_at > $2 - {window_secs}))"
+        )
+    };
+    format!(
+        "EXISTS (SELECT 1 FROM sites t WHERE t.id = s.site_id AND ({} OR {}))",
+        reached("cap_per_day", 24 * 3600),
+        reached("cap_per_week", 7 * 24 * 3600)
     )
+}
+
+/// What [`create_deliveries`] made of a campaign's audience.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Queued {
+    pub pending: u64,
+    /// Over their site's frequency cap: recorded as skipped, not sent.
+    pub capped: u64,
+}
+
+impl Queued {
+    /// Nobody is in the audience at all (not: everyone in it was capped).
+    pub fn reaches_nobody(self) -> bool {
+        self.pending == 0 && self.capped == 0
+    }
+}
+
+/// Takes campaign `campaign_id`'s audience at `now` (Unix seconds): one pending delivery per
+/// current subscriber in it, except those over their site's frequency cap, who are recorded
+/// as skipped. Two `INSERT … SELECT`s, never row by row from Rust.
+pub(super) async fn create_deliveries(
+    tx: &mut AnyConnection,
+    campaign_id: i64,
+    now: i64,
+) -> Result<Queued, sqlx::Error> {
+    if tx.backend_name() == "PostgreSQL" {
+        // Two campaigns taking their audiences at once would each count without the other's
+        // pushes and together pass the cap; SQLite already lets one writer at a time.
+        sqlx::query("SELECT pg_advisory_xact_lock(7406616)").execute(&mut *tx).await?;
+    }
+    sqlx::query("UPDATE campaigns SET queued_at = $2 WHERE id = $1")
+        .bind(campaign_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let capped = sqlx::query(&format!(
+        "INSERT INTO skipped_deliveries (campaign_id, subscription_id, reason)
+         SELECT $1, s.id, 'capped' FROM subscriptions s WHERE {IN_AUDIENCE} AND {}",
+        over_cap()
+    ))
     .bind(campaign_id)
-    .execute(tx)
+    .bind(now)
+    .execute(&mut *tx)
     .await?;
-    Ok(created.rows_affected())
+    let pending = sqlx::query(&format!(
+        "INSERT INTO deliveries (campaign_id, subscription_id, status)
+         SELECT $1, s.id, 'pending' FROM subscriptions s
+         WHERE {IN_AUDIENCE}
+           AND NOT EXISTS (SELECT 1 FROM skipped_deliveries k WHERE k.campaign_id = $1 AND k.subscription_id = s.id)"
+    ))
+    .bind(campaign_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(Queued { pending: pending.rows_affected(), capped: capped.rows_affected() })
 }
 
 /// What [`Store::save_campaign`] did.
@@ -159,7 +222,9 @@ const SUMMARY: &str = "SELECT c.id, c.title,
         (SELECT COUNT(*) FROM notification_events e
          WHERE e.campaign_id = c.id AND e.kind = 'click') AS clicked,
         (SELECT COUNT(*) FROM notification_events e
-         WHERE e.campaign_id = c.id AND e.kind = 'close') AS dismissed
+         WHERE e.campaign_id = c.id AND e.kind = 'close') AS dismissed,
+        (SELECT COUNT(*) FROM skipped_deliveries k
+         WHERE k.campaign_id = c.id AND k.reason = 'capped') AS capped
     FROM campaigns c LEFT JOIN deliveries d ON d.campaign_id = c.id";
 
 impl Store {
@@ -217,7 +282,7 @@ impl Store {
         super::topics::replace_ids(&mut tx, "campaign_topics", "campaign_id", id, "topic_id", &topics).await?;
         let sites: Vec<i64> = audience.sites.iter().map(|s| s.0).collect();
         super::topics::replace_ids(&mut tx, "campaign_sites", "campaign_id", id, "site_id", &sites).await?;
-        if plan == Plan::Now && create_deliveries(&mut tx, id).await? == 0 {
+        if plan == Plan::Now && create_deliveries(&mut tx, id, now()).await?.reaches_nobody() {
             tx.rollback().await?;
             return Ok(Saved::NobodyToReach);
         }
@@ -243,7 +308,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             if claimed.rows_affected() == 1 {
-                create_deliveries(&mut tx, id).await?;
+                create_deliveries(&mut tx, id, now).await?;
                 started.push(id);
             }
             tx.commit().await?;

@@ -65,7 +65,8 @@ impl Store {
         .await
     }
 
-    /// Up to `limit` deliveries to subscription `id`, newest campaign first.
+    /// Up to `limit` deliveries to subscription `id`, newest campaign first, with the
+    /// campaigns that skipped it (status `capped`).
     pub async fn delivery_history(&self, id: i64, limit: i64) -> Result<Vec<HistoryDelivery>, sqlx::Error> {
         sqlx::query_as(
             "SELECT d.campaign_id, c.title, c.kind, d.status, d.attempts, d.last_status_code, d.last_error,
@@ -76,7 +77,13 @@ impl Store {
                        AND e.subscription_id = d.subscription_id AND e.kind = 'close') AS dismissed_at
              FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
              WHERE d.subscription_id = $1
-             ORDER BY d.campaign_id DESC LIMIT $2",
+             UNION ALL
+             SELECT k.campaign_id, c.title, c.kind, k.reason AS status, 0 AS attempts, NULL AS last_status_code,
+                    NULL AS last_error, c.started_at, NULL AS sent_at, NULL AS first_failed_at, 0 AS next_attempt_at,
+                    NULL AS clicked_at, NULL AS dismissed_at
+             FROM skipped_deliveries k JOIN campaigns c ON c.id = k.campaign_id
+             WHERE k.subscription_id = $1
+             ORDER BY campaign_id DESC LIMIT $2",
         )
         .bind(id)
         .bind(limit)

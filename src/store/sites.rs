@@ -14,9 +14,17 @@ pub struct SiteRow {
     pub archived_at: Option<i64>,
     /// 1 when editors' campaigns to it wait for an owner's approval.
     pub requires_approval: i64,
+    pub cap_per_day: Option<i64>,
+    pub cap_per_week: Option<i64>,
 }
 
 impl SiteRow {
+    pub fn cap(&self) -> crate::site::FrequencyCap {
+        // Stored only from a checked cap; the columns' CHECKs keep them in range.
+        let read = |n: Option<i64>| n.and_then(|n| u16::try_from(n).ok());
+        crate::site::FrequencyCap { per_day: read(self.cap_per_day), per_week: read(self.cap_per_week) }
+    }
+
     pub fn widget(&self) -> WidgetSettings {
         // Written only from a checked WidgetSettings; a newer build's extra keys are ignored.
         serde_json::from_str(&self.widget).unwrap_or_default()
@@ -24,7 +32,7 @@ impl SiteRow {
 }
 
 const SITE_ROW: &str = "SELECT id, name, origin, worker_path, widget, user_secret, archived_at,
-        CASE WHEN requires_approval THEN 1 ELSE 0 END AS requires_approval FROM sites";
+        CASE WHEN requires_approval THEN 1 ELSE 0 END AS requires_approval, cap_per_day, cap_per_week FROM sites";
 
 impl Store {
     /// Every site with its subscriber count: active ones first (the own page first of

@@ -59,7 +59,7 @@ pub struct DeliveryRecord {
     pub title: String,
     /// A transactional message from the API rather than a campaign.
     pub message: bool,
-    /// pending, sending, sent, failed or expired.
+    /// pending, sending, sent, failed, expired or capped.
     pub status: String,
     pub attempts: i64,
     /// The push service's last HTTP status, if it answered.
@@ -89,6 +89,9 @@ impl DeliveryRecord {
             "pending" if self.attempts > 0 => format!("Waiting to try again{code}."),
             "pending" => "Waiting its turn.".to_owned(),
             "sending" => "Being sent right now.".to_owned(),
+            "capped" => "Not sent: this subscriber had already had as many campaigns as the site's frequency cap \
+                         allows."
+                .to_owned(),
             other => other.to_owned(),
         }
     }
@@ -136,5 +139,6 @@ mod tests {
         assert!(record("failed", 3, Some(400), Some("bad request")).explanation().ends_with("bad request"));
         assert_eq!(record("pending", 2, Some(503), None).explanation(), "Waiting to try again (HTTP 503).");
         assert_eq!(record("pending", 0, None, None).explanation(), "Waiting its turn.");
+        assert!(record("capped", 0, None, None).explanation().contains("frequency cap"));
     }
 }
