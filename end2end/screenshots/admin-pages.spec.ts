@@ -2,7 +2,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { BASE_URL, CUSTOMER_URL } from '../playwright.config';
 import {
   clickNotification, decryptedMessages, deliverToServiceWorker, sendCampaign, signInAsAdmin, subscribedVisitor,
-  usePushServiceStandIn,
+  usePushServiceStandIn, visit,
 } from '../tests/helpers';
 
 const OUT = '../docs/screenshots';
@@ -19,13 +19,13 @@ test('screenshots of the admin pages', async ({ browser }) => {
   const adminContext = await browser.newContext({ timezoneId: 'Europe/Berlin' });
   const admin = await adminContext.newPage();
   await signInAsAdmin(admin);
-  await admin.goto('/admin/topics');
+  await visit(admin, '/admin/topics');
   for (const name of ['Releases', 'Offers', 'Events']) {
     await admin.getByLabel('Name', { exact: true }).fill(name);
     await admin.getByRole('button', { name: 'Add topic' }).click();
     await expect(admin.locator('.topic-list')).toContainText(name);
   }
-  await admin.goto('/admin/campaigns');
+  await visit(admin, '/admin/campaigns');
 
   // A few subscribers (choosing every topic), one of whom clicks.
   const visitors = [];
@@ -49,16 +49,16 @@ test('screenshots of the admin pages', async ({ browser }) => {
   await admin.getByRole('button', { name: 'Schedule' }).click();
   await expect(admin.locator('.campaign-meta')).toContainText('Scheduled for');
   await shoot(admin, 'campaign-scheduled');
-  await admin.goto('/admin/campaigns');
+  await visit(admin, '/admin/campaigns');
   await admin.getByLabel('Title').fill('Summer newsletter');
   await admin.getByRole('button', { name: 'Save draft' }).click();
   await expect(admin.locator('.campaign-meta')).toContainText('Draft');
 
-  await admin.goto('/admin');
+  await visit(admin, '/admin');
   await expect(admin.locator('svg rect.bar-joined')).not.toHaveCount(0);
   await shoot(admin, 'dashboard');
 
-  await admin.goto('/admin/campaigns');
+  await visit(admin, '/admin/campaigns');
   await admin.getByLabel('Title').fill('Flash sale: two hours only');
   await admin.getByLabel('Body').fill('Everything in the outlet at half price until 8 pm.');
   await admin.getByLabel('Link URL').fill('https://shop.example/outlet');
@@ -69,18 +69,36 @@ test('screenshots of the admin pages', async ({ browser }) => {
   await admin.getByLabel('Button 2 link').fill('/');
   await shoot(admin, 'compose');
 
-  await admin.goto('/admin/topics');
+  await visit(admin, '/admin/topics');
   await shoot(admin, 'topics');
-  await admin.goto('/admin/subscribers');
+  await visit(admin, '/admin/subscribers');
   await expect(admin.getByText(/subscribers match/)).toBeVisible();
   await shoot(admin, 'subscribers');
 
-  await admin.goto(`/admin/campaigns/${id}`);
+  await visit(admin, `/admin/campaigns/${id}`);
   await expect(admin.locator('.stat.clicked dd')).toContainText('1');
   await shoot(admin, 'campaign');
 
+  // "Why didn't they get it?" for the subscriber who clicked, and a template.
+  await visit(admin, '/admin/deliveries');
+  const endpoint = await visitors[0].page.evaluate(
+    async () => (await (await navigator.serviceWorker.ready).pushManager.getSubscription())!.endpoint);
+  await admin.getByLabel('Subscription number, endpoint or user id').fill(endpoint);
+  await admin.getByRole('button', { name: 'Look up' }).click();
+  await expect(admin.getByRole('region', { name: 'Deliveries' }).locator('tbody tr').first()).toBeVisible();
+  await shoot(admin, 'deliveries');
+  await visit(admin, '/admin/campaigns');
+  await admin.getByLabel('Title').fill('This week at the bakery');
+  await admin.getByLabel('Body', { exact: true }).fill('New bread every morning, and Saturday\'s market stall.');
+  await admin.getByText('Save as template').click();
+  await admin.getByLabel('Template name').fill('Weekly sale');
+  await admin.getByRole('button', { name: 'Save as new template' }).click();
+  await expect(admin.getByRole('status').filter({ hasText: 'Saved as template' })).toBeVisible();
+  await visit(admin, '/admin/templates');
+  await shoot(admin, 'templates');
+
   // A customer's own site with the widget (its CSS hides buttons and sets 40 px fonts).
-  await admin.goto('/admin/sites');
+  await visit(admin, '/admin/sites');
   await admin.getByLabel('Name').fill('Example Bakery');
   await admin.getByLabel('Address (origin)').fill(CUSTOMER_URL);
   await admin.getByRole('button', { name: 'Add site' }).click();
@@ -97,18 +115,18 @@ test('screenshots of the admin pages', async ({ browser }) => {
   await shop.goto(`${CUSTOMER_URL}/?site=${site}`);
   await expect(shop.locator('tidings-widget')).toHaveAttribute('data-state', 'ask');
   await shoot(shop, 'embed');
-  await admin.goto('/admin/sites');
+  await visit(admin, '/admin/sites');
   await shoot(admin, 'sites');
 
   // The API page right after making a key: the token shown once, then the reference.
-  await admin.goto('/admin/api');
+  await visit(admin, '/admin/api');
   await admin.getByLabel('Name').fill('Shop backend');
   await admin.getByRole('checkbox', { name: /^send/ }).check();
   await admin.getByRole('checkbox', { name: /^read/ }).check();
   await admin.getByRole('button', { name: 'Make key' }).click();
   await expect(admin.locator('#new-api-token')).toHaveText(/^tdk_/);
   await shoot(admin, 'api');
-  await admin.goto('/admin/audit');
+  await visit(admin, '/admin/audit');
   await expect(admin.locator('table.audit tbody tr').first()).toBeVisible();
   await shoot(admin, 'audit');
 

@@ -2,8 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { BASE_URL, CUSTOMER_URL, STRANGER_URL } from '../playwright.config';
 import {
-  clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, reload,
-  seriousViolations, signInAsAdmin, tooWideAt360, usePushServiceStandIn, visit,
+  clickNotification, clientHash, decryptedMessages, deliverToServiceWorker, leave, reload,
+  seriousViolations, signInAsAdmin, subscribedVisitor, tooWideAt360, usePushServiceStandIn, visit,
 } from './helpers';
 
 /** The widget's host element on a customer page; its content is in an open shadow root. */
@@ -117,11 +117,14 @@ test('a customer site offers Tidings through the widget, and its campaigns reach
     return list.find((c: any) => c.id === id)?.clicked;
   }).toBe(1);
 
-  // A campaign to the other site (Tidings' own page) does not reach it.
+  // A campaign to the other site (Tidings' own page, with a subscriber of its own so the
+  // campaign is sent even when this spec runs alone) does not reach it.
+  const ownPageVisitor = await subscribedVisitor(browser);
   const before = (await decryptedMessages(hash)).length;
   const other = await sendTo(admin, `Own page only ${Date.now()}`, '1');
   expect((await decryptedMessages(hash)).filter((m) => JSON.parse(m).campaign === other)).toHaveLength(0);
   expect((await decryptedMessages(hash)).length).toBe(before);
+  await leave(ownPageVisitor);
 
   // The widget keeps its state on the next visit, and unsubscribes.
   await page.reload();
@@ -221,7 +224,7 @@ test('the widget is small, accessible on the demo site, and a card when the site
   await admin.getByLabel('Heading').fill('Nichts verpassen');
   await admin.getByLabel('Subscribe button', { exact: true }).fill('Benachrichtigungen erlauben');
   await admin.getByLabel('Not now (card)').fill('Später');
-  await admin.getByRole('button', { name: 'Save' }).click();
+  await admin.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(admin.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
 
   await page.reload();
@@ -242,7 +245,7 @@ test('the widget is small, accessible on the demo site, and a card when the site
   await admin.getByLabel('Language of the texts').fill('en');
   for (const label of ['Heading', 'Not now (card)']) await admin.getByLabel(label).fill('');
   await admin.getByLabel('Subscribe button', { exact: true }).fill('');
-  await admin.getByRole('button', { name: 'Save' }).click();
+  await admin.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(admin.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   await visitor.close();
   await adminContext.close();
