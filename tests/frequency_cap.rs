@@ -176,3 +176,26 @@ async fn a_bad_cap_is_refused_with_its_field_and_changes_nothing() {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(site_cap(&app).await.per_day, Some(5));
 }
+
+/// Two campaigns taking their audiences at the same moment: each must count the other's
+/// pushes, or both slip under the cap. (SQLite has one writer at a time; PostgreSQL needs
+/// the lock `create_deliveries` takes.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_campaigns_sent_at_the_same_moment_cannot_both_pass_the_cap() {
+    let app = spawn_app_with(|_| {}).await;
+    let push = PushService::start().await;
+    app.login().await;
+    assert_eq!(set_cap(&app, "1", "").await.status(), StatusCode::OK);
+    for round in 0..8 {
+        // A newcomer with nothing sent yet; everyone from earlier rounds is at the cap.
+        let newcomer = push.subscription(StatusCode::CREATED);
+        assert_eq!(app.subscribe(&newcomer).await.status(), StatusCode::OK);
+        let (a, b) = (format!("Round {round}, first"), format!("Round {round}, second"));
+        let (a, b) = (support::plain_campaign(&a), support::plain_campaign(&b));
+        let (first, second) = tokio::join!(app.send_campaign(&a), app.send_campaign(&b));
+        let (first, second) = (app.wait_until_sent(first).await, app.wait_until_sent(second).await);
+        assert_eq!(first.sent + second.sent, 1, "round {round}: {first:?} {second:?}");
+        assert_eq!(first.capped + second.capped, 2 * round + 1, "round {round}");
+        assert_eq!(titles(&push, &newcomer).len(), 1, "round {round}");
+    }
+}
