@@ -235,10 +235,9 @@ async fn each_key_is_held_to_its_rate_with_retry_after() {
     let app = spawn_app_with(|config| config.api_rate_per_sec = 2).await;
     app.login().await;
     let (busy, calm) = (make_key(&app, &["read"], "").await, make_key(&app, &["read"], "").await);
-    let mut statuses = Vec::new();
-    for _ in 0..10 {
-        statuses.push(api(&app, "GET", "/topics", Some(&busy), None).await);
-    }
+    // All at once: one after another, a slow (loaded, debug) build could take long enough
+    // per request for the bucket to refill between them.
+    let statuses = futures::future::join_all((0..10).map(|_| api(&app, "GET", "/topics", Some(&busy), None))).await;
     let limited: Vec<_> = statuses.into_iter().filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS).collect();
     assert!(limited.len() >= 5, "a burst of 4 then 2/s: {} of 10 refused", limited.len());
     let retry_after: u64 = limited[0].headers()["retry-after"].to_str().unwrap().parse().unwrap();

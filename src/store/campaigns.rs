@@ -161,22 +161,40 @@ impl Queued {
 
 /// Takes campaign `campaign_id`'s audience at `now` (Unix seconds): one pending delivery per
 /// current subscriber in it, except those over their site's frequency cap, who are recorded
-/// as skipped. Two `INSERT … SELECT`s, never row by row from Rust.
+/// as skipped. `INSERT … SELECT`s, never row by row from Rust.
 pub(super) async fn create_deliveries(
     tx: &mut AnyConnection,
     campaign_id: i64,
     now: i64,
 ) -> Result<Queued, sqlx::Error> {
-    if tx.backend_name() == "PostgreSQL" {
-        // Two campaigns taking their audiences at once would each count without the other's
-        // pushes and together pass the cap; SQLite already lets one writer at a time.
-        sqlx::query("SELECT pg_advisory_xact_lock(7406616)").execute(&mut *tx).await?;
-    }
     sqlx::query("UPDATE campaigns SET queued_at = $2 WHERE id = $1")
         .bind(campaign_id)
         .bind(now)
         .execute(&mut *tx)
         .await?;
+    // Without a cap anywhere, the audience is taken as it always was: the cap's checks cost
+    // half as much again at 200,000 subscribers.
+    let capped_sites: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sites
+         WHERE archived_at IS NULL AND (cap_per_day IS NOT NULL OR cap_per_week IS NOT NULL)",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if capped_sites == 0 {
+        let pending = sqlx::query(&format!(
+            "INSERT INTO deliveries (campaign_id, subscription_id, status)
+             SELECT $1, s.id, 'pending' FROM subscriptions s WHERE {IN_AUDIENCE}"
+        ))
+        .bind(campaign_id)
+        .execute(&mut *tx)
+        .await?;
+        return Ok(Queued { pending: pending.rows_affected(), capped: 0 });
+    }
+    if tx.backend_name() == "PostgreSQL" {
+        // Two campaigns taking their audiences at once would each count without the other's
+        // pushes and together pass the cap; SQLite already lets one writer at a time.
+        sqlx::query("SELECT pg_advisory_xact_lock(7406616)").execute(&mut *tx).await?;
+    }
     let capped = sqlx::query(&format!(
         "INSERT INTO skipped_deliveries (campaign_id, subscription_id, reason)
          SELECT $1, s.id, 'capped' FROM subscriptions s WHERE {IN_AUDIENCE} AND {}",
