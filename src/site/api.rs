@@ -163,14 +163,13 @@ pub async fn set_site_cap(id: i64, per_day: String, per_week: String) -> Result<
             return Err(AppError::NotFound);
         }
         tracing::info!(site = id, ?cap, admin = %admin.username, "site frequency cap changed");
-        let json = |c: FrequencyCap| serde_json::json!({ "per_day": c.per_day, "per_week": c.per_week });
         crate::audit::ssr::by_admin(
             &state,
             &admin,
             "site.cap",
             &format!("site {id}"),
-            Some(json(before)),
-            Some(json(cap)),
+            Some(serde_json::json!(before)),
+            Some(serde_json::json!(cap)),
         )
         .await;
         Ok(cap)

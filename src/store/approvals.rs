@@ -59,16 +59,6 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
-    pub async fn set_site_cap(&self, site: i64, cap: crate::site::FrequencyCap) -> Result<bool, sqlx::Error> {
-        let result = sqlx::query("UPDATE sites SET cap_per_day = $1, cap_per_week = $2 WHERE id = $3")
-            .bind(cap.per_day.map(i64::from))
-            .bind(cap.per_week.map(i64::from))
-            .bind(site)
-            .execute(&self.pool)
-            .await?;
-        Ok(result.rows_affected() == 1)
-    }
-
     /// Marks the draft `id` as waiting for approval, asked by admin `by`, to start at
     /// `send_at` (`None`: as soon as it is approved).
     pub async fn request_approval(&self, id: i64, by: i64, send_at: Option<i64>) -> Result<bool, sqlx::Error> {

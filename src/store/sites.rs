@@ -59,6 +59,17 @@ impl Store {
             .collect())
     }
 
+    /// The site's frequency cap (see `FrequencyCap`).
+    pub async fn set_site_cap(&self, site: i64, cap: crate::site::FrequencyCap) -> Result<bool, sqlx::Error> {
+        let result = sqlx::query("UPDATE sites SET cap_per_day = $1, cap_per_week = $2 WHERE id = $3")
+            .bind(cap.per_day.map(i64::from))
+            .bind(cap.per_week.map(i64::from))
+            .bind(site)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
     pub async fn site(&self, id: SiteId) -> Result<Option<SiteRow>, sqlx::Error> {
         sqlx::query_as(&format!("{SITE_ROW} WHERE id = $1")).bind(id.0).fetch_optional(&self.pool).await
     }
