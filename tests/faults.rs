@@ -69,6 +69,40 @@ async fn a_503_with_retry_after_is_waited_for_and_a_short_outage_is_outlasted() 
     assert!(at[1] - at[0] >= Duration::from_millis(950), "retried after {:?}, not the asked 1 s", at[1] - at[0]);
 }
 
+#[tokio::test]
+async fn a_hanging_request_does_not_hold_back_the_retries_that_come_due_meanwhile() {
+    let hang = Duration::from_secs(3);
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    let hanging = push.scripted_subscription(vec![], Reply::slow(StatusCode::CREATED, hang));
+    let flaky: Vec<_> = (0..3)
+        .map(|_| {
+            push.scripted_subscription(vec![Reply::status(StatusCode::BAD_GATEWAY)], Reply::status(StatusCode::CREATED))
+        })
+        .collect();
+    app.subscribe(&hanging).await;
+    for subscription in &flaky {
+        app.subscribe(subscription).await;
+    }
+    app.login().await;
+
+    let started = Instant::now();
+    let campaign = app.wait_until_sent(app.send_campaign(CAMPAIGN).await).await;
+
+    assert_eq!((campaign.sent, campaign.failed), (4, 0));
+    let received = push.received();
+    let retried = flaky
+        .iter()
+        .map(|s| {
+            assert_eq!(push.requests_for(&s.client), 2, "a 502, then the retry");
+            received.iter().filter(|r| r.client == s.client).map(|r| r.at - started).max().unwrap()
+        })
+        .max()
+        .unwrap();
+    // Before, the round waited for the hanging request to end before claiming again.
+    assert!(retried < hang / 2, "the retries went out after {retried:?}, behind a request hanging for {hang:?}");
+}
+
 /// When the last of `subscriptions` received campaign `id`, counted from `since`.
 fn all_received(push: &PushService, subscriptions: &[TestSubscription], id: i64, since: Instant) -> Duration {
     let received = push.received();

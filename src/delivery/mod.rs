@@ -12,7 +12,7 @@ mod outcome;
 pub use outcome::{decide, Attempt, RetryPolicy};
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,6 +35,9 @@ use crate::webhook::WebhookEvent;
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// How often a running batch checks whether its campaign was cancelled.
 const CANCEL_CHECK: Duration = Duration::from_millis(200);
+/// How often the claimer looks again for deliveries come due (a retry, one turned away
+/// from a busy push service) while sends of the campaign are still out.
+const RECLAIM_POLL: Duration = Duration::from_millis(50);
 /// A failed database write (locked, deadlock, connection lost) is tried this often in
 /// all, waiting 50 ms, 100 ms, … 3.2 s in between (about 6 s): the writes are idempotent.
 const WRITE_ATTEMPTS: u32 = 8;
@@ -251,7 +254,9 @@ impl Dispatcher {
         let cancelled = Arc::new(AtomicBool::new(false));
         let retry = self.retry;
         let half = (self.concurrency / 2).max(1);
-        let (claimed, claimer) = self.spawn_claimer(campaign.id, cancelled.clone(), lease.clone());
+        // Claimed and not yet out of the senders: while any are, the claimer keeps looking.
+        let outstanding = Arc::new(AtomicUsize::new(0));
+        let (claimed, claimer) = self.spawn_claimer(campaign.id, cancelled.clone(), lease.clone(), outstanding.clone());
         let (to_recorder, recorder) = self.spawn_recorder(campaign.id, half);
         let claimed = stream::unfold(claimed, |mut claimed| async { claimed.recv().await.map(|d| (d, claimed)) });
         let outcomes = claimed
@@ -305,9 +310,14 @@ impl Dispatcher {
             tokio::select! {
                 next = outcomes.next() => match next {
                     None => break,
-                    Some(None) => {}
+                    Some(None) => {
+                        outstanding.fetch_sub(1, Ordering::Relaxed);
+                    }
                     // Only fails if the recorder stopped, with an error it returns below.
-                    Some(Some(outcome)) => if to_recorder.send(outcome).await.is_err() { break },
+                    Some(Some(outcome)) => {
+                        outstanding.fetch_sub(1, Ordering::Relaxed);
+                        if to_recorder.send(outcome).await.is_err() { break }
+                    }
                 },
                 _ = cancel_check.tick(), if !cancelled.load(Ordering::Relaxed) => {
                     if self.store.campaign_status(campaign.id).await.ok().flatten() == Some(CampaignStatus::Cancelled) {
@@ -332,13 +342,19 @@ impl Dispatcher {
     }
 
     /// Claims the campaign's due deliveries a batch at a time, as the senders take them,
-    /// until none is due or the campaign is cancelled. Its own task, so that a claim is
-    /// never left half-read (holding SQLite's write lock) while the senders wait.
+    /// until none is due and no send is out, or the campaign is cancelled. Its own task, so
+    /// that a claim is never left half-read (holding SQLite's write lock) while the senders
+    /// wait.
+    ///
+    /// It does not stop at the first empty claim while sends are out: one request hanging
+    /// until its timeout would otherwise hold back every retry that comes due meanwhile,
+    /// and leave the push service's breaker with nothing but that request to judge by.
     fn spawn_claimer(
         &self,
         campaign_id: i64,
         cancelled: Arc<AtomicBool>,
         lease: Lease,
+        outstanding: Arc<AtomicUsize>,
     ) -> (mpsc::Receiver<ClaimedDelivery>, Worker) {
         // Several rounds' worth per claim keeps the claims cheap without holding many
         // rows in memory.
@@ -360,8 +376,13 @@ impl Dispatcher {
                 let claim = || store.claim_deliveries(&instance, term, campaign_id, limit, clock.now_ms());
                 let batch = retried("claiming deliveries", claim).await?;
                 if batch.is_empty() {
-                    break;
+                    if outstanding.load(Ordering::Relaxed) == 0 || sender.is_closed() {
+                        break;
+                    }
+                    tokio::time::sleep(RECLAIM_POLL).await;
+                    continue;
                 }
+                outstanding.fetch_add(batch.len(), Ordering::Relaxed);
                 if allowance.is_some() {
                     let n = batch.len() as i64;
                     retried("counting paced claims", || store.count_paced_claims(campaign_id, n)).await?;

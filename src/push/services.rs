@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 /// - a timeout or lost connection, if the service answered another request (any status)
 ///   while this one was out. Measured from when the request went out, not by the clock: a
 ///   service that answered 2 s ago and swallowed everything sent since is down now, and
-///   every timeout spent finding that out holds a slot;
+///   every timeout spent finding that out holds a slot. But if we turned requests to it away
+///   while this one was out (it was at its share), nothing else could be heard: then, as
+///   for a 5xx, a good answer within [`QUIET`] says it is up;
 /// - a 5xx, if the service answered another request well (not 5xx) within [`QUIET`]:
 ///   some endpoints fail, the service works.
 const FAILURES_TO_OPEN: u32 = 5;
@@ -43,6 +45,9 @@ struct Service {
     last_heard: Option<Instant>,
     /// When it last answered well (anything but a 5xx).
     last_up: Option<Instant>,
+    /// Requests turned away because it was at its share, ever: a ticket compares it with
+    /// the count when it went out.
+    turned_away: u64,
 }
 
 impl Default for Service {
@@ -55,6 +60,7 @@ impl Default for Service {
             cool_down: FIRST_COOL_DOWN,
             last_heard: None,
             last_up: None,
+            turned_away: 0,
         }
     }
 }
@@ -88,6 +94,7 @@ pub struct Ticket {
     origin: String,
     probe: bool,
     admitted: Instant,
+    turned_away: u64,
 }
 
 impl Drop for Ticket {
@@ -137,11 +144,13 @@ impl Services {
         // until it answers again: it holds few slots while the breaker waits to be sure.
         let share = if service.failures > 0 { (self.share / 4).max(1) } else { self.share };
         if others_busy && service.in_flight >= share {
+            service.turned_away += 1;
             return Err(Refusal::Busy(now + BUSY_RETRY));
         }
         service.in_flight += 1;
+        let turned_away = service.turned_away;
         drop(state);
-        Ok(Ticket { services: self.clone(), origin: origin.to_owned(), probe, admitted: now })
+        Ok(Ticket { services: self.clone(), origin: origin.to_owned(), probe, admitted: now, turned_away })
     }
 
     /// Counts the answer: transient failures in a row open the breaker (a failed probe at
@@ -164,9 +173,13 @@ impl Services {
             return;
         }
         service.failures += 1;
+        let up_lately = service.last_up.is_some_and(|at| now.saturating_duration_since(at) < QUIET);
         let answering = match answer {
-            Answer::ServerError => service.last_up.is_some_and(|at| now.saturating_duration_since(at) < QUIET),
-            _ => service.last_heard.is_some_and(|at| at >= ticket.admitted),
+            Answer::ServerError => up_lately,
+            _ => {
+                let held_back = service.turned_away > ticket.turned_away;
+                service.last_heard.is_some_and(|at| at >= ticket.admitted) || (held_back && up_lately)
+            }
         };
         if answer == Answer::ServerError {
             service.last_heard = Some(now);
@@ -265,6 +278,32 @@ mod tests {
         let later = timed_out + Duration::from_millis(300);
         services.settle(next, timeout(), later);
         assert!(services.admit(FINE, later).is_err(), "silent since: paused");
+    }
+
+    /// The CI failure this guards against: a service with a few failing endpoints is held
+    /// to a quarter of its share (one slot of 6); a slow endpoint's request holds that slot
+    /// until it times out, the healthy requests are turned away meanwhile, and so nothing
+    /// else is heard. That silence is ours, not the service's.
+    #[test]
+    fn a_timeout_while_we_turned_the_others_away_does_not_pause_a_service_that_answered_lately() {
+        for turn_others_away in [true, false] {
+            let services = Services::new(4);
+            let start = Instant::now();
+            services.settle(services.admit(FINE, start).unwrap(), created(), start);
+            let _busy_elsewhere = services.admit(DEAD, start).unwrap();
+            for _ in 1..FAILURES_TO_OPEN {
+                services.settle(services.admit(FINE, start).unwrap(), Answer::ServerError, start);
+            }
+            let sent = start + Duration::from_millis(10);
+            let slow = services.admit(FINE, sent).unwrap();
+            if turn_others_away {
+                assert_eq!(services.admit(FINE, sent).err(), Some(Refusal::Busy(sent + BUSY_RETRY)), "one slot");
+            }
+            let timed_out = start + Duration::from_millis(300);
+            services.settle(slow, timeout(), timed_out);
+            let paused = matches!(services.admit(FINE, timed_out), Err(Refusal::Down(_)));
+            assert_eq!(paused, !turn_others_away, "turned others away: {turn_others_away}");
+        }
     }
 
     #[test]
