@@ -80,6 +80,54 @@ async fn export_then_wipe_then_import_gives_back_the_same_subscriptions_in_json_
     assert_eq!((again.added, again.merged), (0, 6));
 }
 
+/// The import takes a batch of rows at once; the outcome must be what taking them one by
+/// one gives.
+#[tokio::test]
+async fn an_endpoint_named_twice_in_a_file_ends_as_its_rows_taken_in_order_would_leave_it() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    app.login().await;
+    let known = at_push_service(&push, "fcm.googleapis.com", 1);
+    let mut first = known.clone();
+    first["topics"] = json!(["Releases"]);
+    assert_eq!(import_ok(&app, json!([first]).to_string()).await.added, 1);
+
+    // `known` again with new keys and new topics, then with newer keys and no topics
+    // (which keeps the topics); `twice` new, named twice; then rows in the file's order.
+    let rekeyed = at_push_service(&push, "fcm.googleapis.com", 0);
+    let mut known_new_topics = known.clone();
+    known_new_topics["keys"] = rekeyed["keys"].clone();
+    known_new_topics["topics"] = json!(["Offers", "News"]);
+    let newest = at_push_service(&push, "fcm.googleapis.com", 0);
+    let mut known_newest_keys = known.clone();
+    known_newest_keys["keys"] = newest["keys"].clone();
+    let twice = at_push_service(&push, "updates.push.services.mozilla.com", 2);
+    let mut twice_with_topic = twice.clone();
+    twice_with_topic["topics"] = json!(["News"]);
+    let later: Vec<Value> = (3..6).map(|n| at_push_service(&push, "fcm.googleapis.com", n)).collect();
+    let mut file = vec![twice_with_topic, known_new_topics, twice.clone(), known_newest_keys];
+    file.extend(later.iter().cloned());
+
+    let report = import_ok(&app, Value::from(file).to_string()).await;
+    assert_eq!((report.added, report.merged, report.rejected), (4, 3, 0), "{report:?}");
+    let all = everything(&app).await;
+    let row = |endpoint: &Value| all.iter().find(|r| r.0 == endpoint.as_str().unwrap()).unwrap().clone();
+    let known_now = row(&known["endpoint"]);
+    assert_eq!(
+        (known_now.1.as_str(), known_now.3.as_deref()),
+        (newest["keys"]["p256dh"].as_str().unwrap(), Some("News|Offers"))
+    );
+    assert_eq!(row(&twice["endpoint"]).3.as_deref(), Some("News"), "a later row without topics keeps them");
+    // New subscriptions are numbered in the file's order.
+    let ids: Vec<String> = sqlx::query_scalar("SELECT endpoint FROM subscriptions ORDER BY id")
+        .fetch_all(app.state.store.pool())
+        .await
+        .unwrap();
+    let expected: Vec<&str> =
+        [&known, &twice, &later[0], &later[1], &later[2]].iter().map(|r| r["endpoint"].as_str().unwrap()).collect();
+    assert_eq!(ids, expected);
+}
+
 #[tokio::test]
 async fn malformed_rows_are_rejected_with_their_reason_and_the_rest_imported() {
     let app = spawn_app().await;

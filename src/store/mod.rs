@@ -220,6 +220,14 @@ impl Store {
             Dialect::Postgres => format!("SELECT jsonb_array_elements_text(${n}::jsonb)::bigint"),
         }
     }
+
+    /// Like [`Store::ids_in`], for a JSON array of strings.
+    fn texts_in(&self, n: u8) -> String {
+        match self.dialect {
+            Dialect::Sqlite => format!("SELECT value FROM json_each(${n})"),
+            Dialect::Postgres => format!("SELECT jsonb_array_elements_text(${n}::jsonb)"),
+        }
+    }
 }
 
 /// Ids as a JSON array, for [`Store::ids_in`].

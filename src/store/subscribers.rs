@@ -162,53 +162,128 @@ impl Store {
 
     /// Imports a batch in one transaction: new endpoints are added, known ones get the new
     /// keys. `topics` (names; created if missing) replace the subscription's topics when
-    /// given. Returns, per subscription, whether it was new.
+    /// given. Returns, per row, whether its subscription was new.
+    ///
+    /// The batch goes to the database as JSON, a handful of statements for all of it: one
+    /// statement per row (and two per topic) made the import ~140 µs a row, mostly round
+    /// trips. The outcome is the one taking the rows one by one would give: an endpoint
+    /// named twice gets its last row's keys and the topics of its last row that names any.
     pub async fn import_subscriptions(&self, batch: &[ImportRow]) -> Result<Vec<Imported>, sqlx::Error> {
-        let mut tx = self.begin().await?;
-        let mut results = Vec::with_capacity(batch.len());
-        for ImportRow { subscription, topics, key } in batch {
-            let existed: Option<i64> = sqlx::query_scalar("SELECT id FROM subscriptions WHERE endpoint = $1")
-                .bind(subscription.endpoint.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO subscriptions (endpoint, host, p256dh, auth, created_at, key_id) VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth, key_id = excluded.key_id
-                 RETURNING id",
-            )
-            .bind(subscription.endpoint.as_str())
-            .bind(subscription.endpoint.host())
-            .bind(subscription.p256dh.as_str())
-            .bind(subscription.auth.as_str())
-            .bind(now())
-            .bind(*key)
-            .fetch_one(&mut *tx)
-            .await?;
-            if let Some(names) = topics {
-                sqlx::query("DELETE FROM subscription_topics WHERE subscription_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                for name in names {
-                    sqlx::query("INSERT INTO topics (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-                        .bind(name)
-                        .bind(now())
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query(
-                        "INSERT INTO subscription_topics (subscription_id, topic_id)
-                         SELECT $1, id FROM topics WHERE name = $2 ON CONFLICT DO NOTHING",
-                    )
-                    .bind(id)
-                    .bind(name)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+        use std::collections::{BTreeSet, HashMap, HashSet};
+
+        // Per endpoint, in the order of first mention (new ones get their ids in the file's
+        // order), its last row (keys) and its last row with topics.
+        let mut order: Vec<&str> = Vec::new();
+        let mut last: HashMap<&str, &ImportRow> = HashMap::new();
+        let mut topics_of: HashMap<&str, &Vec<String>> = HashMap::new();
+        for row in batch {
+            let endpoint = row.subscription.endpoint.as_str();
+            if last.insert(endpoint, row).is_none() {
+                order.push(endpoint);
             }
-            results.push(if existed.is_some() { Imported::Merged } else { Imported::New });
+            if let Some(names) = &row.topics {
+                topics_of.insert(endpoint, names);
+            }
+        }
+        let rows: Vec<serde_json::Value> = order
+            .iter()
+            .map(|endpoint| {
+                let row = last[endpoint];
+                let s = &row.subscription;
+                serde_json::json!({
+                    "e": s.endpoint.as_str(), "h": s.endpoint.host(),
+                    "p": s.p256dh.as_str(), "a": s.auth.as_str(), "k": row.key,
+                })
+            })
+            .collect();
+        let endpoints = serde_json::to_string(&order).expect("strings serialize");
+
+        let mut tx = self.begin().await?;
+        let existed: HashSet<String> =
+            sqlx::query_scalar(&format!("SELECT endpoint FROM subscriptions WHERE endpoint IN ({})", self.texts_in(1)))
+                .bind(&endpoints)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+        let ids: HashMap<String, i64> = sqlx::query_as::<_, (i64, String)>(&format!(
+            "INSERT INTO subscriptions (endpoint, host, p256dh, auth, key_id, created_at)
+             SELECT {}, $2 {}
+             ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth, key_id = excluded.key_id
+             RETURNING id, endpoint",
+            self.sql(
+                "json_extract(value, '$.e'), json_extract(value, '$.h'), json_extract(value, '$.p'),
+                 json_extract(value, '$.a'), json_extract(value, '$.k')",
+                "r ->> 'e', r ->> 'h', r ->> 'p', r ->> 'a', (r ->> 'k')::bigint",
+            ),
+            // SQLite needs the WHERE to read ON CONFLICT as the upsert, not a join's ON.
+            self.sql("FROM json_each($1) WHERE true", "FROM jsonb_array_elements($1::jsonb) r"),
+        ))
+        .bind(serde_json::Value::Array(rows).to_string())
+        .bind(now())
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|(id, endpoint)| (endpoint, id))
+        .collect();
+
+        if !topics_of.is_empty() {
+            let names: BTreeSet<&str> = topics_of.values().flat_map(|names| names.iter().map(String::as_str)).collect();
+            let names = serde_json::to_string(&names).expect("strings serialize");
+            sqlx::query(&format!(
+                "INSERT INTO topics (name, created_at) SELECT {}, $2 {} ON CONFLICT (name) DO NOTHING",
+                self.sql("value", "jsonb_array_elements_text($1::jsonb)"),
+                self.sql("FROM json_each($1) WHERE true", ""),
+            ))
+            .bind(&names)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+            let topic_ids: HashMap<String, i64> = sqlx::query_as::<_, (i64, String)>(&format!(
+                "SELECT id, name FROM topics WHERE name IN ({})",
+                self.texts_in(1)
+            ))
+            .bind(&names)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|(id, name)| (name, id))
+            .collect();
+            let retopic: Vec<i64> = topics_of.keys().filter_map(|endpoint| ids.get(*endpoint).copied()).collect();
+            sqlx::query(&format!("DELETE FROM subscription_topics WHERE subscription_id IN ({})", self.ids_in(1)))
+                .bind(super::id_list(retopic))
+                .execute(&mut *tx)
+                .await?;
+            let pairs: Vec<[i64; 2]> = topics_of
+                .iter()
+                .filter_map(|(endpoint, names)| Some((ids.get(*endpoint)?, names)))
+                .flat_map(|(id, names)| names.iter().filter_map(|name| Some([*id, *topic_ids.get(name)?])))
+                .collect();
+            sqlx::query(&format!(
+                "INSERT INTO subscription_topics (subscription_id, topic_id) SELECT {} ON CONFLICT DO NOTHING",
+                self.sql(
+                    "json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($1) WHERE true",
+                    "(p ->> 0)::bigint, (p ->> 1)::bigint FROM jsonb_array_elements($1::jsonb) p",
+                ),
+            ))
+            .bind(serde_json::to_string(&pairs).expect("integers serialize"))
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
-        Ok(results)
+
+        let mut seen = HashSet::new();
+        Ok(batch
+            .iter()
+            .map(|row| {
+                let endpoint = row.subscription.endpoint.as_str();
+                if seen.insert(endpoint) && !existed.contains(endpoint) {
+                    Imported::New
+                } else {
+                    Imported::Merged
+                }
+            })
+            .collect())
     }
 }
 
