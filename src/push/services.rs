@@ -45,8 +45,8 @@ struct Service {
     last_heard: Option<Instant>,
     /// When it last answered well (anything but a 5xx).
     last_up: Option<Instant>,
-    /// Requests turned away because it was at its share, ever: a ticket compares it with
-    /// the count when it went out.
+    /// Requests turned away because it was at its share, ever (kept when the rest is
+    /// reset): a ticket compares it with the count when it went out.
     turned_away: u64,
 }
 
@@ -168,6 +168,8 @@ impl Services {
                 in_flight: service.in_flight,
                 last_heard: Some(now),
                 last_up: Some(now),
+                // Tickets out compare against it: a count only ever grows.
+                turned_away: service.turned_away,
                 ..Service::default()
             };
             return;
