@@ -6,6 +6,7 @@
 
 mod support;
 
+mod ab_tests;
 mod admin;
 mod api;
 mod audit;

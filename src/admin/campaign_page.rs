@@ -8,8 +8,9 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::compose::{Compose, Editing, Preview};
 use super::frame::{FormError, SignedIn};
+use crate::campaign::ab::{AbReport, Pick};
 use crate::campaign::api::{
-    get_campaign_report, CancelCampaign, DeleteDraft, DuplicateCampaign, ReviewCampaign, SendCampaign,
+    get_campaign_report, CancelCampaign, DeleteDraft, DuplicateCampaign, PickWinner, ReviewCampaign, SendCampaign,
 };
 use crate::campaign::{ActivityBucket, Approval, CampaignReport, CampaignStatus, CampaignSummary, FailureReason};
 
@@ -35,7 +36,10 @@ fn CampaignDetail() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let actions = CampaignActions::new();
     let report = Resource::new(
-        move || (id(), tick.get(), actions.cancel.version().get(), actions.review.version().get()),
+        move || {
+            let versions = [actions.cancel.version(), actions.review.version(), actions.pick.version()];
+            (id(), tick.get(), versions.map(|v| v.get()))
+        },
         |(id, ..)| get_campaign_report(id),
     );
     // Refreshes while it runs or waits for its time, as the list does.
@@ -64,6 +68,7 @@ struct CampaignActions {
     delete: ServerAction<DeleteDraft>,
     duplicate: ServerAction<DuplicateCampaign>,
     review: ServerAction<ReviewCampaign>,
+    pick: ServerAction<PickWinner>,
 }
 
 impl CampaignActions {
@@ -73,6 +78,7 @@ impl CampaignActions {
             delete: ServerAction::new(),
             duplicate: ServerAction::new(),
             review: ServerAction::new(),
+            pick: ServerAction::new(),
         };
         let navigate = use_navigate();
         Effect::new(move |_| {
@@ -93,7 +99,8 @@ impl CampaignActions {
 #[component]
 fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
     let c = report.summary.clone();
-    let content = report.form.payload();
+    let form = report.form.clone();
+    let content = move || variant_previews(&form);
     // No site named: every site.
     let on = if report.sites.is_empty() { String::new() } else { format!(" on {}", report.sites.join(", ")) };
     let audience = if report.audience.is_empty() {
@@ -108,7 +115,7 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
             <Toolbar summary=c actions/>
             <section class="card content-card" aria-labelledby="content-heading">
                 <h2 id="content-heading">"What it says"</h2>
-                <Preview payload=Signal::stored(content)/>
+                {content()}
                 {Some(report.form.url.clone()).filter(|u| !u.is_empty()).map(|url| view! { <p class="muted">"Opens " <code>{url}</code></p> })}
             </section>
         }
@@ -119,6 +126,7 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
         <Toolbar summary=c.clone() actions/>
         {c.error.clone().map(|error| view! { <p class="campaign-error" role="alert">{error}</p> })}
         <Counts summary=c.clone()/>
+        {report.ab.clone().map(|ab| view! { <AbCard id=c.id ab pick=actions.pick/> })}
         <section class="card" aria-labelledby="activity-heading">
             <h2 id="activity-heading">"Sends and clicks over time"</h2>
             <ActivityChart activity=report.activity.clone() bucket_secs=report.bucket_secs active=c.is_active()/>
@@ -129,10 +137,110 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
         </section>
         <section class="card content-card" aria-labelledby="content-heading">
             <h2 id="content-heading">"What it said"</h2>
-            <Preview payload=Signal::stored(content)/>
+            {content()}
         </section>
     }
     .into_any()
+}
+
+/// The notification as it looks, or with an A/B test each variant's, labelled.
+fn variant_previews(form: &crate::campaign::ComposeForm) -> impl IntoView {
+    let single = form.variants.is_empty();
+    (0..=form.variants.len())
+        .map(|index| {
+            let payload = form.variant_payload(index);
+            let label = (!single).then(|| format!("Variant {}", crate::campaign::ab::letter(index)));
+            view! {
+                <div class="variant-preview">
+                    {label.map(|label| view! { <h3>{label}</h3> })}
+                    <Preview payload=Signal::stored(payload)/>
+                </div>
+            }
+        })
+        .collect_view()
+}
+
+/// An A/B test's plan, its results per variant, how sure they are, and the winner (or
+/// the buttons to pick one).
+#[component]
+fn AbCard(id: i64, ab: AbReport, pick: ServerAction<PickWinner>) -> impl IntoView {
+    let test = ab.test;
+    let count = ab.variants.len();
+    let plan = if test.has_rest() {
+        let when = match test.pick {
+            Pick::Auto => format!(
+                "the variant with the best click-through rate goes to the rest automatically {} after the start",
+                duration(i64::from(test.wait_minutes) * 60)
+            ),
+            Pick::Manual => "you pick the variant that goes to the rest".into(),
+        };
+        format!("{} % of the audience tested first, split evenly between {count} variants; {when}.", test.test_percent)
+    } else {
+        format!("Everyone split evenly between {count} variants.")
+    };
+    let held_out = (test.holdout_percent > 0).then(|| {
+        format!(
+            "{} held out ({} %): they receive nothing, the baseline to compare your own conversions with.",
+            ab.held_out, test.holdout_percent
+        )
+    });
+    let state = match (ab.winner, ab.decides_at.clone()) {
+        (Some(winner), _) => format!("{winner} won and went to the rest of the audience."),
+        (None, Some(at)) if ab.waiting > 0 => format!("{} wait for the winner, picked automatically {at}.", ab.waiting),
+        (None, _) if ab.waiting > 0 => format!("{} wait for the winner you pick.", ab.waiting),
+        (None, _) => String::new(),
+    };
+    let winner = ab.winner;
+    let rows = ab
+        .variants
+        .iter()
+        .map(|v| {
+            let ctr = v.click_through_percent().map(|p| format!("{p:.1} %")).unwrap_or_else(|| "—".into());
+            let won = winner == Some(v.letter);
+            view! {
+                <tr class:winner=won>
+                    <th scope="row" data-label="Variant">{v.letter.to_string()} {won.then(|| view! { <span class="badge sent">"winner"</span> })}</th>
+                    <td data-label="Title">{crate::campaign::visible_controls(&v.title)}</td>
+                    <td data-label="Sent" class="num">{v.sent}</td>
+                    <td data-label="Clicked" class="num">{v.clicked}</td>
+                    <td data-label="CTR" class="num">{ctr}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let letters: Vec<char> = ab.variants.iter().map(|v| v.letter).collect();
+    view! {
+        <section class="card ab-card" aria-labelledby="ab-heading">
+            <h2 id="ab-heading">"A/B test"</h2>
+            <p class="muted">{plan}</p>
+            <div class="table-scroll">
+                <table class="ab-results">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Variant"</th><th scope="col">"Title"</th><th scope="col" class="num">"Sent"</th>
+                            <th scope="col" class="num">"Clicked"</th><th scope="col" class="num">"Click-through"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            <p class="ab-verdict">{ab.verdict.sentence()}</p>
+            {held_out.map(|text| view! { <p class="muted">{text}</p> })}
+            {(!state.is_empty()).then(|| view! { <p class="ab-state">{state}</p> })}
+            {ab.may_pick.then(|| view! {
+                <div class="toolbar">
+                    {letters.into_iter().map(|letter| view! {
+                        <ActionForm action=pick>
+                            <input type="hidden" name="id" value=id.to_string()/>
+                            <input type="hidden" name="variant" value=letter.to_string()/>
+                            <button class="btn" type="submit">{format!("Send {letter} to the rest")}</button>
+                        </ActionForm>
+                    }).collect_view()}
+                </div>
+            })}
+            <FormError result=pick.value().into()/>
+        </section>
+    }
 }
 
 /// The title, status, when and who.

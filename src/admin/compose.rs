@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::auth::SignInState;
+use crate::campaign::ab::{letter, VariantForm, MAX_EXTRA_VARIANTS};
 use crate::campaign::api::{audience_size, SendCampaign, NOBODY_TO_REACH};
 use crate::campaign::{
     ComposeForm, NotificationPayload, Ttl, Urgency, MAX_ACTION_LABEL_CHARS, MAX_BODY_CHARS, MAX_PAYLOAD_BYTES,
@@ -147,7 +148,8 @@ pub fn Compose(
             <div class="compose-grid">
             <ActionForm action=send node_ref=form_element attr:class="form compose">
                 <ContentFields form initial=first.clone() error/>
-                <DeliveryOptions form initial=first error/>
+                <DeliveryOptions form initial=first.clone() error/>
+                <AbFields form initial=first error/>
                 <AudienceFields form/>
                 <WhenFields later label=send_at_label initial=initial_send_at error/>
                 {editing_id.map(|id| view! { <input type="hidden" name="campaign_id" value=id.to_string()/> })}
@@ -212,7 +214,13 @@ pub fn Compose(
                     </Suspense>
                 </div>
             </ActionForm>
-            <Preview payload=payload.into()/>
+            <div class="previews">
+                <Show when=move || form.with(|f| !f.variants.is_empty())>
+                    <p class="preview-variant">"Variant A"</p>
+                </Show>
+                <Preview payload=payload.into()/>
+                <VariantPreviews form/>
+            </div>
             </div>
             <SaveAsTemplate form template/>
         </section>
@@ -375,6 +383,189 @@ fn DeliveryOptions(
                     on:input=text(|f, v| f.max_per_minute = v)/>
             </Field>
         </details>
+    }
+}
+
+/// Under "A/B test": variants B to D of the content, and how the test runs. The variants
+/// are kept in the mirrored form and posted as one JSON field.
+#[component]
+fn AbFields(form: RwSignal<ComposeForm>, initial: ComposeForm, error: Signal<Option<AppError>>) -> impl IntoView {
+    // Only a change in the number of variants redraws their fields (not every keystroke).
+    let count = Memo::new(move |_| form.with(|f| f.variants.len()));
+    let add = move |_| {
+        form.update(|f| {
+            if f.variants.len() < MAX_EXTRA_VARIANTS {
+                // A copy of A to change: most tests change one thing.
+                let a = VariantForm {
+                    title: f.title.clone(),
+                    body: f.body.clone(),
+                    url: f.url.clone(),
+                    image: f.image.clone(),
+                    action1_label: f.action1_label.clone(),
+                    action1_url: f.action1_url.clone(),
+                    action2_label: f.action2_label.clone(),
+                    action2_url: f.action2_url.clone(),
+                };
+                f.variants.push(a);
+            }
+        })
+    };
+    let test_percent = Some(initial.ab_test_percent.clone()).filter(|p| !p.is_empty()).unwrap_or_else(|| "100".into());
+    let mut shares = vec!["100", "5", "10", "20", "30", "50"];
+    if !shares.contains(&test_percent.as_str()) {
+        shares.push(test_percent.as_str());
+    }
+    let shares: Vec<(String, String)> = shares
+        .into_iter()
+        .map(|p| {
+            let label = if p == "100" {
+                "Everyone, split evenly between the variants".to_owned()
+            } else {
+                format!("{p} % first, split evenly; then the winner to the rest")
+            };
+            (p.to_owned(), label)
+        })
+        .collect();
+    let tested_first = RwSignal::new(test_percent != "100");
+    // Read by the test settings each time they are drawn.
+    let (shares, test_percent) = (StoredValue::new(shares), StoredValue::new(test_percent));
+    let wait = StoredValue::new(
+        Some(initial.ab_wait_minutes.clone()).filter(|w| !w.is_empty()).unwrap_or_else(|| "60".into()),
+    );
+    let waits = [
+        ("30", "30 minutes"),
+        ("60", "1 hour"),
+        ("120", "2 hours"),
+        ("240", "4 hours"),
+        ("480", "8 hours"),
+        ("1440", "24 hours"),
+    ];
+    let manual = initial.ab_pick == "manual";
+    let holdout = StoredValue::new(initial.ab_holdout_percent.clone());
+    view! {
+        <details class="more ab-test" open=!initial.variants.is_empty()>
+            <summary>"A/B test"</summary>
+            <p class="hint">
+                "Try up to four versions of the title, text, link, image and buttons. Each subscriber gets one "
+                "(always the same one), and the campaign's page compares their click-through rates. "
+                "The fields above are variant A."
+            </p>
+            <input type="hidden" name="variants"
+                prop:value=move || form.with(|f| if f.variants.is_empty() { String::new() } else { serde_json::to_string(&f.variants).unwrap_or_default() })/>
+            {move || (1..=count.get()).map(|index| view! { <VariantFields form index/> }).collect_view()}
+            {move || error.get().filter(|e| e.field_name() == Some("variants")).map(|e| view! {
+                <p class="field-error" role="alert">{e.to_string()}</p>
+            })}
+            <button class="btn" type="button" on:click=add hidden=move || { count.get() >= MAX_EXTRA_VARIANTS }>
+                {move || format!("Add variant {}", letter(count.get() + 1))}
+            </button>
+            <Show when=move || { count.get() > 0 }>
+                <div class="row">
+                    <Field id="ab_test_percent" label="Who gets the test" error>
+                        <select id="ab_test_percent" name="ab_test_percent"
+                            on:change=move |ev| tested_first.set(event_target_value(&ev) != "100")>
+                            {shares.get_value().into_iter().map(|(value, label)| {
+                                let selected = value == test_percent.get_value();
+                                view! { <option value=value selected=selected>{label}</option> }
+                            }).collect_view()}
+                        </select>
+                    </Field>
+                    <Field id="ab_holdout_percent" label="Hold-out: % who receive nothing (the baseline)" error>
+                        <input id="ab_holdout_percent" name="ab_holdout_percent" type="number" min=0 max=50 step=1
+                            inputmode="numeric" value=holdout.get_value() placeholder="0"/>
+                    </Field>
+                </div>
+                <div class="row" hidden=move || !tested_first.get()>
+                    <Field id="ab_wait_minutes" label="Pick the winner after" error>
+                        <select id="ab_wait_minutes" name="ab_wait_minutes">
+                            {waits.into_iter().map(|(value, label)| {
+                                let selected = value == wait.get_value();
+                                view! { <option value=value selected=selected>{label}</option> }
+                            }).collect_view()}
+                        </select>
+                    </Field>
+                    <Field id="ab_pick" label="Who picks it" error>
+                        <select id="ab_pick" name="ab_pick">
+                            <option value="auto" selected=!manual>"Tidings: the best click-through rate"</option>
+                            <option value="manual" selected=manual>"I do, on the campaign's page"</option>
+                        </select>
+                    </Field>
+                </div>
+            </Show>
+        </details>
+    }
+}
+
+/// Variant `index`'s fields (1 is B), with its byte count and a button to remove it.
+#[component]
+fn VariantFields(form: RwSignal<ComposeForm>, index: usize) -> impl IntoView {
+    let i = index - 1;
+    let initial = form.with_untracked(|f| f.variants.get(i).cloned().unwrap_or_default());
+    let name = letter(index);
+    let set = move |setter: fn(&mut VariantForm, String)| {
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            form.update(|f| {
+                if let Some(variant) = f.variants.get_mut(i) {
+                    setter(variant, value)
+                }
+            });
+        }
+    };
+    let bytes = Memo::new(move |_| form.with(|f| f.variant_payload(index).sent_size()));
+    let id = move |field: &str| format!("variant{index}-{field}");
+    // A labelled input of the variant; the server checks lengths and links.
+    let field = move |name: &str, label: &'static str, value: String, setter: fn(&mut VariantForm, String)| {
+        view! {
+            <div>
+                <label for=id(name)>{label}</label>
+                <input id=id(name) value=value on:input=set(setter)/>
+            </div>
+        }
+    };
+    view! {
+        <fieldset class="variant">
+            <legend>{format!("Variant {name}")}</legend>
+            <label for=id("title")>"Title " <span class="required">"required"</span></label>
+            <input id=id("title") maxlength=MAX_TITLE_CHARS value=initial.title on:input=set(|v, x| v.title = x)/>
+            <label for=id("body")>"Body"</label>
+            <textarea id=id("body") rows=2 maxlength=MAX_BODY_CHARS on:input=set(|v, x| v.body = x)>{textarea_text(initial.body)}</textarea>
+            <div class="row">
+                {field("url", "Link URL", initial.url, |v, x| v.url = x)}
+                {field("image", "Image URL", initial.image, |v, x| v.image = x)}
+            </div>
+            <div class="row">
+                {field("action1_label", "Button 1 label", initial.action1_label, |v, x| v.action1_label = x)}
+                {field("action1_url", "Button 1 link", initial.action1_url, |v, x| v.action1_url = x)}
+            </div>
+            <div class="row">
+                {field("action2_label", "Button 2 label", initial.action2_label, |v, x| v.action2_label = x)}
+                {field("action2_url", "Button 2 link", initial.action2_url, |v, x| v.action2_url = x)}
+            </div>
+            <p class="meter" class:over=move || { bytes.get() > MAX_PAYLOAD_BYTES }>
+                {move || bytes.get()} " / " {MAX_PAYLOAD_BYTES} " bytes"
+            </p>
+            <button class="btn link" type="button" on:click=move |_| form.update(|f| { if i < f.variants.len() { f.variants.remove(i); } })>
+                {format!("Remove variant {name}")}
+            </button>
+        </fieldset>
+    }
+}
+
+/// A preview per variant beside A's, labelled, while the form has variants.
+#[component]
+fn VariantPreviews(form: RwSignal<ComposeForm>) -> impl IntoView {
+    let count = Memo::new(move |_| form.with(|f| f.variants.len()));
+    move || {
+        (1..=count.get())
+            .map(|index| {
+                let payload = Signal::derive(move || form.with(|f| f.variant_payload(index)));
+                view! {
+                    <p class="preview-variant">{format!("Variant {}", letter(index))}</p>
+                    <Preview payload/>
+                }
+            })
+            .collect_view()
     }
 }
 

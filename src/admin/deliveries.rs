@@ -134,6 +134,7 @@ fn DeliveryTable(deliveries: Vec<DeliveryRecord>) -> impl IntoView {
                             <td data-label="Campaign" class="title"><div>
                                 <a href=format!("/admin/campaigns/{}", d.campaign_id)>{crate::campaign::visible_controls(&d.title)}</a>
                                 {d.message.then(|| view! { <span class="muted">" (API message)"</span> })}
+                                {d.variant.map(|v| view! { <span class="muted">{format!(" (variant {v})")}</span> })}
                             </div></td>
                             <td data-label="Outcome"><div>
                                 <span class=format!("badge {}", d.status)>{d.status.clone()}</span>

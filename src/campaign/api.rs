@@ -330,7 +330,56 @@ pub async fn get_campaign_report(id: i64) -> Result<CampaignReport, AppError> {
                 reviewed_by: a.reviewed_by,
                 note: a.review_note,
             });
-        Ok(CampaignReport { summary, form, audience, sites, failures, activity, bucket_secs, approval })
+        let ab = match state.store.ab_state(id).await? {
+            Some(test) => {
+                let variants = state.store.variant_results(id, &test.titles).await?;
+                Some(super::ab::AbReport {
+                    test: test.test,
+                    verdict: super::ab::Verdict::of(&variants),
+                    variants,
+                    held_out: test.held_out,
+                    waiting: test.waiting,
+                    winner: test.winner.map(|w| super::ab::letter(usize::from(w))),
+                    decides_at: test.decides_at().map(|at| zone.format(at)),
+                    may_pick: test.running && test.winner.is_none() && test.test.has_rest(),
+                })
+            }
+            None => None,
+        };
+        Ok(CampaignReport { summary, form, audience, sites, failures, activity, bucket_secs, approval, ab })
+    })
+    .await
+}
+
+/// Picks the winner of a campaign's A/B test by hand (`variant`: its letter, "A" to "D"):
+/// the rest of the audience gets it now. Only while the campaign runs and before any
+/// winner was picked (by hand or automatically).
+#[server(endpoint = "admin/pick_winner")]
+pub async fn pick_winner(id: i64, variant: String) -> Result<(), AppError> {
+    crate::error::ssr::respond(async move {
+        let state = crate::state::AppState::get()?;
+        let admin = crate::session::require_role(crate::admin::role::Role::Editor).await?;
+        let test = state.store.ab_state(id).await?.ok_or(AppError::NotFound)?;
+        let index = match variant.trim().as_bytes() {
+            [letter @ b'A'..=b'D'] => usize::from(letter - b'A'),
+            _ => return Err(AppError::field("variant", "Name the variant by its letter, A to D.")),
+        };
+        if index >= test.titles.len() {
+            return Err(AppError::field("variant", "This campaign has no such variant."));
+        }
+        if !test.test.has_rest() || !state.store.release_winner(id, index as u8).await? {
+            return Err(AppError::Conflict(
+                "A winner can only be picked once, while the campaign runs and part of its audience waits for it."
+                    .into(),
+            ));
+        }
+        state.dispatcher_wake.notify_one();
+        let letter = super::ab::letter(index);
+        tracing::info!(campaign = id, admin = %admin.username, winner = %letter, "A/B winner picked");
+        let after = Some(serde_json::json!({ "winner": letter.to_string() }));
+        crate::audit::ssr::by_admin(&state, &admin, "campaign.pick_winner", &format!("campaign {id}"), None, after)
+            .await;
+        Ok(())
     })
     .await
 }

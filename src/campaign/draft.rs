@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ab::{AbTest, Variant, VariantForm, MAX_EXTRA_VARIANTS};
 use super::payload::{checkbox, NotificationOptions, NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES};
 use crate::error::AppError;
 
@@ -158,6 +159,44 @@ pub struct ComposeForm {
     pub sites: String,
     /// Pushes per minute at most; empty for as fast as possible.
     pub max_per_minute: String,
+    /// Variants B, C and D of an A/B test (the fields above are A); none: no test.
+    /// Posted as one JSON field, as the compose page keeps them.
+    #[serde(with = "variant_list")]
+    pub variants: Vec<VariantForm>,
+    /// How the A/B test runs (see [`AbTest::parse`]); ignored without variants.
+    pub ab_test_percent: String,
+    pub ab_wait_minutes: String,
+    pub ab_pick: String,
+    pub ab_holdout_percent: String,
+}
+
+/// [`ComposeForm::variants`] as a JSON text (what a form field holds), read back from
+/// that or from a JSON list.
+mod variant_list {
+    use super::VariantForm;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(variants: &[VariantForm], serializer: S) -> Result<S::Ok, S::Error> {
+        if variants.is_empty() {
+            return serializer.serialize_str("");
+        }
+        serializer.serialize_str(&serde_json::to_string(variants).map_err(serde::ser::Error::custom)?)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<VariantForm>, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Given {
+            Text(String),
+            List(Vec<VariantForm>),
+        }
+        match Given::deserialize(deserializer)? {
+            Given::List(list) => Ok(list),
+            Given::Text(text) if text.trim().is_empty() => Ok(Vec::new()),
+            Given::Text(text) => serde_json::from_str(&text)
+                .map_err(|_| serde::de::Error::custom("variants must be a JSON list of variant contents")),
+        }
+    }
 }
 
 impl ComposeForm {
@@ -192,6 +231,24 @@ impl ComposeForm {
             audience: crate::ids::ids_text(audience.topics.iter().map(|t| t.0)),
             sites: crate::ids::ids_text(audience.sites.iter().map(|s| s.0)),
             max_per_minute: draft.rate.map(|r| r.per_minute().to_string()).unwrap_or_default(),
+            variants: draft.variants.iter().map(Variant::to_form).collect(),
+            ab_test_percent: draft.ab.map(|t| t.test_percent.to_string()).unwrap_or_default(),
+            ab_wait_minutes: draft.ab.map(|t| t.wait_minutes.to_string()).unwrap_or_default(),
+            ab_pick: match draft.ab.map(|t| t.pick) {
+                Some(super::ab::Pick::Manual) => "manual".into(),
+                _ => String::new(),
+            },
+            ab_holdout_percent: draft.ab.map(|t| t.holdout_percent.to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// Variant `index`'s notification as typed (0: the campaign's own content), for the
+    /// preview and byte counter of each variant.
+    pub fn variant_payload(&self, index: usize) -> NotificationPayload {
+        let draft = CampaignDraft::as_typed(self);
+        match index.checked_sub(1).and_then(|i| self.variants.get(i)) {
+            Some(variant) => draft.with_variant(&Variant::as_typed(variant)).payload(0),
+            None => draft.payload(0),
         }
     }
 }
@@ -282,6 +339,10 @@ pub struct CampaignDraft {
     pub urgency: Urgency,
     /// At most this many pushes a minute; `None`: as fast as possible.
     pub rate: Option<SendRate>,
+    /// Variants B, C and D of an A/B test; empty: no test.
+    pub variants: Vec<Variant>,
+    /// How the test runs; `Some` exactly when there are variants.
+    pub ab: Option<AbTest>,
 }
 
 impl CampaignDraft {
@@ -303,30 +364,8 @@ impl CampaignDraft {
         if body.chars().count() > MAX_BODY_CHARS {
             return Err(AppError::field("body", format!("Body can be at most {MAX_BODY_CHARS} characters.")));
         }
-        let mut actions = Vec::new();
-        for (n, label, url) in
-            [(1, &form.action1_label, &form.action1_url), (2, &form.action2_label, &form.action2_url)]
-        {
-            let (label, url) = (label.trim(), url.trim());
-            let field = format!("action{n}_label");
-            match (label.is_empty(), url.is_empty()) {
-                (true, true) => continue,
-                (true, false) => return Err(AppError::field(&field, format!("Button {n} needs a label."))),
-                (false, true) => {
-                    return Err(AppError::field(&format!("action{n}_url"), format!("Button {n} needs a link.")))
-                }
-                _ => {}
-            }
-            if label.chars().count() > MAX_ACTION_LABEL_CHARS {
-                return Err(AppError::field(
-                    &field,
-                    format!("Button labels can be at most {MAX_ACTION_LABEL_CHARS} characters."),
-                ));
-            }
-            let url = LinkUrl::parse_optional(&format!("action{n}_url"), &format!("Button {n} link"), url)?
-                .expect("checked non-empty above");
-            actions.push(DraftAction { label: label.to_owned(), url });
-        }
+        let actions =
+            parse_actions([(&form.action1_label, &form.action1_url), (&form.action2_label, &form.action2_url)])?;
         let draft = Self {
             title: title.to_owned(),
             body: body.to_owned(),
@@ -342,14 +381,54 @@ impl CampaignDraft {
             urgency: Urgency::parse(&form.urgency)
                 .ok_or_else(|| AppError::field("urgency", "Urgency must be very-low, low, normal or high."))?,
             rate: SendRate::parse_optional(&form.max_per_minute)?,
+            variants: Vec::new(),
+            ab: None,
         };
-        let bytes = draft.payload(0).sent_size();
-        if bytes > MAX_PAYLOAD_BYTES {
-            return Err(AppError::invalid(format!(
-                "The notification is {bytes} bytes; push services accept at most {MAX_PAYLOAD_BYTES}. Shorten the text or links."
-            )));
+        if form.variants.len() > MAX_EXTRA_VARIANTS {
+            return Err(AppError::field("variants", "An A/B test has at most four variants (A to D)."));
+        }
+        let variants =
+            form.variants.iter().enumerate().map(|(i, v)| Variant::parse(i + 1, v)).collect::<Result<Vec<_>, _>>()?;
+        let ab = if variants.is_empty() {
+            None
+        } else {
+            Some(AbTest::parse(&form.ab_test_percent, &form.ab_wait_minutes, &form.ab_pick, &form.ab_holdout_percent)?)
+        };
+        let draft = Self { variants, ab, ..draft };
+        for index in 0..=draft.variants.len() {
+            let bytes = draft.payload_of(0, index).sent_size();
+            if bytes > MAX_PAYLOAD_BYTES {
+                let which = if draft.variants.is_empty() {
+                    "The notification".to_owned()
+                } else {
+                    format!("Variant {}", super::ab::letter(index))
+                };
+                return Err(AppError::invalid(format!(
+                    "{which} is {bytes} bytes; push services accept at most {MAX_PAYLOAD_BYTES}. Shorten the text or links."
+                )));
+            }
         }
         Ok(draft)
+    }
+
+    /// The notification of variant `index` (0: the campaign's own content, A).
+    pub fn payload_of(&self, campaign: i64, index: usize) -> NotificationPayload {
+        match index.checked_sub(1).and_then(|i| self.variants.get(i)) {
+            Some(variant) => self.with_variant(variant).payload(campaign),
+            None => self.payload(campaign),
+        }
+    }
+
+    /// This campaign with a variant's content in place of its own.
+    fn with_variant(&self, variant: &Variant) -> Self {
+        Self {
+            title: variant.title.clone(),
+            body: variant.body.clone(),
+            url: variant.url.clone(),
+            image: variant.image.clone(),
+            actions: variant.actions.clone(),
+            ..self.clone()
+        }
     }
 
     /// What the service worker receives for this campaign (before the per-recipient token).
@@ -388,22 +467,59 @@ impl CampaignDraft {
             icon: link(&form.icon),
             image: link(&form.image),
             badge: link(&form.badge),
-            actions: [(&form.action1_label, &form.action1_url), (&form.action2_label, &form.action2_url)]
-                .into_iter()
-                .filter(|(label, _)| !label.trim().is_empty())
-                .map(|(label, url)| DraftAction {
-                    label: label.trim().to_owned(),
-                    url: LinkUrl::trusted(url.trim().to_owned()),
-                })
-                .collect(),
+            actions: typed_actions([
+                (&form.action1_label, &form.action1_url),
+                (&form.action2_label, &form.action2_url),
+            ]),
             require_interaction: form.require_interaction,
             options: form.options.clone(),
             topic: Some(form.topic.trim()).filter(|t| !t.is_empty()).map(|t| CollapseTopic::trusted(t.to_owned())),
             ttl: Ttl::DEFAULT,
             urgency: Urgency::Normal,
             rate: None,
+            variants: Vec::new(),
+            ab: None,
         }
     }
+}
+
+/// The buttons as typed, unchecked (those with a label), as [`CampaignDraft::as_typed`].
+pub(super) fn typed_actions(buttons: [(&String, &String); 2]) -> Vec<DraftAction> {
+    buttons
+        .into_iter()
+        .filter(|(label, _)| !label.trim().is_empty())
+        .map(|(label, url)| DraftAction {
+            label: label.trim().to_owned(),
+            url: LinkUrl::trusted(url.trim().to_owned()),
+        })
+        .collect()
+}
+
+/// Up to two buttons, each with a label and a link or neither.
+pub(super) fn parse_actions(buttons: [(&String, &String); 2]) -> Result<Vec<DraftAction>, AppError> {
+    let mut actions = Vec::new();
+    for (n, (label, url)) in (1..).zip(buttons) {
+        let (label, url) = (label.trim(), url.trim());
+        let field = format!("action{n}_label");
+        match (label.is_empty(), url.is_empty()) {
+            (true, true) => continue,
+            (true, false) => return Err(AppError::field(&field, format!("Button {n} needs a label."))),
+            (false, true) => {
+                return Err(AppError::field(&format!("action{n}_url"), format!("Button {n} needs a link.")))
+            }
+            _ => {}
+        }
+        if label.chars().count() > MAX_ACTION_LABEL_CHARS {
+            return Err(AppError::field(
+                &field,
+                format!("Button labels can be at most {MAX_ACTION_LABEL_CHARS} characters."),
+            ));
+        }
+        let url = LinkUrl::parse_optional(&format!("action{n}_url"), &format!("Button {n} link"), url)?
+            .expect("checked non-empty above");
+        actions.push(DraftAction { label: label.to_owned(), url });
+    }
+    Ok(actions)
 }
 
 #[cfg(test)]

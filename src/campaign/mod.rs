@@ -1,5 +1,6 @@
 //! Campaigns: what an admin composes and sends, as types; the endpoints are in `api`.
 
+pub mod ab;
 pub mod api;
 mod audience;
 mod draft;

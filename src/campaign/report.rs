@@ -59,4 +59,6 @@ pub struct CampaignReport {
     pub bucket_secs: i64,
     /// Set once approval was asked for.
     pub approval: Option<Approval>,
+    /// Its A/B test, if it has one.
+    pub ab: Option<super::ab::AbReport>,
 }

@@ -205,6 +205,10 @@ impl Dispatcher {
         for id in self.store.start_due_campaigns(self.clock.now()).await? {
             tracing::info!(campaign = id, "scheduled campaign due: queued");
         }
+        for (id, variant) in self.store.pick_due_winners(self.clock.now()).await? {
+            let winner = crate::campaign::ab::letter(usize::from(variant));
+            tracing::info!(campaign = id, %winner, "A/B test decided: the winner goes to the rest");
+        }
         for id in self.store.finish_done_campaigns().await? {
             tracing::info!(campaign = id, "campaign finished");
             self.store.emit_campaign_webhook(WebhookEvent::CampaignFinished, id).await;
@@ -241,7 +245,9 @@ impl Dispatcher {
     /// finish and are recorded.
     async fn send_campaign(&self, campaign: &CampaignRow, lease: &Lease) -> Result<(), sqlx::Error> {
         let message = Arc::new(message_for(campaign));
-        let payload = Arc::new(campaign.draft.payload(campaign.id));
+        // One per variant of an A/B test (just the campaign's own content without one).
+        let payloads: Arc<Vec<NotificationPayload>> =
+            Arc::new((0..=campaign.draft.variants.len()).map(|v| campaign.draft.payload_of(campaign.id, v)).collect());
         // Read once per batch of work: a rotation during a send tells the rest of the
         // audience on the next run.
         let current_key = match self.keys.current(&self.store).await {
@@ -263,8 +269,8 @@ impl Dispatcher {
             .map(|delivery| {
                 let (client, keys, store, message, cancelled) =
                     (self.client.clone(), self.keys.clone(), self.store.clone(), message.clone(), cancelled.clone());
-                let (payload, tracking_key, lease, clock) =
-                    (payload.clone(), self.tracking_key.clone(), lease.clone(), self.clock.clone());
+                let (payloads, tracking_key, lease, clock) =
+                    (payloads.clone(), self.tracking_key.clone(), lease.clone(), self.clock.clone());
                 async move {
                     // Each send is its own task so encryption (the costly part) runs on
                     // every core; polled inside one stream, it would all land on one thread.
@@ -272,12 +278,13 @@ impl Dispatcher {
                         if cancelled.load(Ordering::Relaxed) || lease.term() != Some(delivery.term) {
                             return outcome::untouched(delivery.recipient.id, delivery.term);
                         }
+                        let payload = payloads.get(usize::from(delivery.variant)).unwrap_or(&payloads[0]);
                         let delivery_id =
                             DeliveryId { campaign: payload.campaign, subscription: delivery.recipient.id };
                         let plaintext = NotificationPayload {
                             track: Some(tracking_key.sign(delivery_id)),
                             rekey: current_key.is_some_and(|id| id != delivery.recipient.key_id),
-                            ..(*payload).clone()
+                            ..payload.clone()
                         };
                         // Signed with the key the browser subscribed with.
                         let result = match keys.key(&store, delivery.recipient.key_id).await {
@@ -585,6 +592,7 @@ mod tests {
             attempts: 0,
             first_failed_at: None,
             term: 0,
+            variant: 0,
         };
         let batch = vec![delivery(1, "a"), delivery(2, "a"), delivery(3, "a"), delivery(4, "b"), delivery(5, "c")];
         let order: Vec<i64> = interleaved_by_service(batch).iter().map(|d| d.recipient.id).collect();

@@ -38,6 +38,10 @@ struct StoredCampaign {
     max_per_minute: Option<i64>,
     #[sqlx(try_from = "String")]
     status: CampaignStatus,
+    /// JSON: variants B to D of an A/B test, `[]` without one.
+    variants: String,
+    /// JSON: [`crate::campaign::ab::AbTest`], or NULL.
+    ab_test: Option<String>,
 }
 
 impl From<StoredCampaign> for CampaignRow {
@@ -62,7 +66,12 @@ impl From<StoredCampaign> for CampaignRow {
             ttl: Ttl::from_stored(row.ttl_secs),
             urgency: Urgency::parse(&row.urgency).unwrap_or(Urgency::Normal),
             rate: row.max_per_minute.and_then(SendRate::trusted),
+            variants: serde_json::from_str(&row.variants).unwrap_or_default(),
+            ab: None,
         };
+        // A test is only a test with its variants.
+        let ab = row.ab_test.and_then(|t| serde_json::from_str(&t).ok()).filter(|_| !draft.variants.is_empty());
+        let draft = CampaignDraft { ab, ..draft };
         Self { id: row.id, status: row.status, draft }
     }
 }
@@ -112,7 +121,7 @@ impl Author {
 
 const CAMPAIGN_ROW: &str = "SELECT id, title, body, url, icon, image, badge, actions,
         CASE WHEN require_interaction THEN 1 ELSE 0 END AS require_interaction, options, topic,
-        ttl_secs, urgency, max_per_minute, status FROM campaigns";
+        ttl_secs, urgency, max_per_minute, status, variants, ab_test FROM campaigns";
 
 /// The subscribers in campaign `$1`'s audience, as a condition on `subscriptions s`: on the
 /// sites it names (none: every active site), and of any of the topics it names (none: all).
@@ -161,7 +170,8 @@ impl Queued {
 
 /// Takes campaign `campaign_id`'s audience at `now` (Unix seconds): one pending delivery per
 /// current subscriber in it, except those over their site's frequency cap, who are recorded
-/// as skipped. `INSERT … SELECT`s, never row by row from Rust.
+/// as skipped; then an A/B test's hold-out and the rest that waits for its winner are set
+/// apart. `INSERT … SELECT`s, never row by row from Rust.
 pub(super) async fn create_deliveries(
     tx: &mut AnyConnection,
     campaign_id: i64,
@@ -188,6 +198,7 @@ pub(super) async fn create_deliveries(
         .bind(campaign_id)
         .execute(&mut *tx)
         .await?;
+        super::ab_tests::split_audience(tx, campaign_id).await?;
         return Ok(Queued { pending: pending.rows_affected(), capped: 0 });
     }
     if tx.backend_name() == "PostgreSQL" {
@@ -213,6 +224,7 @@ pub(super) async fn create_deliveries(
     .bind(campaign_id)
     .execute(&mut *tx)
     .await?;
+    super::ab_tests::split_audience(tx, campaign_id).await?;
     Ok(Queued { pending: pending.rows_affected(), capped: capped.rows_affected() })
 }
 
@@ -269,14 +281,14 @@ impl Store {
             None => sqlx::query_scalar(
                 "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
                                         ttl_secs, urgency, status, scheduled_at, created_by, created_at, options,
-                                        max_per_minute, api_key_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18, $19)
+                                        max_per_minute, api_key_id, variants, ab_test)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18, $19, $20, $21)
                  RETURNING id",
             ),
             Some(_) => sqlx::query_scalar(
                 "UPDATE campaigns SET title = $1, body = $2, url = $3, icon = $4, image = $5, badge = $6, actions = $7,
                         require_interaction = $8, topic = $9, ttl_secs = $10, urgency = $11, status = $12,
-                        scheduled_at = $13, options = $17, max_per_minute = $18,
+                        scheduled_at = $13, options = $17, max_per_minute = $18, variants = $20, ab_test = $21,
                         -- Any change withdraws a request for approval: an approval is of what was asked.
                         approval_requested_by = NULL, approval_requested_at = NULL, approval_send_at = NULL,
                         reviewed_by = NULL, review_note = NULL
@@ -293,6 +305,8 @@ impl Store {
             .bind(serde_json::to_string(&draft.options).expect("options serialize"))
             .bind(draft.rate.map(|r| i64::from(r.per_minute())))
             .bind(author.api_key())
+            .bind(serde_json::to_string(&draft.variants).expect("variants serialize"))
+            .bind(draft.ab.map(|t| serde_json::to_string(&t).expect("a test serializes")))
             .fetch_optional(&mut *tx)
             .await?;
         let Some(id) = id else { return Ok(Saved::NotEditable) };
@@ -354,9 +368,9 @@ impl Store {
         let copy: Option<i64> = sqlx::query_scalar(
             "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, options,
                                     topic, ttl_secs, urgency, max_per_minute, status, created_by, created_at,
-                                    api_key_id)
+                                    api_key_id, variants, ab_test)
              SELECT title, body, url, icon, image, badge, actions, require_interaction, options,
-                    topic, ttl_secs, urgency, max_per_minute, 'draft', $1, $2, $4
+                    topic, ttl_secs, urgency, max_per_minute, 'draft', $1, $2, $4, variants, ab_test
              FROM campaigns WHERE id = $3 AND kind = 'campaign'
              RETURNING id",
         )

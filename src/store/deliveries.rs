@@ -39,6 +39,8 @@ pub struct ClaimedDelivery {
     /// as by the instance: one that thawed after its lease may claim the same delivery
     /// again in its new term, and its stale outcome must not undo that new claim.
     pub term: i64,
+    /// Which of the campaign's variants it carries (0: its own content; see `campaign::ab`).
+    pub variant: u8,
 }
 
 impl Store {
@@ -55,13 +57,13 @@ impl Store {
         limit: i64,
         now_ms: i64,
     ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
-        let claimed: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(&format!(
+        let claimed: Vec<(i64, i64, Option<i64>, i64)> = sqlx::query_as(&format!(
             "UPDATE deliveries SET status = 'sending', claimed_by = $4, claim_term = $5
              WHERE campaign_id = $1 AND subscription_id IN (
                 SELECT subscription_id FROM deliveries
                 WHERE campaign_id = $1 AND status = 'pending' AND next_attempt_at <= $2
                 LIMIT $3{})
-             RETURNING subscription_id, attempts, first_failed_at",
+             RETURNING subscription_id, attempts, first_failed_at, variant",
             // SQLite has one writer at a time, and no row locks to skip.
             self.sql("", " FOR UPDATE SKIP LOCKED")
         ))
@@ -75,7 +77,7 @@ impl Store {
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = id_list(claimed.iter().map(|(id, _, _)| *id));
+        let ids = id_list(claimed.iter().map(|(id, ..)| *id));
         let recipients: Vec<SubscriptionRow> = sqlx::query_as(&format!(
             "SELECT id, endpoint, p256dh, auth, key_id FROM subscriptions WHERE id IN ({})",
             self.ids_in(1)
@@ -97,17 +99,20 @@ impl Store {
             .execute(&self.pool)
             .await?;
         }
-        let earlier: std::collections::HashMap<i64, (i64, Option<i64>)> =
-            claimed.into_iter().map(|(id, attempts, first_failed_at)| (id, (attempts, first_failed_at))).collect();
+        let earlier: std::collections::HashMap<i64, (i64, Option<i64>, i64)> = claimed
+            .into_iter()
+            .map(|(id, attempts, first_failed_at, variant)| (id, (attempts, first_failed_at, variant)))
+            .collect();
         Ok(recipients
             .into_iter()
             .map(|recipient| {
-                let (attempts, first_failed_at) = earlier.get(&recipient.id).copied().unwrap_or((0, None));
+                let (attempts, first_failed_at, variant) = earlier.get(&recipient.id).copied().unwrap_or((0, None, 0));
                 ClaimedDelivery {
                     recipient,
                     attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
                     first_failed_at,
                     term,
+                    variant: u8::try_from(variant).unwrap_or(0),
                 }
             })
             .collect())

@@ -31,6 +31,8 @@ pub struct HistoryDelivery {
     pub next_attempt_at: i64,
     pub clicked_at: Option<i64>,
     pub dismissed_at: Option<i64>,
+    /// The A/B variant it carries (0 = A; -1: waits for the winner); none without a test.
+    pub variant: Option<i64>,
 }
 
 impl Store {
@@ -66,7 +68,7 @@ impl Store {
     }
 
     /// Up to `limit` deliveries to subscription `id`, newest campaign first, with the
-    /// campaigns that skipped it (status `capped`).
+    /// campaigns that skipped it (status `capped` or `held_out`).
     pub async fn delivery_history(&self, id: i64, limit: i64) -> Result<Vec<HistoryDelivery>, sqlx::Error> {
         sqlx::query_as(
             "SELECT d.campaign_id, c.title, c.kind, d.status, d.attempts, d.last_status_code, d.last_error,
@@ -74,13 +76,14 @@ impl Store {
                     (SELECT e.at FROM notification_events e WHERE e.campaign_id = d.campaign_id
                        AND e.subscription_id = d.subscription_id AND e.kind = 'click') AS clicked_at,
                     (SELECT e.at FROM notification_events e WHERE e.campaign_id = d.campaign_id
-                       AND e.subscription_id = d.subscription_id AND e.kind = 'close') AS dismissed_at
+                       AND e.subscription_id = d.subscription_id AND e.kind = 'close') AS dismissed_at,
+                    CASE WHEN c.ab_test IS NULL THEN NULL ELSE d.variant END AS variant
              FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
              WHERE d.subscription_id = $1
              UNION ALL
              SELECT k.campaign_id, c.title, c.kind, k.reason AS status, 0 AS attempts, NULL AS last_status_code,
                     NULL AS last_error, c.started_at, NULL AS sent_at, NULL AS first_failed_at, 0 AS next_attempt_at,
-                    NULL AS clicked_at, NULL AS dismissed_at
+                    NULL AS clicked_at, NULL AS dismissed_at, NULL AS variant
              FROM skipped_deliveries k JOIN campaigns c ON c.id = k.campaign_id
              WHERE k.subscription_id = $1
              ORDER BY campaign_id DESC LIMIT $2",

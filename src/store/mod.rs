@@ -8,6 +8,7 @@
 //! has its own migrations (`migrations/sqlite`, `migrations/postgres`) ending at the same
 //! tables and types: integers are 64-bit, timestamps Unix seconds.
 
+mod ab_tests;
 mod admins;
 mod api_keys;
 mod approvals;
@@ -30,6 +31,7 @@ mod topics;
 pub(crate) mod webhooks;
 
 pub use crate::push::client::SubscriptionRow;
+pub use ab_tests::{AbState, HELD_FOR_WINNER};
 pub use admins::AdminRow;
 pub use api_keys::{ApiKeyRow, ApiSubscriberRow, Remembered};
 pub use approvals::{ApprovalRow, Review};
@@ -68,6 +70,23 @@ impl Dialect {
             Some(Self::Postgres)
         } else {
             None
+        }
+    }
+
+    /// The dialect of a connection (`AnyConnection::backend_name`).
+    fn of_backend(name: &str) -> Self {
+        if name == "PostgreSQL" {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
+
+    /// See [`Store::ids_in`].
+    fn ids_in(self, n: u8) -> String {
+        match self {
+            Dialect::Sqlite => format!("SELECT value FROM json_each(${n})"),
+            Dialect::Postgres => format!("SELECT jsonb_array_elements_text(${n}::jsonb)::bigint"),
         }
     }
 }
@@ -215,10 +234,7 @@ impl Store {
     /// A subquery yielding the integers of a JSON array bound as parameter `$n`: a list of
     /// ids in one parameter (the Any driver binds no arrays).
     fn ids_in(&self, n: u8) -> String {
-        match self.dialect {
-            Dialect::Sqlite => format!("SELECT value FROM json_each(${n})"),
-            Dialect::Postgres => format!("SELECT jsonb_array_elements_text(${n}::jsonb)::bigint"),
-        }
+        self.dialect.ids_in(n)
     }
 
     /// Like [`Store::ids_in`], for a JSON array of strings.

@@ -229,9 +229,15 @@ pub async fn subscriber_deliveries(to: String) -> Result<Vec<SubscriptionHistory
                         campaign_id: d.campaign_id,
                         title: d.title,
                         message: d.kind == "message",
-                        // Only a pending delivery waits for its next attempt.
-                        next_attempt: millis(Some(d.next_attempt_at)).filter(|_| d.status == "pending"),
-                        status: d.status,
+                        // Only a pending delivery waits for its next attempt; one held for
+                        // an A/B test's winner waits for that instead.
+                        next_attempt: millis(Some(d.next_attempt_at))
+                            .filter(|_| d.status == "pending" && d.next_attempt_at != crate::store::HELD_FOR_WINNER),
+                        status: match d.variant {
+                            Some(-1) if d.status == "pending" => "awaiting_winner".to_owned(),
+                            _ => d.status,
+                        },
+                        variant: d.variant.and_then(|v| usize::try_from(v).ok()).map(crate::campaign::ab::letter),
                         attempts: d.attempts,
                         status_code: d.last_status_code,
                         error: d.last_error,

@@ -59,7 +59,8 @@ pub struct DeliveryRecord {
     pub title: String,
     /// A transactional message from the API rather than a campaign.
     pub message: bool,
-    /// pending, sending, sent, failed, expired or capped.
+    /// pending, sending, sent, failed, expired, capped, held_out (an A/B test's hold-out) or
+    /// awaiting_winner (the rest of an A/B test's audience, before the winner is picked).
     pub status: String,
     pub attempts: i64,
     /// The push service's last HTTP status, if it answered.
@@ -74,6 +75,9 @@ pub struct DeliveryRecord {
     pub next_attempt: Option<String>,
     pub clicked: Option<String>,
     pub dismissed: Option<String>,
+    /// The A/B test variant it carried, if its campaign had a test.
+    #[serde(default)]
+    pub variant: Option<char>,
 }
 
 impl DeliveryRecord {
@@ -92,6 +96,10 @@ impl DeliveryRecord {
             "capped" => "Not sent: this subscriber had already had as many campaigns as the site's frequency cap \
                          allows."
                 .to_owned(),
+            "held_out" => "Not sent: in the A/B test's hold-out, which receives nothing (the baseline the others \
+                           are compared with)."
+                .to_owned(),
+            "awaiting_winner" => "Waiting for the A/B test's winner, which it will receive once picked.".to_owned(),
             other => other.to_owned(),
         }
     }
@@ -133,6 +141,7 @@ mod tests {
             next_attempt: None,
             clicked: None,
             dismissed: None,
+            variant: None,
         };
         assert!(record("sent", 1, Some(201), None).explanation().contains("HTTP 201"));
         assert!(record("expired", 1, Some(410), None).explanation().contains("no longer exists (HTTP 410)"));

@@ -1,0 +1,226 @@
+//! A/B tests in the database: splitting a queued audience into hold-out, test group and
+//! the rest, releasing the winner to the rest, and the results per variant. Who goes where
+//! is decided in `campaign::ab`.
+
+use sqlx::AnyConnection;
+
+use super::{id_list, Dialect, Store};
+use crate::campaign::ab::{self, AbTest, Group, Pick, VariantResult, MAX_EXTRA_VARIANTS};
+
+/// `deliveries.next_attempt_at` of a delivery waiting for the winner: never due by the
+/// clock, only when [`Store::release_winner`] releases it.
+pub const HELD_FOR_WINNER: i64 = i64::MAX;
+/// `deliveries.variant` of a delivery waiting for the winner.
+const UNDECIDED: i64 = -1;
+
+/// A campaign's test as stored (`None`: no test), and how many variants it has in all.
+fn stored_test(ab_test: Option<&str>, variants: &str) -> Option<(AbTest, usize)> {
+    let test: AbTest = serde_json::from_str(ab_test?).ok()?;
+    let extra = serde_json::from_str::<Vec<serde_json::Value>>(variants).map(|v| v.len()).unwrap_or(0);
+    (extra > 0).then_some((test, 1 + extra.min(MAX_EXTRA_VARIANTS)))
+}
+
+/// Splits campaign `campaign_id`'s deliveries, just queued, as its A/B test says: the
+/// hold-out leaves the queue for `skipped_deliveries`, the test group gets its variants,
+/// the rest waits for the winner. Nothing happens to a campaign without a test. A handful
+/// of statements whatever the audience's size (each id list is one JSON parameter).
+pub(super) async fn split_audience(tx: &mut AnyConnection, campaign_id: i64) -> Result<(), sqlx::Error> {
+    let (ab_test, variants): (Option<String>, String) =
+        sqlx::query_as("SELECT ab_test, variants FROM campaigns WHERE id = $1")
+            .bind(campaign_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let Some((test, count)) = stored_test(ab_test.as_deref(), &variants) else { return Ok(()) };
+    let queued: Vec<i64> = sqlx::query_scalar("SELECT subscription_id FROM deliveries WHERE campaign_id = $1")
+        .bind(campaign_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let (mut held_out, mut rest, mut by_variant) = (Vec::new(), Vec::new(), vec![Vec::new(); count]);
+    for subscription in queued {
+        match ab::assign(campaign_id, subscription, &test, count) {
+            Group::HeldOut => held_out.push(subscription),
+            Group::Rest => rest.push(subscription),
+            Group::Test(v) => by_variant[usize::from(v)].push(subscription),
+        }
+    }
+    let ids_in = Dialect::of_backend(tx.backend_name()).ids_in(2);
+    if !held_out.is_empty() {
+        let ids = id_list(held_out);
+        sqlx::query(&format!(
+            "INSERT INTO skipped_deliveries (campaign_id, subscription_id, reason)
+             SELECT campaign_id, subscription_id, 'held_out' FROM deliveries
+             WHERE campaign_id = $1 AND subscription_id IN ({ids_in})"
+        ))
+        .bind(campaign_id)
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(&format!("DELETE FROM deliveries WHERE campaign_id = $1 AND subscription_id IN ({ids_in})"))
+            .bind(campaign_id)
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+    }
+    // Variant A (0) is the column's default.
+    let changes = by_variant.into_iter().enumerate().skip(1).map(|(v, ids)| (v as i64, 0, ids));
+    for (variant, next_attempt_at, ids) in changes.chain([(UNDECIDED, HELD_FOR_WINNER, rest)]) {
+        if ids.is_empty() {
+            continue;
+        }
+        sqlx::query(&format!(
+            "UPDATE deliveries SET variant = $3, next_attempt_at = $4
+             WHERE campaign_id = $1 AND subscription_id IN ({ids_in})"
+        ))
+        .bind(campaign_id)
+        .bind(id_list(ids))
+        .bind(variant)
+        .bind(next_attempt_at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A campaign's test and where it stands, for its page.
+#[derive(Debug, Clone)]
+pub struct AbState {
+    pub test: AbTest,
+    /// Titles of the variants, A first.
+    pub titles: Vec<String>,
+    pub winner: Option<u8>,
+    pub started_at: Option<i64>,
+    pub running: bool,
+    pub held_out: i64,
+    /// Deliveries waiting for the winner.
+    pub waiting: i64,
+}
+
+impl AbState {
+    /// When the winner is picked automatically (Unix seconds), if it is and not yet.
+    pub fn decides_at(&self) -> Option<i64> {
+        let due = self.started_at? + i64::from(self.test.wait_minutes) * 60;
+        (self.winner.is_none() && self.test.has_rest() && self.test.pick == Pick::Auto).then_some(due)
+    }
+}
+
+impl Store {
+    /// Campaign `id`'s A/B test, if it has one.
+    pub async fn ab_state(&self, id: i64) -> Result<Option<AbState>, sqlx::Error> {
+        type Row = (Option<String>, String, String, Option<i64>, Option<i64>, String);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT ab_test, variants, title, ab_winner, started_at, status FROM campaigns WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((ab_test, variants, title, winner, started_at, status)) = row else { return Ok(None) };
+        let Some((test, _)) = stored_test(ab_test.as_deref(), &variants) else { return Ok(None) };
+        let extra: Vec<ab::Variant> = serde_json::from_str(&variants).unwrap_or_default();
+        let (held_out, waiting): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM skipped_deliveries WHERE campaign_id = $1 AND reason = 'held_out'),
+                    (SELECT COUNT(*) FROM deliveries WHERE campaign_id = $1 AND variant = $2 AND status = 'pending')",
+        )
+        .bind(id)
+        .bind(UNDECIDED)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Some(AbState {
+            test,
+            titles: std::iter::once(title).chain(extra.into_iter().map(|v| v.title)).collect(),
+            winner: winner.and_then(|w| u8::try_from(w).ok()),
+            started_at,
+            running: matches!(status.as_str(), "queued" | "sending"),
+            held_out,
+            waiting,
+        }))
+    }
+
+    /// Sent and clicked per variant of campaign `id` (those waiting for the winner are in
+    /// no variant yet).
+    pub async fn variant_results(&self, id: i64, titles: &[String]) -> Result<Vec<VariantResult>, sqlx::Error> {
+        let counts: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT d.variant, COUNT(*), COUNT(*) FILTER (WHERE d.status = 'sent'), COUNT(e.subscription_id)
+             FROM deliveries d LEFT JOIN notification_events e
+               ON e.campaign_id = d.campaign_id AND e.subscription_id = d.subscription_id AND e.kind = 'click'
+             WHERE d.campaign_id = $1 AND d.variant >= 0
+             GROUP BY d.variant",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(titles
+            .iter()
+            .enumerate()
+            .map(|(index, title)| {
+                let (targeted, sent, clicked) = counts
+                    .iter()
+                    .find(|(v, ..)| *v == index as i64)
+                    .map(|(_, targeted, sent, clicked)| (*targeted, *sent, *clicked))
+                    .unwrap_or_default();
+                VariantResult { letter: ab::letter(index), title: title.clone(), targeted, sent, clicked }
+            })
+            .collect())
+    }
+
+    /// Sends variant `variant` to the rest of campaign `id`'s audience. Only the first pick
+    /// counts (an admin's or the automatic one, on any instance), and only while the
+    /// campaign runs. Returns whether this call picked it.
+    pub async fn release_winner(&self, id: i64, variant: u8) -> Result<bool, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let picked = sqlx::query(
+            "UPDATE campaigns SET ab_winner = $2
+             WHERE id = $1 AND ab_winner IS NULL AND ab_test IS NOT NULL AND status IN ('queued', 'sending')",
+        )
+        .bind(id)
+        .bind(i64::from(variant))
+        .execute(&mut *tx)
+        .await?;
+        if picked.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE deliveries SET variant = $2, next_attempt_at = 0
+             WHERE campaign_id = $1 AND variant = $3 AND status = 'pending'",
+        )
+        .bind(id)
+        .bind(i64::from(variant))
+        .bind(UNDECIDED)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Running campaigns whose winner is to be picked automatically, with their state.
+    async fn undecided_tests(&self) -> Result<Vec<(i64, AbState)>, sqlx::Error> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM campaigns WHERE ab_test IS NOT NULL AND ab_winner IS NULL AND status = 'sending'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut undecided = Vec::new();
+        for id in ids {
+            if let Some(state) = self.ab_state(id).await?.filter(|s| s.decides_at().is_some()) {
+                undecided.push((id, state));
+            }
+        }
+        Ok(undecided)
+    }
+
+    /// Picks the winner of every test whose wait is over at `now` (Unix seconds, the
+    /// scheduling clock): the variant with the best click-through rate so far, A on a tie
+    /// or without a click. Returns the campaigns and the variants picked.
+    pub async fn pick_due_winners(&self, now: i64) -> Result<Vec<(i64, u8)>, sqlx::Error> {
+        let mut picked = Vec::new();
+        for (id, state) in self.undecided_tests().await? {
+            if state.decides_at().is_some_and(|at| at <= now) {
+                let results = self.variant_results(id, &state.titles).await?;
+                let winner = ab::leader(&results).unwrap_or(0);
+                if self.release_winner(id, winner).await? {
+                    picked.push((id, winner));
+                }
+            }
+        }
+        Ok(picked)
+    }
+}
