@@ -220,3 +220,47 @@ async fn bad_variants_and_test_settings_are_refused_and_save_nothing() {
     assert!(app.campaigns().await.is_empty(), "a refused campaign was saved");
     assert!(push.received().is_empty());
 }
+
+#[tokio::test]
+async fn an_api_key_runs_a_test_with_a_hold_out() {
+    let app = spawn_app_with(|_| {}).await;
+    let push = PushService::start().await;
+    app.login().await;
+    let people = subscribers(&app, &push, 30).await;
+    let key = app.call("admin/create_api_key", &[("name", "shop"), ("scopes", "send,read"), ("sites", "")]).await;
+    let key: tidings::api::NewApiKey = key.json().await.unwrap();
+    let body = serde_json::json!({
+        "title": "Title A",
+        "variants": [{ "title": "Title B", "actions": [{ "label": "Shop", "url": "/shop" }] }],
+        "ab_test": { "holdout_percent": 20 },
+    });
+    let created = reqwest::Client::new()
+        .post(format!("{}/api/v1/campaigns", app.base))
+        .bearer_auth(&key.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED, "{}", created.text().await.unwrap());
+    let id = created.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
+    app.wait_for_status(id, "sent").await;
+
+    let plan = AbTest { test_percent: 100, wait_minutes: 60, pick: Pick::Auto, holdout_percent: 20 };
+    let mut held_out = 0;
+    for message in push.received() {
+        let json = message.json();
+        let subscription = people.iter().find(|(_, p)| p.client == message.client).unwrap().0;
+        let (title, buttons) = match assign(id, subscription, &plan, 2) {
+            Group::Test(0) => ("Title A", 0),
+            Group::Test(_) => ("Title B", 1),
+            other => panic!("subscription {subscription} ({other:?}) was sent to"),
+        };
+        assert_eq!((json["title"].as_str().unwrap(), json["actions"].as_array().map_or(0, Vec::len)), (title, buttons));
+    }
+    for (subscription, _) in &people {
+        held_out += i64::from(assign(id, *subscription, &plan, 2) == Group::HeldOut);
+    }
+    let ab = report(&app, id).await.ab.unwrap();
+    assert!(held_out > 0);
+    assert_eq!((ab.held_out, push.received().len() as i64), (held_out, 30 - held_out));
+}

@@ -157,6 +157,17 @@ async fn bad_input_is_a_problem_document_naming_the_field_and_changes_nothing() 
         (json!({ "title": "x", "topics": [424242] }), StatusCode::UNPROCESSABLE_ENTITY, "topics"),
         (json!({ "title": "x", "send": "yesterday" }), StatusCode::UNPROCESSABLE_ENTITY, "send"),
         (json!({ "title": "x", "send": "2001-01-01T00:00:00Z" }), StatusCode::UNPROCESSABLE_ENTITY, "send"),
+        (json!({ "title": "x", "variants": [{ "title": " " }] }), StatusCode::UNPROCESSABLE_ENTITY, "variants"),
+        (
+            json!({ "title": "x", "variants": [{ "title": "B" }], "ab_test": { "holdout_percent": 60 } }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ab_test.holdout_percent",
+        ),
+        (
+            json!({ "title": "x", "variants": [{ "title": "B" }], "ab_test": { "pick": "coin" } }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ab_test.pick",
+        ),
     ];
     for (body, status, field) in cases {
         let answer = problem(api(&app, "POST", "/campaigns", Some(&token), Some(body.clone())).await, status).await;

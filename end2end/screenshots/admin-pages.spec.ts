@@ -79,6 +79,30 @@ test('screenshots of the admin pages', async ({ browser }) => {
   await expect(admin.locator('.stat.clicked dd')).toContainText('1');
   await shoot(admin, 'campaign');
 
+  // An A/B test: two variants while composing, then the results per variant (one clicks).
+  await visit(admin, '/admin/campaigns');
+  await admin.getByLabel('Title').fill('Fresh bread at 7');
+  await admin.getByLabel('Body', { exact: true }).fill('Sourdough, rye and baguettes, warm from the oven.');
+  await admin.getByText('A/B test', { exact: true }).click();
+  await admin.getByRole('button', { name: 'Add variant B' }).click();
+  const variantB = admin.getByRole('group', { name: 'Variant B' });
+  await variantB.getByLabel('Title').fill('Your bread is waiting');
+  await variantB.getByLabel('Body').fill('Warm sourdough from 7 am. Come early!');
+  await shoot(admin, 'ab-compose');
+  await admin.getByRole('button', { name: 'Send now' }).click();
+  await admin.getByRole('button', { name: 'Yes, send now' }).click();
+  const queued = admin.getByRole('status').filter({ hasText: 'is queued' });
+  await expect(queued).toBeVisible();
+  const test = Number((await queued.textContent())!.match(/#(\d+)/)![1]);
+  await expect(admin.locator(`tr[data-campaign="${test}"]`)).toHaveAttribute('data-status', 'sent', { timeout: 20_000 });
+  const abRaw = (await decryptedMessages(visitors[2].hash)).find((m) => JSON.parse(m).campaign === test)!;
+  const abTitle = JSON.parse(abRaw).title;
+  await deliverToServiceWorker(visitors[2].page, abRaw, abTitle);
+  await clickNotification(visitors[2].page, abTitle);
+  await visit(admin, `/admin/campaigns/${test}`);
+  await expect(admin.locator('.ab-card td[data-label="Clicked"]').filter({ hasText: '1' })).toHaveCount(1);
+  await shoot(admin, 'ab-campaign');
+
   // "Why didn't they get it?" for the subscriber who clicked, and a template.
   await visit(admin, '/admin/deliveries');
   const endpoint = await visitors[0].page.evaluate(

@@ -213,7 +213,7 @@ fn AbCard(id: i64, ab: AbReport, pick: ServerAction<PickWinner>) -> impl IntoVie
         <section class="card ab-card" aria-labelledby="ab-heading">
             <h2 id="ab-heading">"A/B test"</h2>
             <p class="muted">{plan}</p>
-            <div class="table-scroll">
+            <div class="table-scroll" role="region" aria-label="Results per variant" tabindex="0">
                 <table class="ab-results">
                     <thead>
                         <tr>

@@ -419,9 +419,9 @@ fn AbFields(form: RwSignal<ComposeForm>, initial: ComposeForm, error: Signal<Opt
         .into_iter()
         .map(|p| {
             let label = if p == "100" {
-                "Everyone, split evenly between the variants".to_owned()
+                "Everyone, split evenly".to_owned()
             } else {
-                format!("{p} % first, split evenly; then the winner to the rest")
+                format!("{p} % first, then the winner to the rest")
             };
             (p.to_owned(), label)
         })
@@ -545,7 +545,7 @@ fn VariantFields(form: RwSignal<ComposeForm>, index: usize) -> impl IntoView {
             <p class="meter" class:over=move || { bytes.get() > MAX_PAYLOAD_BYTES }>
                 {move || bytes.get()} " / " {MAX_PAYLOAD_BYTES} " bytes"
             </p>
-            <button class="btn link" type="button" on:click=move |_| form.update(|f| { if i < f.variants.len() { f.variants.remove(i); } })>
+            <button class="btn small" type="button" on:click=move |_| form.update(|f| { if i < f.variants.len() { f.variants.remove(i); } })>
                 {format!("Remove variant {name}")}
             </button>
         </fieldset>

@@ -115,6 +115,11 @@ pub struct CampaignRequest {
     pub send: Option<String>,
     /// Pushes per minute at most.
     pub max_per_minute: Option<u32>,
+    /// Variants B, C and D of an A/B test (the fields above are variant A); none: no test.
+    #[serde(default)]
+    pub variants: Vec<VariantRequest>,
+    /// How the A/B test runs (only with `variants`); even split, no hold-out by default.
+    pub ab_test: Option<AbTestRequest>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
@@ -122,6 +127,35 @@ pub struct CampaignRequest {
 pub struct ActionRequest {
     pub label: String,
     pub url: String,
+}
+
+/// One A/B test variant: what differs from variant A.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VariantRequest {
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    pub url: Option<String>,
+    pub image: Option<String>,
+    /// Up to two buttons.
+    #[serde(default)]
+    pub actions: Vec<ActionRequest>,
+}
+
+/// How an A/B test runs.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AbTestRequest {
+    /// Percent of the audience tested first, split evenly (1–100; 100, the default: everyone
+    /// at once). The rest gets the winner.
+    pub test_percent: Option<u8>,
+    /// Minutes from the start until the winner is picked (1–10080; 60 by default).
+    pub wait_minutes: Option<u32>,
+    /// `auto` (default: the best click-through rate) or `manual` (an admin picks).
+    pub pick: Option<String>,
+    /// Percent of the audience that receives nothing, the baseline (0–50; 0 by default).
+    pub holdout_percent: Option<u8>,
 }
 
 /// A campaign (or message) with every count.
@@ -202,7 +236,33 @@ fn compose_form(request: &CampaignRequest) -> ApiResult<ComposeForm> {
     let action = |i: usize| request.actions.get(i).cloned().unwrap_or_default();
     let (first, second) = (action(0), action(1));
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut variants = Vec::new();
+    for (i, variant) in request.variants.iter().enumerate() {
+        if variant.actions.len() > 2 {
+            let field = format!("variants[{i}].actions");
+            return Err(Problem::field(StatusCode::UNPROCESSABLE_ENTITY, &field, "At most two actions."));
+        }
+        let action = |n: usize| variant.actions.get(n).cloned().unwrap_or_default();
+        let (first, second) = (action(0), action(1));
+        variants.push(crate::campaign::ab::VariantForm {
+            title: variant.title.clone(),
+            body: variant.body.clone(),
+            url: text(&variant.url),
+            image: text(&variant.image),
+            action1_label: first.label,
+            action1_url: first.url,
+            action2_label: second.label,
+            action2_url: second.url,
+        });
+    }
+    let test = request.ab_test.clone().unwrap_or_default();
+    let number = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
     Ok(ComposeForm {
+        variants,
+        ab_test_percent: number(test.test_percent.map(u32::from)),
+        ab_wait_minutes: number(test.wait_minutes),
+        ab_pick: test.pick.unwrap_or_default(),
+        ab_holdout_percent: number(test.holdout_percent.map(u32::from)),
         title: request.title.clone(),
         body: request.body.clone(),
         url: text(&request.url),
@@ -234,6 +294,10 @@ fn api_problem(error: crate::error::AppError) -> Problem {
             "action2_label" => "actions[1].label",
             "action2_url" => "actions[1].url",
             "audience" => "topics",
+            "ab_test_percent" => "ab_test.test_percent",
+            "ab_wait_minutes" => "ab_test.wait_minutes",
+            "ab_pick" => "ab_test.pick",
+            "ab_holdout_percent" => "ab_test.holdout_percent",
             "ttl" => "ttl_secs",
             _ => return field,
         }
