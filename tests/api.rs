@@ -168,6 +168,11 @@ async fn bad_input_is_a_problem_document_naming_the_field_and_changes_nothing() 
             StatusCode::UNPROCESSABLE_ENTITY,
             "ab_test.pick",
         ),
+        (
+            json!({ "title": "x", "translations": [{ "language": "de!", "content": { "title": "Hallo" } }] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "translations",
+        ),
     ];
     for (body, status, field) in cases {
         let answer = problem(api(&app, "POST", "/campaigns", Some(&token), Some(body.clone())).await, status).await;

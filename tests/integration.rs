@@ -19,6 +19,7 @@ mod faults;
 mod frequency_cap;
 mod hardening;
 mod keys;
+mod languages;
 mod leases;
 mod migrations;
 mod readme;

@@ -103,6 +103,29 @@ test('screenshots of the admin pages', async ({ browser }) => {
   await expect(admin.locator('.ab-card td[data-label="Clicked"]').filter({ hasText: '1' })).toHaveCount(1);
   await shoot(admin, 'ab-campaign');
 
+  // A campaign in two languages: the preview switches to German; the page counts each.
+  await visit(admin, '/admin/campaigns');
+  await admin.getByLabel('Title').fill('Market day on Saturday');
+  await admin.getByLabel('Body', { exact: true }).fill('Fresh bread, cheese and flowers from 8 am.');
+  await admin.getByText('Languages', { exact: true }).click();
+  await admin.getByRole('button', { name: 'Add a language' }).click();
+  const german = admin.getByRole('group', { name: 'Language 1' });
+  await german.getByLabel(/^Language/).fill('de');
+  await german.getByLabel('Title').fill('Markttag am Samstag');
+  await german.getByLabel('Body').fill('Frisches Brot, Käse und Blumen ab 8 Uhr.');
+  await admin.getByLabel('Preview in').selectOption({ label: 'de' });
+  await expect(admin.locator('.previews [data-testid="preview"]')).toContainText('Markttag');
+  await shoot(admin, 'languages-compose');
+  await admin.getByRole('button', { name: 'Send now' }).click();
+  await admin.getByRole('button', { name: 'Yes, send now' }).click();
+  const inLanguages = admin.getByRole('status').filter({ hasText: 'is queued' });
+  await expect(inLanguages).toBeVisible();
+  const market = Number((await inLanguages.textContent())!.match(/#(\d+)/)![1]);
+  await expect(admin.locator(`tr[data-campaign="${market}"]`)).toHaveAttribute('data-status', 'sent', { timeout: 20_000 });
+  await visit(admin, `/admin/campaigns/${market}`);
+  await expect(admin.getByRole('heading', { name: 'Languages' })).toBeVisible();
+  await shoot(admin, 'languages-campaign');
+
   // "Why didn't they get it?" for the subscriber who clicked, and a template.
   await visit(admin, '/admin/deliveries');
   const endpoint = await visitors[0].page.evaluate(

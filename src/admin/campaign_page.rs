@@ -127,6 +127,7 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
         {c.error.clone().map(|error| view! { <p class="campaign-error" role="alert">{error}</p> })}
         <Counts summary=c.clone()/>
         {report.ab.clone().map(|ab| view! { <AbCard id=c.id ab pick=actions.pick/> })}
+        {report.languages.clone().map(|languages| view! { <LanguagesCard languages/> })}
         <section class="card" aria-labelledby="activity-heading">
             <h2 id="activity-heading">"Sends and clicks over time"</h2>
             <ActivityChart activity=report.activity.clone() bucket_secs=report.bucket_secs active=c.is_active()/>
@@ -143,13 +144,19 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
     .into_any()
 }
 
-/// The notification as it looks, or with an A/B test each variant's, labelled.
+/// The notification as it looks; with an A/B test each variant's, with languages each
+/// language's, labelled.
 fn variant_previews(form: &crate::campaign::ComposeForm) -> impl IntoView {
-    let single = form.variants.is_empty();
-    (0..=form.variants.len())
+    let (variants, languages) = (!form.variants.is_empty(), !form.translations.is_empty());
+    (0..=form.variants.len().max(form.translations.len()))
         .map(|index| {
             let payload = form.variant_payload(index);
-            let label = (!single).then(|| format!("Variant {}", crate::campaign::ab::letter(index)));
+            let label = match (variants, languages, index) {
+                (true, _, _) => Some(format!("Variant {}", crate::campaign::ab::letter(index))),
+                (_, true, 0) => Some("Fallback".to_owned()),
+                (_, true, i) => form.translations.get(i - 1).map(|t| format!("In {}", t.language)),
+                _ => None,
+            };
             view! {
                 <div class="variant-preview">
                     {label.map(|label| view! { <h3>{label}</h3> })}
@@ -239,6 +246,42 @@ fn AbCard(id: i64, ab: AbReport, pick: ServerAction<PickWinner>) -> impl IntoVie
                 </div>
             })}
             <FormError result=pick.value().into()/>
+        </section>
+    }
+}
+
+/// Sent, clicked and click-through per language, the fallback first.
+#[component]
+fn LanguagesCard(languages: Vec<crate::campaign::languages::LanguageResult>) -> impl IntoView {
+    let rows = languages
+        .into_iter()
+        .map(|l| {
+            let ctr = l.click_through_percent().map(|p| format!("{p:.1} %")).unwrap_or_else(|| "—".into());
+            view! {
+                <tr>
+                    <th scope="row" data-label="Language">{l.language.unwrap_or_else(|| "Fallback".into())}</th>
+                    <td data-label="Sent" class="num">{l.sent}</td>
+                    <td data-label="Clicked" class="num">{l.clicked}</td>
+                    <td data-label="CTR" class="num">{ctr}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="languages-heading">
+            <h2 id="languages-heading">"Languages"</h2>
+            <p class="muted">"Each subscriber got the language that best matches their browser's (or their site's); the rest the fallback."</p>
+            <div class="table-scroll" role="region" aria-label="Results per language" tabindex="0">
+                <table class="ab-results languages">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Language"</th><th scope="col" class="num">"Sent"</th>
+                            <th scope="col" class="num">"Clicked"</th><th scope="col" class="num">"Click-through"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
         </section>
     }
 }

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_navigate;
 use super::auth::SignInState;
 use crate::campaign::ab::{letter, VariantForm, MAX_EXTRA_VARIANTS};
 use crate::campaign::api::{audience_size, SendCampaign, NOBODY_TO_REACH};
+use crate::campaign::languages::{TranslationForm, MAX_TRANSLATIONS};
 use crate::campaign::{
     ComposeForm, NotificationPayload, Ttl, Urgency, MAX_ACTION_LABEL_CHARS, MAX_BODY_CHARS, MAX_PAYLOAD_BYTES,
     MAX_TITLE_CHARS,
@@ -149,7 +150,8 @@ pub fn Compose(
             <ActionForm action=send node_ref=form_element attr:class="form compose">
                 <ContentFields form initial=first.clone() error/>
                 <DeliveryOptions form initial=first.clone() error/>
-                <AbFields form initial=first error/>
+                <AbFields form initial=first.clone() error/>
+                <LanguageFields form initial=first error/>
                 <AudienceFields form/>
                 <WhenFields later label=send_at_label initial=initial_send_at error/>
                 {editing_id.map(|id| view! { <input type="hidden" name="campaign_id" value=id.to_string()/> })}
@@ -218,7 +220,10 @@ pub fn Compose(
                 <Show when=move || form.with(|f| !f.variants.is_empty())>
                     <p class="preview-variant">"Variant A"</p>
                 </Show>
-                <Preview payload=payload.into()/>
+                // With languages, the preview shows the one chosen below it instead.
+                <Show when=move || form.with(|f| !f.variants.is_empty() || f.translations.is_empty())>
+                    <Preview payload=payload.into()/>
+                </Show>
                 <VariantPreviews form/>
             </div>
             </div>
@@ -396,16 +401,7 @@ fn AbFields(form: RwSignal<ComposeForm>, initial: ComposeForm, error: Signal<Opt
         form.update(|f| {
             if f.variants.len() < MAX_EXTRA_VARIANTS {
                 // A copy of A to change: most tests change one thing.
-                let a = VariantForm {
-                    title: f.title.clone(),
-                    body: f.body.clone(),
-                    url: f.url.clone(),
-                    image: f.image.clone(),
-                    action1_label: f.action1_label.clone(),
-                    action1_url: f.action1_url.clone(),
-                    action2_label: f.action2_label.clone(),
-                    action2_url: f.action2_url.clone(),
-                };
+                let a = own_content(f);
                 f.variants.push(a);
             }
         })
@@ -452,11 +448,15 @@ fn AbFields(form: RwSignal<ComposeForm>, initial: ComposeForm, error: Signal<Opt
             </p>
             <input type="hidden" name="variants"
                 prop:value=move || form.with(|f| if f.variants.is_empty() { String::new() } else { serde_json::to_string(&f.variants).unwrap_or_default() })/>
-            {move || (1..=count.get()).map(|index| view! { <VariantFields form index/> }).collect_view()}
+            {move || (1..=count.get()).map(|index| view! { <VariantFields form kind=Alternative::Variant index/> }).collect_view()}
             {move || error.get().filter(|e| e.field_name() == Some("variants")).map(|e| view! {
                 <p class="field-error" role="alert">{e.to_string()}</p>
             })}
-            <button class="btn" type="button" on:click=add hidden=move || { count.get() >= MAX_EXTRA_VARIANTS }>
+            <p class="hint" hidden=move || form.with(|f| f.translations.is_empty())>
+                "A campaign is either an A/B test or in several languages: remove its languages to test variants."
+            </p>
+            <button class="btn" type="button" on:click=add
+                hidden=move || { count.get() >= MAX_EXTRA_VARIANTS || form.with(|f| !f.translations.is_empty()) }>
                 {move || format!("Add variant {}", letter(count.get() + 1))}
             </button>
             <Show when=move || { count.get() > 0 }>
@@ -496,24 +496,94 @@ fn AbFields(form: RwSignal<ComposeForm>, initial: ComposeForm, error: Signal<Opt
     }
 }
 
-/// Variant `index`'s fields (1 is B), with its byte count and a button to remove it.
+/// The form's own title, body, link, image and buttons: what a new variant or language
+/// starts from.
+fn own_content(f: &ComposeForm) -> VariantForm {
+    VariantForm {
+        title: f.title.clone(),
+        body: f.body.clone(),
+        url: f.url.clone(),
+        image: f.image.clone(),
+        action1_label: f.action1_label.clone(),
+        action1_url: f.action1_url.clone(),
+        action2_label: f.action2_label.clone(),
+        action2_url: f.action2_url.clone(),
+    }
+}
+
+/// Content besides the form's own: an A/B test's variants or the translations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Alternative {
+    Variant,
+    Translation,
+}
+
+impl Alternative {
+    fn content_mut(self, f: &mut ComposeForm, i: usize) -> Option<&mut VariantForm> {
+        match self {
+            Self::Variant => f.variants.get_mut(i),
+            Self::Translation => f.translations.get_mut(i).map(|t| &mut t.content),
+        }
+    }
+
+    fn remove(self, f: &mut ComposeForm, i: usize) {
+        match self {
+            Self::Variant if i < f.variants.len() => {
+                f.variants.remove(i);
+            }
+            Self::Translation if i < f.translations.len() => {
+                f.translations.remove(i);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The fields of a variant (`index` 1 is B) or a translation (1 is the first), with its
+/// byte count and a button to remove it.
 #[component]
-fn VariantFields(form: RwSignal<ComposeForm>, index: usize) -> impl IntoView {
+fn VariantFields(form: RwSignal<ComposeForm>, kind: Alternative, index: usize) -> impl IntoView {
     let i = index - 1;
-    let initial = form.with_untracked(|f| f.variants.get(i).cloned().unwrap_or_default());
-    let name = letter(index);
+    let (initial, language) = form.with_untracked(|f| match kind {
+        Alternative::Variant => (f.variants.get(i).cloned().unwrap_or_default(), String::new()),
+        Alternative::Translation => {
+            let t = f.translations.get(i).cloned().unwrap_or_default();
+            (t.content, t.language)
+        }
+    });
     let set = move |setter: fn(&mut VariantForm, String)| {
         move |ev: leptos::ev::Event| {
             let value = event_target_value(&ev);
             form.update(|f| {
-                if let Some(variant) = f.variants.get_mut(i) {
-                    setter(variant, value)
+                if let Some(content) = kind.content_mut(f, i) {
+                    setter(content, value)
                 }
             });
         }
     };
     let bytes = Memo::new(move |_| form.with(|f| f.variant_payload(index).sent_size()));
-    let id = move |field: &str| format!("variant{index}-{field}");
+    let id = move |field: &str| match kind {
+        Alternative::Variant => format!("variant{index}-{field}"),
+        Alternative::Translation => format!("language{index}-{field}"),
+    };
+    let (legend, remove) = match kind {
+        Alternative::Variant => (format!("Variant {}", letter(index)), format!("Remove variant {}", letter(index))),
+        Alternative::Translation => (format!("Language {index}"), "Remove this language".to_owned()),
+    };
+    let set_language = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        form.update(|f| {
+            if let Some(t) = f.translations.get_mut(i) {
+                t.language = value;
+            }
+        });
+    };
+    let language_field = (kind == Alternative::Translation).then(|| {
+        view! {
+            <label for=id("language")>"Language " <span class="required">"required: a tag such as de, fr or pt-BR"</span></label>
+            <input id=id("language") maxlength=35 value=language placeholder="de" on:input=set_language/>
+        }
+    });
     // A labelled input of the variant; the server checks lengths and links.
     let field = move |name: &str, label: &'static str, value: String, setter: fn(&mut VariantForm, String)| {
         view! {
@@ -525,7 +595,8 @@ fn VariantFields(form: RwSignal<ComposeForm>, index: usize) -> impl IntoView {
     };
     view! {
         <fieldset class="variant">
-            <legend>{format!("Variant {name}")}</legend>
+            <legend>{legend}</legend>
+            {language_field}
             <label for=id("title")>"Title " <span class="required">"required"</span></label>
             <input id=id("title") maxlength=MAX_TITLE_CHARS value=initial.title on:input=set(|v, x| v.title = x)/>
             <label for=id("body")>"Body"</label>
@@ -545,18 +616,60 @@ fn VariantFields(form: RwSignal<ComposeForm>, index: usize) -> impl IntoView {
             <p class="meter" class:over=move || { bytes.get() > MAX_PAYLOAD_BYTES }>
                 {move || bytes.get()} " / " {MAX_PAYLOAD_BYTES} " bytes"
             </p>
-            <button class="btn small" type="button" on:click=move |_| form.update(|f| { if i < f.variants.len() { f.variants.remove(i); } })>
-                {format!("Remove variant {name}")}
+            <button class="btn small" type="button" on:click=move |_| form.update(|f| kind.remove(f, i))>
+                {remove}
             </button>
         </fieldset>
     }
 }
 
-/// A preview per variant beside A's, labelled, while the form has variants.
+/// Under "Languages": the content in other languages, each matched to subscribers by their
+/// browser's language. Kept in the mirrored form and posted as one JSON field.
+#[component]
+fn LanguageFields(form: RwSignal<ComposeForm>, initial: ComposeForm, error: Signal<Option<AppError>>) -> impl IntoView {
+    let count = Memo::new(move |_| form.with(|f| f.translations.len()));
+    let add = move |_| {
+        form.update(|f| {
+            if f.translations.len() < MAX_TRANSLATIONS {
+                let content = own_content(f);
+                f.translations.push(TranslationForm { language: String::new(), content });
+            }
+        })
+    };
+    view! {
+        <details class="more languages" open=!initial.translations.is_empty()>
+            <summary>"Languages"</summary>
+            <p class="hint">
+                "Write it in other languages too. Each subscriber gets the language that best matches their browser's "
+                "(de-AT gets de), or their site's language if the browser did not say; everyone else gets the fields "
+                "above, the fallback."
+            </p>
+            <input type="hidden" name="translations"
+                prop:value=move || form.with(|f| if f.translations.is_empty() { String::new() } else { serde_json::to_string(&f.translations).unwrap_or_default() })/>
+            {move || (1..=count.get()).map(|index| view! { <VariantFields form kind=Alternative::Translation index/> }).collect_view()}
+            {move || error.get().filter(|e| e.field_name() == Some("translations")).map(|e| view! {
+                <p class="field-error" role="alert">{e.to_string()}</p>
+            })}
+            <p class="hint" hidden=move || form.with(|f| f.variants.is_empty())>
+                "A campaign is either an A/B test or in several languages: remove its variants to add languages."
+            </p>
+            <button class="btn" type="button" on:click=add
+                hidden=move || { count.get() >= MAX_TRANSLATIONS || form.with(|f| !f.variants.is_empty()) }>
+                "Add a language"
+            </button>
+        </details>
+    }
+}
+
+/// A preview per variant beside A's, labelled; or, with languages, a choice of which one
+/// the preview shows.
 #[component]
 fn VariantPreviews(form: RwSignal<ComposeForm>) -> impl IntoView {
     let count = Memo::new(move |_| form.with(|f| f.variants.len()));
-    move || {
+    let languages =
+        Memo::new(move |_| form.with(|f| f.translations.iter().map(|t| t.language.clone()).collect::<Vec<_>>()));
+    let shown = RwSignal::new(0usize);
+    let variants = move || {
         (1..=count.get())
             .map(|index| {
                 let payload = Signal::derive(move || form.with(|f| f.variant_payload(index)));
@@ -566,7 +679,25 @@ fn VariantPreviews(form: RwSignal<ComposeForm>) -> impl IntoView {
                 }
             })
             .collect_view()
-    }
+    };
+    let in_language = move || {
+        let languages = languages.get();
+        (count.get() == 0 && !languages.is_empty()).then(|| {
+            let payload = Signal::derive(move || form.with(|f| f.variant_payload(shown.get())));
+            view! {
+                <label class="preview-variant" for="preview-language">"Preview in"</label>
+                <select id="preview-language" on:change=move |ev| shown.set(event_target_value(&ev).parse().unwrap_or(0))>
+                    <option value="0" selected=move || shown.get() == 0>"Fallback"</option>
+                    {languages.into_iter().enumerate().map(|(i, language)| {
+                        let label = if language.trim().is_empty() { format!("Language {}", i + 1) } else { language };
+                        view! { <option value=(i + 1).to_string() selected=move || shown.get() == i + 1>{label}</option> }
+                    }).collect_view()}
+                </select>
+                <Preview payload/>
+            }
+        })
+    };
+    view! { {variants} {in_language} }
 }
 
 /// Now, or at a date and time in the admin's zone (`label` names it).

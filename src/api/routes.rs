@@ -120,6 +120,19 @@ pub struct CampaignRequest {
     pub variants: Vec<VariantRequest>,
     /// How the A/B test runs (only with `variants`); even split, no hold-out by default.
     pub ab_test: Option<AbTestRequest>,
+    /// The content in other languages (the fields above are the fallback); each subscriber
+    /// gets the best match of their browser's language. Not together with `variants`.
+    #[serde(default)]
+    pub translations: Vec<TranslationRequest>,
+}
+
+/// The content in one language.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TranslationRequest {
+    /// A BCP 47 tag: `de`, `pt-BR`.
+    pub language: String,
+    pub content: VariantRequest,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
@@ -129,7 +142,7 @@ pub struct ActionRequest {
     pub url: String,
 }
 
-/// One A/B test variant: what differs from variant A.
+/// One A/B test variant or translation: what differs from the campaign's own content.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariantRequest {
@@ -236,29 +249,26 @@ fn compose_form(request: &CampaignRequest) -> ApiResult<ComposeForm> {
     let action = |i: usize| request.actions.get(i).cloned().unwrap_or_default();
     let (first, second) = (action(0), action(1));
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let mut variants = Vec::new();
-    for (i, variant) in request.variants.iter().enumerate() {
-        if variant.actions.len() > 2 {
-            let field = format!("variants[{i}].actions");
-            return Err(Problem::field(StatusCode::UNPROCESSABLE_ENTITY, &field, "At most two actions."));
-        }
-        let action = |n: usize| variant.actions.get(n).cloned().unwrap_or_default();
-        let (first, second) = (action(0), action(1));
-        variants.push(crate::campaign::ab::VariantForm {
-            title: variant.title.clone(),
-            body: variant.body.clone(),
-            url: text(&variant.url),
-            image: text(&variant.image),
-            action1_label: first.label,
-            action1_url: first.url,
-            action2_label: second.label,
-            action2_url: second.url,
-        });
-    }
+    let variants = request
+        .variants
+        .iter()
+        .enumerate()
+        .map(|(i, variant)| content_form(&format!("variants[{i}]"), variant))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let translations = request
+        .translations
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let content = content_form(&format!("translations[{i}].content"), &t.content)?;
+            Ok(crate::campaign::languages::TranslationForm { language: t.language.clone(), content })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
     let test = request.ab_test.clone().unwrap_or_default();
     let number = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
     Ok(ComposeForm {
         variants,
+        translations,
         ab_test_percent: number(test.test_percent.map(u32::from)),
         ab_wait_minutes: number(test.wait_minutes),
         ab_pick: test.pick.unwrap_or_default(),
@@ -281,6 +291,31 @@ fn compose_form(request: &CampaignRequest) -> ApiResult<ComposeForm> {
         sites: crate::ids::ids_text(request.sites.iter().copied()),
         max_per_minute: request.max_per_minute.map(|n| n.to_string()).unwrap_or_default(),
         ..ComposeForm::default()
+    })
+}
+
+/// A variant's or translation's content as the compose form carries it; `field` names it
+/// in errors.
+fn content_form(field: &str, content: &VariantRequest) -> ApiResult<crate::campaign::ab::VariantForm> {
+    let actions = &content.actions;
+    if actions.len() > 2 {
+        return Err(Problem::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("{field}.actions"),
+            "At most two actions.",
+        ));
+    }
+    let action = |n: usize| actions.get(n).cloned().unwrap_or_default();
+    let (first, second) = (action(0), action(1));
+    Ok(crate::campaign::ab::VariantForm {
+        title: content.title.clone(),
+        body: content.body.clone(),
+        url: content.url.clone().unwrap_or_default(),
+        image: content.image.clone().unwrap_or_default(),
+        action1_label: first.label,
+        action1_url: first.url,
+        action2_label: second.label,
+        action2_url: second.url,
     })
 }
 

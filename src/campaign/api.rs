@@ -346,7 +346,8 @@ pub async fn get_campaign_report(id: i64) -> Result<CampaignReport, AppError> {
             }
             None => None,
         };
-        Ok(CampaignReport { summary, form, audience, sites, failures, activity, bucket_secs, approval, ab })
+        let languages = state.store.language_results(id).await?;
+        Ok(CampaignReport { summary, form, audience, sites, failures, activity, bucket_secs, approval, ab, languages })
     })
     .await
 }

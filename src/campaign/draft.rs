@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ab::{AbTest, Variant, VariantForm, MAX_EXTRA_VARIANTS};
+use super::languages::{Translation, TranslationForm};
 use super::payload::{checkbox, NotificationOptions, NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES};
 use crate::error::AppError;
 
@@ -161,8 +162,12 @@ pub struct ComposeForm {
     pub max_per_minute: String,
     /// Variants B, C and D of an A/B test (the fields above are A); none: no test.
     /// Posted as one JSON field, as the compose page keeps them.
-    #[serde(with = "variant_list")]
+    #[serde(with = "json_list")]
     pub variants: Vec<VariantForm>,
+    /// The content in other languages (the fields above are the fallback); posted as
+    /// `variants` is.
+    #[serde(with = "json_list")]
+    pub translations: Vec<TranslationForm>,
     /// How the A/B test runs (see [`AbTest::parse`]); ignored without variants.
     pub ab_test_percent: String,
     pub ab_wait_minutes: String,
@@ -170,32 +175,32 @@ pub struct ComposeForm {
     pub ab_holdout_percent: String,
 }
 
-/// [`ComposeForm::variants`] as a JSON text (what a form field holds), read back from
-/// that or from a JSON list.
-mod variant_list {
-    use super::VariantForm;
-    use serde::{Deserialize, Deserializer, Serializer};
+/// A list kept in one form field as JSON text (empty for none), read back from that or
+/// from a JSON list.
+mod json_list {
+    use serde::de::DeserializeOwned;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<S: Serializer>(variants: &[VariantForm], serializer: S) -> Result<S::Ok, S::Error> {
-        if variants.is_empty() {
+    pub fn serialize<T: Serialize, S: Serializer>(list: &[T], serializer: S) -> Result<S::Ok, S::Error> {
+        if list.is_empty() {
             return serializer.serialize_str("");
         }
-        serializer.serialize_str(&serde_json::to_string(variants).map_err(serde::ser::Error::custom)?)
+        serializer.serialize_str(&serde_json::to_string(list).map_err(serde::ser::Error::custom)?)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<VariantForm>, D::Error> {
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Given {
             Text(String),
-            List(Vec<VariantForm>),
+            List(Vec<serde_json::Value>),
         }
-        match Given::deserialize(deserializer)? {
-            Given::List(list) => Ok(list),
-            Given::Text(text) if text.trim().is_empty() => Ok(Vec::new()),
-            Given::Text(text) => serde_json::from_str(&text)
-                .map_err(|_| serde::de::Error::custom("variants must be a JSON list of variant contents")),
-        }
+        let list = match Given::deserialize(deserializer)? {
+            Given::List(list) => list,
+            Given::Text(text) if text.trim().is_empty() => return Ok(Vec::new()),
+            Given::Text(text) => serde_json::from_str(&text).map_err(serde::de::Error::custom)?,
+        };
+        list.into_iter().map(|item| serde_json::from_value(item).map_err(serde::de::Error::custom)).collect()
     }
 }
 
@@ -232,6 +237,7 @@ impl ComposeForm {
             sites: crate::ids::ids_text(audience.sites.iter().map(|s| s.0)),
             max_per_minute: draft.rate.map(|r| r.per_minute().to_string()).unwrap_or_default(),
             variants: draft.variants.iter().map(Variant::to_form).collect(),
+            translations: draft.translations.iter().map(Translation::to_form).collect(),
             ab_test_percent: draft.ab.map(|t| t.test_percent.to_string()).unwrap_or_default(),
             ab_wait_minutes: draft.ab.map(|t| t.wait_minutes.to_string()).unwrap_or_default(),
             ab_pick: match draft.ab.map(|t| t.pick) {
@@ -242,11 +248,16 @@ impl ComposeForm {
         }
     }
 
-    /// Variant `index`'s notification as typed (0: the campaign's own content), for the
-    /// preview and byte counter of each variant.
+    /// The notification of content `index` as typed (0: the fields of the form itself;
+    /// then its variants, or else its translations), for their previews and byte counters.
     pub fn variant_payload(&self, index: usize) -> NotificationPayload {
         let draft = CampaignDraft::as_typed(self);
-        match index.checked_sub(1).and_then(|i| self.variants.get(i)) {
+        let alternatives: Vec<&VariantForm> = if self.variants.is_empty() {
+            self.translations.iter().map(|t| &t.content).collect()
+        } else {
+            self.variants.iter().collect()
+        };
+        match index.checked_sub(1).and_then(|i| alternatives.get(i)) {
             Some(variant) => draft.with_variant(&Variant::as_typed(variant)).payload(0),
             None => draft.payload(0),
         }
@@ -343,6 +354,9 @@ pub struct CampaignDraft {
     pub variants: Vec<Variant>,
     /// How the test runs; `Some` exactly when there are variants.
     pub ab: Option<AbTest>,
+    /// The content in other languages; the fields above are the fallback. Not together
+    /// with variants.
+    pub translations: Vec<Translation>,
 }
 
 impl CampaignDraft {
@@ -383,6 +397,7 @@ impl CampaignDraft {
             rate: SendRate::parse_optional(&form.max_per_minute)?,
             variants: Vec::new(),
             ab: None,
+            translations: Vec::new(),
         };
         if form.variants.len() > MAX_EXTRA_VARIANTS {
             return Err(AppError::field("variants", "An A/B test has at most four variants (A to D)."));
@@ -394,14 +409,22 @@ impl CampaignDraft {
         } else {
             Some(AbTest::parse(&form.ab_test_percent, &form.ab_wait_minutes, &form.ab_pick, &form.ab_holdout_percent)?)
         };
-        let draft = Self { variants, ab, ..draft };
-        for index in 0..=draft.variants.len() {
+        let translations = Translation::parse_all(&form.translations)?;
+        if !variants.is_empty() && !translations.is_empty() {
+            return Err(AppError::field(
+                "translations",
+                "A campaign is either an A/B test or in several languages, not both: remove the variants or the languages.",
+            ));
+        }
+        let draft = Self { variants, ab, translations, ..draft };
+        for index in 0..=draft.alternatives().len() {
             let bytes = draft.payload_of(0, index).sent_size();
             if bytes > MAX_PAYLOAD_BYTES {
-                let which = if draft.variants.is_empty() {
-                    "The notification".to_owned()
-                } else {
-                    format!("Variant {}", super::ab::letter(index))
+                let which = match (index, draft.variants.is_empty(), draft.translations.is_empty()) {
+                    (_, false, _) => format!("Variant {}", super::ab::letter(index)),
+                    (0, _, false) => "The fallback".to_owned(),
+                    (i, _, false) => format!("The {} text", draft.translations[i - 1].language),
+                    _ => "The notification".to_owned(),
                 };
                 return Err(AppError::invalid(format!(
                     "{which} is {bytes} bytes; push services accept at most {MAX_PAYLOAD_BYTES}. Shorten the text or links."
@@ -411,9 +434,20 @@ impl CampaignDraft {
         Ok(draft)
     }
 
-    /// The notification of variant `index` (0: the campaign's own content, A).
+    /// The contents a delivery may carry besides the campaign's own (index 0): its A/B
+    /// variants B to D, or else its translations. `deliveries.variant` indexes them.
+    pub fn alternatives(&self) -> Vec<&Variant> {
+        if self.variants.is_empty() {
+            self.translations.iter().map(|t| &t.content).collect()
+        } else {
+            self.variants.iter().collect()
+        }
+    }
+
+    /// The notification of content `index` (0: the campaign's own; then
+    /// [`CampaignDraft::alternatives`]).
     pub fn payload_of(&self, campaign: i64, index: usize) -> NotificationPayload {
-        match index.checked_sub(1).and_then(|i| self.variants.get(i)) {
+        match index.checked_sub(1).and_then(|i| self.alternatives().get(i).copied()) {
             Some(variant) => self.with_variant(variant).payload(campaign),
             None => self.payload(campaign),
         }
@@ -479,6 +513,7 @@ impl CampaignDraft {
             rate: None,
             variants: Vec::new(),
             ab: None,
+            translations: Vec::new(),
         }
     }
 }

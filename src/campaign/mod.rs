@@ -4,6 +4,7 @@ pub mod ab;
 pub mod api;
 mod audience;
 mod draft;
+pub mod languages;
 mod payload;
 mod report;
 mod schedule;

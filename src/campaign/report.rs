@@ -61,4 +61,7 @@ pub struct CampaignReport {
     pub approval: Option<Approval>,
     /// Its A/B test, if it has one.
     pub ab: Option<super::ab::AbReport>,
+    /// Sent and clicked per language, the fallback first, if it has translations.
+    #[serde(default)]
+    pub languages: Option<Vec<super::languages::LanguageResult>>,
 }

@@ -245,9 +245,10 @@ impl Dispatcher {
     /// finish and are recorded.
     async fn send_campaign(&self, campaign: &CampaignRow, lease: &Lease) -> Result<(), sqlx::Error> {
         let message = Arc::new(message_for(campaign));
-        // One per variant of an A/B test (just the campaign's own content without one).
-        let payloads: Arc<Vec<NotificationPayload>> =
-            Arc::new((0..=campaign.draft.variants.len()).map(|v| campaign.draft.payload_of(campaign.id, v)).collect());
+        // The campaign's own content, then one per A/B variant or translation.
+        let payloads: Arc<Vec<NotificationPayload>> = Arc::new(
+            (0..=campaign.draft.alternatives().len()).map(|v| campaign.draft.payload_of(campaign.id, v)).collect(),
+        );
         // Read once per batch of work: a rotation during a send tells the rest of the
         // audience on the next run.
         let current_key = match self.keys.current(&self.store).await {

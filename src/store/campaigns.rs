@@ -42,6 +42,8 @@ struct StoredCampaign {
     variants: String,
     /// JSON: [`crate::campaign::ab::AbTest`], or NULL.
     ab_test: Option<String>,
+    /// JSON: the translations, `[]` without any.
+    translations: String,
 }
 
 impl From<StoredCampaign> for CampaignRow {
@@ -67,6 +69,7 @@ impl From<StoredCampaign> for CampaignRow {
             urgency: Urgency::parse(&row.urgency).unwrap_or(Urgency::Normal),
             rate: row.max_per_minute.and_then(SendRate::trusted),
             variants: serde_json::from_str(&row.variants).unwrap_or_default(),
+            translations: serde_json::from_str(&row.translations).unwrap_or_default(),
             ab: None,
         };
         // A test is only a test with its variants.
@@ -121,7 +124,7 @@ impl Author {
 
 const CAMPAIGN_ROW: &str = "SELECT id, title, body, url, icon, image, badge, actions,
         CASE WHEN require_interaction THEN 1 ELSE 0 END AS require_interaction, options, topic,
-        ttl_secs, urgency, max_per_minute, status, variants, ab_test FROM campaigns";
+        ttl_secs, urgency, max_per_minute, status, variants, ab_test, translations FROM campaigns";
 
 /// The subscribers in campaign `$1`'s audience, as a condition on `subscriptions s`: on the
 /// sites it names (none: every active site), and of any of the topics it names (none: all).
@@ -198,7 +201,8 @@ pub(super) async fn create_deliveries(
         .bind(campaign_id)
         .execute(&mut *tx)
         .await?;
-        super::ab_tests::split_audience(tx, campaign_id).await?;
+        super::contents::split_audience(tx, campaign_id).await?;
+        super::contents::choose_languages(tx, campaign_id).await?;
         return Ok(Queued { pending: pending.rows_affected(), capped: 0 });
     }
     if tx.backend_name() == "PostgreSQL" {
@@ -224,7 +228,8 @@ pub(super) async fn create_deliveries(
     .bind(campaign_id)
     .execute(&mut *tx)
     .await?;
-    super::ab_tests::split_audience(tx, campaign_id).await?;
+    super::contents::split_audience(tx, campaign_id).await?;
+    super::contents::choose_languages(tx, campaign_id).await?;
     Ok(Queued { pending: pending.rows_affected(), capped: capped.rows_affected() })
 }
 
@@ -281,14 +286,15 @@ impl Store {
             None => sqlx::query_scalar(
                 "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
                                         ttl_secs, urgency, status, scheduled_at, created_by, created_at, options,
-                                        max_per_minute, api_key_id, variants, ab_test)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18, $19, $20, $21)
+                                        max_per_minute, api_key_id, variants, ab_test, translations)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18, $19, $20, $21, $22)
                  RETURNING id",
             ),
             Some(_) => sqlx::query_scalar(
                 "UPDATE campaigns SET title = $1, body = $2, url = $3, icon = $4, image = $5, badge = $6, actions = $7,
                         require_interaction = $8, topic = $9, ttl_secs = $10, urgency = $11, status = $12,
                         scheduled_at = $13, options = $17, max_per_minute = $18, variants = $20, ab_test = $21,
+                        translations = $22,
                         -- Any change withdraws a request for approval: an approval is of what was asked.
                         approval_requested_by = NULL, approval_requested_at = NULL, approval_send_at = NULL,
                         reviewed_by = NULL, review_note = NULL
@@ -307,6 +313,7 @@ impl Store {
             .bind(author.api_key())
             .bind(serde_json::to_string(&draft.variants).expect("variants serialize"))
             .bind(draft.ab.map(|t| serde_json::to_string(&t).expect("a test serializes")))
+            .bind(serde_json::to_string(&draft.translations).expect("translations serialize"))
             .fetch_optional(&mut *tx)
             .await?;
         let Some(id) = id else { return Ok(Saved::NotEditable) };
@@ -368,9 +375,9 @@ impl Store {
         let copy: Option<i64> = sqlx::query_scalar(
             "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, options,
                                     topic, ttl_secs, urgency, max_per_minute, status, created_by, created_at,
-                                    api_key_id, variants, ab_test)
+                                    api_key_id, variants, ab_test, translations)
              SELECT title, body, url, icon, image, badge, actions, require_interaction, options,
-                    topic, ttl_secs, urgency, max_per_minute, 'draft', $1, $2, $4, variants, ab_test
+                    topic, ttl_secs, urgency, max_per_minute, 'draft', $1, $2, $4, variants, ab_test, translations
              FROM campaigns WHERE id = $3 AND kind = 'campaign'
              RETURNING id",
         )

@@ -8,13 +8,13 @@
 //! has its own migrations (`migrations/sqlite`, `migrations/postgres`) ending at the same
 //! tables and types: integers are 64-bit, timestamps Unix seconds.
 
-mod ab_tests;
 mod admins;
 mod api_keys;
 mod approvals;
 mod audit;
 mod backup;
 mod campaigns;
+mod contents;
 mod deliveries;
 mod history;
 mod instances;
@@ -31,12 +31,12 @@ mod topics;
 pub(crate) mod webhooks;
 
 pub use crate::push::client::SubscriptionRow;
-pub use ab_tests::{AbState, HELD_FOR_WINNER};
 pub use admins::AdminRow;
 pub use api_keys::{ApiKeyRow, ApiSubscriberRow, Remembered};
 pub use approvals::{ApprovalRow, Review};
 pub use audit::AuditRow;
 pub use campaigns::{Author, CampaignRow, Saved};
+pub use contents::{AbState, HELD_FOR_WINNER};
 pub use deliveries::{ClaimedDelivery, DeliveryOutcome, OutcomeKind};
 pub use history::{HistoryDelivery, HistorySubscription};
 pub use instances::InstanceId;

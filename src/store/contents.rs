@@ -1,11 +1,13 @@
-//! A/B tests in the database: splitting a queued audience into hold-out, test group and
-//! the rest, releasing the winner to the rest, and the results per variant. Who goes where
-//! is decided in `campaign::ab`.
+//! A campaign's alternative contents in the database: splitting a queued audience into an
+//! A/B test's hold-out, test group and rest, releasing the winner to the rest, the results
+//! per variant; and giving each subscriber the content in their language. Who gets what
+//! is decided in `campaign::ab` and `campaign::languages`.
 
 use sqlx::AnyConnection;
 
 use super::{id_list, Dialect, Store};
 use crate::campaign::ab::{self, AbTest, Group, Pick, VariantResult, MAX_EXTRA_VARIANTS};
+use crate::campaign::languages::{content_for, LanguageResult, Translation};
 
 /// `deliveries.next_attempt_at` of a delivery waiting for the winner: never due by the
 /// clock, only when [`Store::release_winner`] releases it.
@@ -81,6 +83,49 @@ pub(super) async fn split_audience(tx: &mut AnyConnection, campaign_id: i64) -> 
     Ok(())
 }
 
+/// Gives each of campaign `campaign_id`'s deliveries, just queued, the content in the
+/// subscriber's language (see `campaign::languages::content_for`). Nothing happens to a
+/// campaign without translations.
+pub(super) async fn choose_languages(tx: &mut AnyConnection, campaign_id: i64) -> Result<(), sqlx::Error> {
+    let translations: String = sqlx::query_scalar("SELECT translations FROM campaigns WHERE id = $1")
+        .bind(campaign_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let translations: Vec<Translation> = serde_json::from_str(&translations).unwrap_or_default();
+    if translations.is_empty() {
+        return Ok(());
+    }
+    let offered: Vec<String> = translations.into_iter().map(|t| t.language).collect();
+    let queued: Vec<(i64, Option<String>, String)> = sqlx::query_as(
+        "SELECT d.subscription_id, s.language, t.widget
+         FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id JOIN sites t ON t.id = s.site_id
+         WHERE d.campaign_id = $1",
+    )
+    .bind(campaign_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut by_content = vec![Vec::new(); offered.len() + 1];
+    for (subscription, language, widget) in queued {
+        let site_language = serde_json::from_str::<serde_json::Value>(&widget)
+            .ok()
+            .and_then(|w| w.get("language").and_then(|l| l.as_str()).map(str::to_owned));
+        by_content[content_for(language.as_deref(), site_language.as_deref(), &offered)].push(subscription);
+    }
+    let ids_in = Dialect::of_backend(tx.backend_name()).ids_in(2);
+    // The fallback (0) is the column's default.
+    for (content, ids) in by_content.into_iter().enumerate().skip(1).filter(|(_, ids)| !ids.is_empty()) {
+        sqlx::query(&format!(
+            "UPDATE deliveries SET variant = $3 WHERE campaign_id = $1 AND subscription_id IN ({ids_in})"
+        ))
+        .bind(campaign_id)
+        .bind(id_list(ids))
+        .bind(content as i64)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// A campaign's test and where it stands, for its page.
 #[derive(Debug, Clone)]
 pub struct AbState {
@@ -138,6 +183,45 @@ impl Store {
     /// Sent and clicked per variant of campaign `id` (those waiting for the winner are in
     /// no variant yet).
     pub async fn variant_results(&self, id: i64, titles: &[String]) -> Result<Vec<VariantResult>, sqlx::Error> {
+        let counts = self.content_counts(id).await?;
+        Ok(titles
+            .iter()
+            .enumerate()
+            .map(|(index, title)| {
+                let (targeted, sent, clicked) = counts.get(index).copied().unwrap_or_default();
+                VariantResult { letter: ab::letter(index), title: title.clone(), targeted, sent, clicked }
+            })
+            .collect())
+    }
+
+    /// Sent and clicked per language of campaign `id`, the fallback first (`None` when it
+    /// has no translations).
+    pub async fn language_results(&self, id: i64) -> Result<Option<Vec<LanguageResult>>, sqlx::Error> {
+        let translations: Option<String> = sqlx::query_scalar("SELECT translations FROM campaigns WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let translations: Vec<Translation> =
+            translations.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+        if translations.is_empty() {
+            return Ok(None);
+        }
+        let counts = self.content_counts(id).await?;
+        let languages = std::iter::once(None).chain(translations.into_iter().map(|t| Some(t.language)));
+        Ok(Some(
+            languages
+                .enumerate()
+                .map(|(index, language)| {
+                    let (_, sent, clicked) = counts.get(index).copied().unwrap_or_default();
+                    LanguageResult { language, sent, clicked }
+                })
+                .collect(),
+        ))
+    }
+
+    /// Targeted, sent and clicked per content index (`deliveries.variant`) of campaign
+    /// `id`, from 0 to the highest used.
+    async fn content_counts(&self, id: i64) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
         let counts: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
             "SELECT d.variant, COUNT(*), COUNT(*) FILTER (WHERE d.status = 'sent'), COUNT(e.subscription_id)
              FROM deliveries d LEFT JOIN notification_events e
@@ -148,16 +232,14 @@ impl Store {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(titles
-            .iter()
-            .enumerate()
-            .map(|(index, title)| {
-                let (targeted, sent, clicked) = counts
+        let highest = counts.iter().map(|(index, ..)| *index).max().unwrap_or(-1);
+        Ok((0..=highest)
+            .map(|index| {
+                counts
                     .iter()
-                    .find(|(v, ..)| *v == index as i64)
+                    .find(|(v, ..)| *v == index)
                     .map(|(_, targeted, sent, clicked)| (*targeted, *sent, *clicked))
-                    .unwrap_or_default();
-                VariantResult { letter: ab::letter(index), title: title.clone(), targeted, sent, clicked }
+                    .unwrap_or_default()
             })
             .collect())
     }
