@@ -21,6 +21,7 @@ mod hardening;
 mod keys;
 mod languages;
 mod leases;
+mod local_time;
 mod migrations;
 mod readme;
 mod release;

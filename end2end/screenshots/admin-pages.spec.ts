@@ -126,6 +126,17 @@ test('screenshots of the admin pages', async ({ browser }) => {
   await expect(admin.getByRole('heading', { name: 'Languages' })).toBeVisible();
   await shoot(admin, 'languages-campaign');
 
+  // Local-time delivery: ten hours from now on the clocks of the visitors' zone (UTC), so
+  // the first zones have reached it and the page shows who is due when.
+  await visit(admin, '/admin/campaigns');
+  await admin.getByLabel('Title').fill('Good morning from the bakery');
+  await admin.getByLabel('At a time in each subscriber\'s own time zone').check();
+  const wallClock = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 10 * 3_600_000).toISOString().slice(0, 16);
+  await admin.getByLabel(/^Deliver at/).fill(wallClock);
+  await admin.getByRole('button', { name: 'Schedule' }).click();
+  await expect(admin.getByRole('heading', { name: 'Due per hour' })).toBeVisible({ timeout: 20_000 });
+  await shoot(admin, 'local-time');
+
   // "Why didn't they get it?" for the subscriber who clicked, and a template.
   await visit(admin, '/admin/deliveries');
   const endpoint = await visitors[0].page.evaluate(

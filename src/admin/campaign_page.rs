@@ -128,6 +128,7 @@ fn Report(report: CampaignReport, actions: CampaignActions) -> impl IntoView {
         <Counts summary=c.clone()/>
         {report.ab.clone().map(|ab| view! { <AbCard id=c.id ab pick=actions.pick/> })}
         {report.languages.clone().map(|languages| view! { <LanguagesCard languages/> })}
+        {(!report.local_waves.is_empty()).then(|| view! { <LocalTimeline waves=report.local_waves.clone()/> })}
         <section class="card" aria-labelledby="activity-heading">
             <h2 id="activity-heading">"Sends and clicks over time"</h2>
             <ActivityChart activity=report.activity.clone() bucket_secs=report.bucket_secs active=c.is_active()/>
@@ -250,6 +251,37 @@ fn AbCard(id: i64, ab: AbReport, pick: ServerAction<PickWinner>) -> impl IntoVie
     }
 }
 
+/// A local-time campaign's deliveries by the hour they come due (in the admin's time), each
+/// with a bar and how many of them were sent.
+#[component]
+fn LocalTimeline(waves: Vec<crate::campaign::LocalWave>) -> impl IntoView {
+    let most = waves.iter().map(|w| w.due).max().unwrap_or(1).max(1);
+    let rows = waves
+        .into_iter()
+        .map(|w| {
+            // An SVG bar: the page's CSP allows no inline style attributes.
+            let width = format!("{:.1}", w.due as f64 * 100.0 / most as f64);
+            view! {
+                <li>
+                    <span class="wave-hour">{w.hour}</span>
+                    <svg class="wave-bar" viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true">
+                        <rect width="100" height="6" rx="3" class="wave-track"/>
+                        <rect width=width height="6" rx="3" class="wave-due"/>
+                    </svg>
+                    <span class="wave-count">{format!("{} due, {} sent", w.due, w.sent)}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="timeline-heading">
+            <h2 id="timeline-heading">"Due per hour"</h2>
+            <p class="muted">"Each subscriber's local time, by the hour it comes in your time zone."</p>
+            <ol class="timeline">{rows}</ol>
+        </section>
+    }
+}
+
 /// Sent, clicked and click-through per language, the fallback first.
 #[component]
 fn LanguagesCard(languages: Vec<crate::campaign::languages::LanguageResult>) -> impl IntoView {
@@ -305,6 +337,12 @@ fn ReportHeading(summary: CampaignSummary, audience: String) -> impl IntoView {
         <h1>{crate::campaign::visible_controls(&c.title)}</h1>
         <p class="campaign-meta"><span class=format!("badge {}", c.status)>{c.status.as_str()}</span> " " {when}</p>
         <p class="campaign-audience">{audience}</p>
+        {c.local_time.as_deref().map(|at| view! {
+            <p class="campaign-rate">{format!(
+                "Delivered at {} in each subscriber's own time zone: from when the first zone gets there to when the last does.",
+                crate::campaign::local_time_words(at)
+            )}</p>
+        })}
         {c.max_per_minute.map(|rate| {
             let finish = c.local.expected_finish.map(|t| format!("; expected to finish about {t}")).unwrap_or_default();
             view! { <p class="campaign-rate">{format!("Sending at most {rate} a minute{finish}.")}</p> }
@@ -450,7 +488,9 @@ fn EditCampaign() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
             {move || report.get().map(|report| match report {
                 Ok(report) if report.summary.is_editable() => {
-                    let editing = Editing { id: report.summary.id, form: report.form, send_at: report.summary.local.scheduled_input };
+                    let local = report.summary.local_time.clone();
+                    let send_at = local.clone().or(report.summary.local.scheduled_input);
+                    let editing = Editing { id: report.summary.id, form: report.form, send_at, local: local.is_some() };
                     view! { <Compose send editing/> }.into_any()
                 }
                 Ok(report) => view! {

@@ -27,6 +27,9 @@ pub struct Editing {
     pub id: i64,
     pub form: ComposeForm,
     /// Its time as a `datetime-local` value, if it is scheduled.
+    /// Delivered at that time in each subscriber's own zone (`send_at` is that wall-clock
+    /// time).
+    pub local: bool,
     pub send_at: Option<String>,
 }
 
@@ -67,6 +70,7 @@ pub fn Compose(
         |(_, (audience, sites))| audience_size(audience, sites),
     );
     let later = RwSignal::new(!initial_send_at.is_empty());
+    let local = RwSignal::new(editing.as_ref().is_some_and(|e| e.local));
     let saving_draft = RwSignal::new(false);
     let zone = use_context::<SignInState>().and_then(|s| s.time_zone).unwrap_or_else(|| "UTC".into());
     let send_at_label = format!("Send at ({zone} time)");
@@ -153,7 +157,7 @@ pub fn Compose(
                 <AbFields form initial=first.clone() error/>
                 <LanguageFields form initial=first error/>
                 <AudienceFields form/>
-                <WhenFields later label=send_at_label initial=initial_send_at error/>
+                <WhenFields later local label=send_at_label initial=initial_send_at error/>
                 {editing_id.map(|id| view! { <input type="hidden" name="campaign_id" value=id.to_string()/> })}
                 <p class="meter" class:over=too_big aria-live="polite">
                     {move || bytes.get()} " / " {MAX_PAYLOAD_BYTES} " bytes"
@@ -700,27 +704,51 @@ fn VariantPreviews(form: RwSignal<ComposeForm>) -> impl IntoView {
     view! { {variants} {in_language} }
 }
 
-/// Now, or at a date and time in the admin's zone (`label` names it).
+/// Now, at a date and time in the admin's zone (`label` names it), or at a date and time
+/// in each subscriber's own zone (`local`; `later` is set for both).
 #[component]
-fn WhenFields(later: RwSignal<bool>, label: String, initial: String, error: Signal<Option<AppError>>) -> impl IntoView {
+fn WhenFields(
+    later: RwSignal<bool>,
+    local: RwSignal<bool>,
+    label: String,
+    initial: String,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
     let (send_at_label, initial_send_at) = (label, initial);
+    let choose = move |at_a_time: bool, in_own_zone: bool| {
+        later.set(at_a_time);
+        local.set(in_own_zone);
+    };
     view! {
         <fieldset class="when">
             <legend>"When"</legend>
             <div class="choices">
                 <label class="check">
                     <input type="radio" name="when" value="now" checked=!later.get_untracked()
-                        on:change=move |_| later.set(false)/>
+                        on:change=move |_| choose(false, false)/>
                     " Send now"
                 </label>
                 <label class="check">
-                    <input type="radio" name="when" value="later" checked=later.get_untracked()
-                        on:change=move |_| later.set(true)/>
+                    <input type="radio" name="when" value="later" checked=later.get_untracked() && !local.get_untracked()
+                        on:change=move |_| choose(true, false)/>
                     " At a date and time"
                 </label>
+                <label class="check">
+                    <input type="radio" name="when" value="local" checked=local.get_untracked()
+                        on:change=move |_| choose(true, true)/>
+                    " At a time in each subscriber's own time zone"
+                </label>
             </div>
+            {move || local.get().then(|| view! {
+                <p class="hint">
+                    "Each subscriber gets it when their clock shows this time (their browser's zone when they "
+                    "subscribed; yours for those without one). It starts as the first zone gets there and ends as "
+                    "the last does, about 26 hours later; a send rate still applies."
+                </p>
+            })}
             {move || {
-                let (label, value) = (send_at_label.clone(), initial_send_at.clone());
+                let value = initial_send_at.clone();
+                let label = if local.get() { "Deliver at (each subscriber's own time)".to_owned() } else { send_at_label.clone() };
                 later.get().then(move || view! {
                     <Field id="send_at" label error required=true>
                         <input id="send_at" name="send_at" type="datetime-local" step=1 required value=value/>

@@ -423,7 +423,7 @@ async fn create_campaign(
     tracing::info!(campaign = id, api_key = caller.key_id, "campaign made through the API");
     let action = match plan {
         Plan::Now => "campaign.send",
-        Plan::At(_) => "campaign.schedule",
+        Plan::At(_) | Plan::Local { .. } => "campaign.schedule",
         Plan::Draft => "campaign.create",
     };
     crate::audit::ssr::by_key(

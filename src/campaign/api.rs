@@ -88,6 +88,14 @@ pub async fn send_campaign(
         let needs_approval = admin.role < crate::admin::role::Role::Owner
             && plan != Plan::Draft
             && state.store.needs_approval(&audience).await?;
+        if needs_approval && matches!(plan, Plan::Local { .. }) {
+            // An approval carries one start time; a local-time delivery has one per zone.
+            return Err(AppError::field(
+                "when",
+                "A campaign that needs an owner's approval cannot be delivered by local time yet: \
+                 choose a time, or ask an owner to schedule it.",
+            ));
+        }
         let saved_plan = if needs_approval { Plan::Draft } else { plan };
         // Asking an owner to send to nobody would only be refused when they approve it.
         if needs_approval && plan == Plan::Now && state.store.audience_size(&audience).await? == 0 {
@@ -129,7 +137,7 @@ pub async fn send_campaign(
                 state.dispatcher_wake.notify_one();
                 tracing::info!(campaign = id, admin = %admin.username, "campaign queued");
             }
-            Plan::At(at) => {
+            Plan::At(at) | Plan::Local { starts: at, .. } => {
                 // The dispatcher may be asleep until an earlier time; let it look again.
                 state.dispatcher_wake.notify_one();
                 tracing::info!(campaign = id, admin = %admin.username, at, "campaign scheduled");
@@ -138,7 +146,7 @@ pub async fn send_campaign(
         }
         let action = match (plan, existing) {
             (Plan::Now, _) => "campaign.send",
-            (Plan::At(_), _) => "campaign.schedule",
+            (Plan::At(_) | Plan::Local { .. }, _) => "campaign.schedule",
             (Plan::Draft, None) => "campaign.create",
             (Plan::Draft, Some(_)) => "campaign.edit",
         };
@@ -347,7 +355,32 @@ pub async fn get_campaign_report(id: i64) -> Result<CampaignReport, AppError> {
             None => None,
         };
         let languages = state.store.language_results(id).await?;
-        Ok(CampaignReport { summary, form, audience, sites, failures, activity, bucket_secs, approval, ab, languages })
+        // Waves by the hour of the reading admin's clock they open in.
+        let mut local_waves: Vec<(i64, super::LocalWave)> = Vec::new();
+        for (due_at, due, sent) in state.store.local_timeline(id).await? {
+            let hour = due_at - due_at.rem_euclid(3600);
+            match local_waves.last_mut() {
+                Some((last, wave)) if *last == hour => {
+                    wave.due += due;
+                    wave.sent += sent;
+                }
+                _ => local_waves.push((hour, super::LocalWave { hour: zone.format(hour), due, sent })),
+            }
+        }
+        let local_waves = local_waves.into_iter().map(|(_, wave)| wave).collect();
+        Ok(CampaignReport {
+            summary,
+            form,
+            audience,
+            sites,
+            failures,
+            activity,
+            bucket_secs,
+            approval,
+            ab,
+            languages,
+            local_waves,
+        })
     })
     .await
 }
@@ -368,7 +401,7 @@ pub async fn pick_winner(id: i64, variant: String) -> Result<(), AppError> {
         if index >= test.titles.len() {
             return Err(AppError::field("variant", "This campaign has no such variant."));
         }
-        if !test.test.has_rest() || !state.store.release_winner(id, index as u8).await? {
+        if !test.test.has_rest() || !state.store.release_winner(id, index as u8, state.config.clock.now()).await? {
             return Err(AppError::Conflict(
                 "A winner can only be picked once, while the campaign runs and part of its audience waits for it."
                     .into(),

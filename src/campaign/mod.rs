@@ -5,6 +5,8 @@ pub mod api;
 mod audience;
 mod draft;
 pub mod languages;
+#[cfg(feature = "ssr")]
+pub mod local_time;
 mod payload;
 mod report;
 mod schedule;
@@ -19,7 +21,7 @@ pub use payload::{
     NotificationOptions, NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES, MAX_TRACK_TOKEN_CHARS,
     RELAYED_BODY_CHARS,
 };
-pub use report::{ActivityBucket, Approval, CampaignReport, FailureReason};
+pub use report::{local_time_words, ActivityBucket, Approval, CampaignReport, FailureReason, LocalWave};
 #[cfg(feature = "ssr")]
 pub use schedule::ssr::{AdminZone, Plan};
 pub use schedule::{LocalTimes, MAX_SCHEDULE_AHEAD_SECS};
@@ -53,6 +55,10 @@ pub struct CampaignSummary {
     /// In the audience but not sent to: over their site's frequency cap.
     #[serde(default)]
     pub capped: i64,
+    /// Delivered at this wall-clock time (`YYYY-MM-DDTHH:MM:SS`) in each subscriber's
+    /// own zone, if it is.
+    #[serde(default)]
+    pub local_time: Option<String>,
     /// The times above in the admin's time zone, filled in by the server.
     #[cfg_attr(feature = "ssr", sqlx(skip))]
     #[serde(default)]

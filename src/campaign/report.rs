@@ -64,4 +64,25 @@ pub struct CampaignReport {
     /// Sent and clicked per language, the fallback first, if it has translations.
     #[serde(default)]
     pub languages: Option<Vec<super::languages::LanguageResult>>,
+    /// Its deliveries by the hour they come due, if it is delivered at a local time and
+    /// has taken its audience.
+    #[serde(default)]
+    pub local_waves: Vec<LocalWave>,
+}
+
+/// The deliveries of a local-time campaign that come due in one hour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalWave {
+    /// The hour's start, in the reading admin's time zone.
+    pub hour: String,
+    pub due: i64,
+    pub sent: i64,
+}
+
+/// A local-time campaign's wall-clock time (`2027-03-28T09:00:00`) as people read it:
+/// "09:00 on 28 Mar 2027".
+pub fn local_time_words(stored: &str) -> String {
+    chrono::NaiveDateTime::parse_from_str(stored, "%Y-%m-%dT%H:%M:%S")
+        .map(|at| at.format("%H:%M on %-d %b %Y").to_string())
+        .unwrap_or_else(|_| stored.to_owned())
 }

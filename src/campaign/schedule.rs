@@ -36,6 +36,14 @@ pub mod ssr {
         Now,
         /// Start at this Unix time.
         At(i64),
+        /// Deliver at wall-clock time `at` in each subscriber's own zone (`fallback` for
+        /// those without one): the audience is taken at `starts`, when the first zone
+        /// reaches it (or now, if that has passed).
+        Local {
+            starts: i64,
+            at: chrono::NaiveDateTime,
+            fallback: &'static str,
+        },
     }
 
     impl Plan {
@@ -54,6 +62,20 @@ pub mod ssr {
                         return Err(AppError::field("send_at", "A campaign can be scheduled at most a year ahead."));
                     }
                     Ok(Self::At(at))
+                }
+                ("" | "send", "local") => {
+                    let at = crate::campaign::local_time::parse_input(send_at)?;
+                    let (first, last) = crate::campaign::local_time::window(at);
+                    if last <= now {
+                        return Err(AppError::field(
+                            "send_at",
+                            "That time has passed in every time zone; choose one in the future.",
+                        ));
+                    }
+                    if first - now > MAX_SCHEDULE_AHEAD_SECS {
+                        return Err(AppError::field("send_at", "A campaign can be scheduled at most a year ahead."));
+                    }
+                    Ok(Self::Local { starts: first.max(now), at, fallback: zone.name() })
                 }
                 _ => Err(AppError::invalid("Unknown choice: send now, schedule, or save a draft.")),
             }

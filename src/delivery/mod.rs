@@ -209,6 +209,10 @@ impl Dispatcher {
             let winner = crate::campaign::ab::letter(usize::from(variant));
             tracing::info!(campaign = id, %winner, "A/B test decided: the winner goes to the rest");
         }
+        match self.store.release_local_waves(self.clock.now()).await? {
+            0 => {}
+            n => tracing::info!(deliveries = n, "local time reached: deliveries due"),
+        }
         for id in self.store.finish_done_campaigns().await? {
             tracing::info!(campaign = id, "campaign finished");
             self.store.emit_campaign_webhook(WebhookEvent::CampaignFinished, id).await;

@@ -203,6 +203,7 @@ pub(super) async fn create_deliveries(
         .await?;
         super::contents::split_audience(tx, campaign_id).await?;
         super::contents::choose_languages(tx, campaign_id).await?;
+        super::contents::hold_until_local_time(tx, campaign_id).await?;
         return Ok(Queued { pending: pending.rows_affected(), capped: 0 });
     }
     if tx.backend_name() == "PostgreSQL" {
@@ -230,6 +231,7 @@ pub(super) async fn create_deliveries(
     .await?;
     super::contents::split_audience(tx, campaign_id).await?;
     super::contents::choose_languages(tx, campaign_id).await?;
+    super::contents::hold_until_local_time(tx, campaign_id).await?;
     Ok(Queued { pending: pending.rows_affected(), capped: capped.rows_affected() })
 }
 
@@ -249,7 +251,7 @@ const SUMMARY: &str = "SELECT c.id, c.title,
         CASE WHEN c.status = 'draft' AND c.approval_requested_by IS NOT NULL THEN 'awaiting_approval'
              ELSE c.status END AS status,
         c.error, c.created_at, c.started_at, c.finished_at, c.scheduled_at,
-        c.max_per_minute,
+        c.max_per_minute, c.local_time,
         COUNT(d.subscription_id)                         AS targeted,
         COUNT(*) FILTER (WHERE d.status = 'sent')        AS sent,
         COUNT(*) FILTER (WHERE d.status = 'failed')      AS failed,
@@ -278,23 +280,29 @@ impl Store {
     ) -> Result<Saved, sqlx::Error> {
         let (status, scheduled_at) = match plan {
             Plan::Draft => (CampaignStatus::Draft, None),
-            Plan::At(at) => (CampaignStatus::Scheduled, Some(at)),
+            Plan::At(at) | Plan::Local { starts: at, .. } => (CampaignStatus::Scheduled, Some(at)),
             Plan::Now => (CampaignStatus::Queued, None),
+        };
+        let local = match plan {
+            Plan::Local { at, fallback, .. } => Some((at, fallback)),
+            _ => None,
         };
         let mut tx = self.begin().await?;
         let query = match existing {
             None => sqlx::query_scalar(
                 "INSERT INTO campaigns (title, body, url, icon, image, badge, actions, require_interaction, topic,
                                         ttl_secs, urgency, status, scheduled_at, created_by, created_at, options,
-                                        max_per_minute, api_key_id, variants, ab_test, translations)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18, $19, $20, $21, $22)
+                                        max_per_minute, api_key_id, variants, ab_test, translations, local_time,
+                                        local_zone)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $18, $19, $20, $21, $22,
+                         $23, $24)
                  RETURNING id",
             ),
             Some(_) => sqlx::query_scalar(
                 "UPDATE campaigns SET title = $1, body = $2, url = $3, icon = $4, image = $5, badge = $6, actions = $7,
                         require_interaction = $8, topic = $9, ttl_secs = $10, urgency = $11, status = $12,
                         scheduled_at = $13, options = $17, max_per_minute = $18, variants = $20, ab_test = $21,
-                        translations = $22,
+                        translations = $22, local_time = $23, local_zone = $24,
                         -- Any change withdraws a request for approval: an approval is of what was asked.
                         approval_requested_by = NULL, approval_requested_at = NULL, approval_send_at = NULL,
                         reviewed_by = NULL, review_note = NULL
@@ -314,6 +322,8 @@ impl Store {
             .bind(serde_json::to_string(&draft.variants).expect("variants serialize"))
             .bind(draft.ab.map(|t| serde_json::to_string(&t).expect("a test serializes")))
             .bind(serde_json::to_string(&draft.translations).expect("translations serialize"))
+            .bind(local.map(|(at, _)| at.format("%Y-%m-%dT%H:%M:%S").to_string()))
+            .bind(local.map(|(_, zone)| zone))
             .fetch_optional(&mut *tx)
             .await?;
         let Some(id) = id else { return Ok(Saved::NotEditable) };
@@ -422,7 +432,7 @@ impl Store {
                 SELECT 1 FROM deliveries d
                 WHERE d.campaign_id = c.id AND d.status = 'pending' AND d.next_attempt_at <= $1)
                AND (max_per_minute IS NULL OR started_at IS NULL
-                    OR paced_claims < max_per_minute * (($2 - started_at) / 60 + 1))
+                    OR paced_claims < max_per_minute * (($2 - COALESCE(paced_from, started_at)) / 60 + 1))
              ORDER BY id LIMIT 1"
         ))
         .bind(now_ms)
@@ -435,11 +445,12 @@ impl Store {
     /// How many more deliveries a campaign with a send rate may claim now (each minute
     /// since it started allows its rate, the first at once); `None` without a rate.
     pub async fn paced_allowance(&self, id: i64, now: i64) -> Result<Option<i64>, sqlx::Error> {
-        let row: Option<(Option<i64>, Option<i64>, i64)> =
-            sqlx::query_as("SELECT max_per_minute, started_at, paced_claims FROM campaigns WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(Option<i64>, Option<i64>, i64)> = sqlx::query_as(
+            "SELECT max_per_minute, COALESCE(paced_from, started_at), paced_claims FROM campaigns WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(match row {
             Some((Some(rate), started_at, claimed)) => {
                 let minutes = (now - started_at.unwrap_or(now)).max(0) / 60 + 1;

@@ -8,10 +8,13 @@ use sqlx::AnyConnection;
 use super::{id_list, Dialect, Store};
 use crate::campaign::ab::{self, AbTest, Group, Pick, VariantResult, MAX_EXTRA_VARIANTS};
 use crate::campaign::languages::{content_for, LanguageResult, Translation};
+use crate::campaign::local_time;
 
-/// `deliveries.next_attempt_at` of a delivery waiting for the winner: never due by the
-/// clock, only when [`Store::release_winner`] releases it.
-pub const HELD_FOR_WINNER: i64 = i64::MAX;
+/// `deliveries.next_attempt_at` of a held delivery: never due by the retry clock, only
+/// when a release step makes it due: [`Store::release_winner`] for the rest of an A/B
+/// test's audience, [`Store::release_local_waves`] for a subscriber's local time
+/// (`deliveries.due_at`, on the scheduling clock).
+pub const HELD: i64 = i64::MAX;
 /// `deliveries.variant` of a delivery waiting for the winner.
 const UNDECIDED: i64 = -1;
 
@@ -65,7 +68,7 @@ pub(super) async fn split_audience(tx: &mut AnyConnection, campaign_id: i64) -> 
     }
     // Variant A (0) is the column's default.
     let changes = by_variant.into_iter().enumerate().skip(1).map(|(v, ids)| (v as i64, 0, ids));
-    for (variant, next_attempt_at, ids) in changes.chain([(UNDECIDED, HELD_FOR_WINNER, rest)]) {
+    for (variant, next_attempt_at, ids) in changes.chain([(UNDECIDED, HELD, rest)]) {
         if ids.is_empty() {
             continue;
         }
@@ -120,6 +123,42 @@ pub(super) async fn choose_languages(tx: &mut AnyConnection, campaign_id: i64) -
         .bind(campaign_id)
         .bind(id_list(ids))
         .bind(content as i64)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Holds each of campaign `campaign_id`'s deliveries, just queued, until its subscriber's
+/// local time if the campaign is delivered at a local time: one statement per time zone
+/// among them (a few hundred at most), none for other campaigns.
+pub(super) async fn hold_until_local_time(tx: &mut AnyConnection, campaign_id: i64) -> Result<(), sqlx::Error> {
+    let (local_time, local_zone): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT local_time, local_zone FROM campaigns WHERE id = $1")
+            .bind(campaign_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let Some(at) = local_time.and_then(|t| local_time::parse_input(&t).ok()) else { return Ok(()) };
+    let fallback = local_time::zone_or(local_zone.as_deref(), chrono_tz::UTC);
+    let zones: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT DISTINCT s.time_zone FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+         WHERE d.campaign_id = $1",
+    )
+    .bind(campaign_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for zone in zones {
+        let due = local_time::due_in(local_time::zone_or(zone.as_deref(), fallback), at);
+        // `IS NOT DISTINCT FROM` would be one statement for both, but SQLite spells it `IS`.
+        let same_zone = if zone.is_some() { "s.time_zone = $4" } else { "s.time_zone IS NULL AND $4 IS NULL" };
+        sqlx::query(&format!(
+            "UPDATE deliveries SET due_at = $2, next_attempt_at = $3
+             WHERE campaign_id = $1 AND subscription_id IN (SELECT s.id FROM subscriptions s WHERE {same_zone})"
+        ))
+        .bind(campaign_id)
+        .bind(due)
+        .bind(HELD)
+        .bind(zone)
         .execute(&mut *tx)
         .await?;
     }
@@ -247,7 +286,8 @@ impl Store {
     /// Sends variant `variant` to the rest of campaign `id`'s audience. Only the first pick
     /// counts (an admin's or the automatic one, on any instance), and only while the
     /// campaign runs. Returns whether this call picked it.
-    pub async fn release_winner(&self, id: i64, variant: u8) -> Result<bool, sqlx::Error> {
+    /// Deliveries still waiting for their local time (`due_at` after `now`) stay held.
+    pub async fn release_winner(&self, id: i64, variant: u8, now: i64) -> Result<bool, sqlx::Error> {
         let mut tx = self.begin().await?;
         let picked = sqlx::query(
             "UPDATE campaigns SET ab_winner = $2
@@ -261,12 +301,14 @@ impl Store {
             return Ok(false);
         }
         sqlx::query(
-            "UPDATE deliveries SET variant = $2, next_attempt_at = 0
+            "UPDATE deliveries SET variant = $2,
+                    next_attempt_at = CASE WHEN due_at > $4 THEN next_attempt_at ELSE 0 END
              WHERE campaign_id = $1 AND variant = $3 AND status = 'pending'",
         )
         .bind(id)
         .bind(i64::from(variant))
         .bind(UNDECIDED)
+        .bind(now)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -298,11 +340,52 @@ impl Store {
             if state.decides_at().is_some_and(|at| at <= now) {
                 let results = self.variant_results(id, &state.titles).await?;
                 let winner = ab::leader(&results).unwrap_or(0);
-                if self.release_winner(id, winner).await? {
+                if self.release_winner(id, winner, now).await? {
                     picked.push((id, winner));
                 }
             }
         }
         Ok(picked)
+    }
+
+    /// Makes the held deliveries whose local time has come (`due_at` at or before `now`,
+    /// the scheduling clock) due now; those also waiting for an A/B winner keep waiting
+    /// for it. A campaign with a send rate that had sent everything due counts its rate
+    /// afresh from the wave, so hours without anything due do not add up to a burst.
+    /// Returns how many were released.
+    pub async fn release_local_waves(&self, now: i64) -> Result<u64, sqlx::Error> {
+        let waiting = format!("d.next_attempt_at = {HELD} AND d.due_at <= $1");
+        sqlx::query(&format!(
+            "UPDATE campaigns SET paced_from = $1, paced_claims = 0
+             WHERE max_per_minute IS NOT NULL AND local_time IS NOT NULL AND status IN ('queued', 'sending')
+               AND EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = campaigns.id AND {waiting})
+               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = campaigns.id
+                               AND d.status = 'pending' AND d.next_attempt_at = 0)"
+        ))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        let released = sqlx::query(&format!(
+            "UPDATE deliveries SET next_attempt_at = 0
+             WHERE next_attempt_at = {HELD} AND due_at <= $1 AND variant <> $2
+               AND campaign_id IN (SELECT id FROM campaigns WHERE status IN ('queued', 'sending'))"
+        ))
+        .bind(now)
+        .bind(UNDECIDED)
+        .execute(&self.pool)
+        .await?;
+        Ok(released.rows_affected())
+    }
+
+    /// A local-time campaign's deliveries by when they come due (Unix seconds): how many
+    /// and how many of those were sent, earliest first.
+    pub async fn local_timeline(&self, id: i64) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT due_at, COUNT(*), COUNT(*) FILTER (WHERE status = 'sent') FROM deliveries
+             WHERE campaign_id = $1 AND due_at IS NOT NULL GROUP BY due_at ORDER BY due_at",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
     }
 }

@@ -36,7 +36,7 @@ pub use api_keys::{ApiKeyRow, ApiSubscriberRow, Remembered};
 pub use approvals::{ApprovalRow, Review};
 pub use audit::AuditRow;
 pub use campaigns::{Author, CampaignRow, Saved};
-pub use contents::{AbState, HELD_FOR_WINNER};
+pub use contents::{AbState, HELD};
 pub use deliveries::{ClaimedDelivery, DeliveryOutcome, OutcomeKind};
 pub use history::{HistoryDelivery, HistorySubscription};
 pub use instances::InstanceId;

@@ -232,7 +232,7 @@ pub async fn subscriber_deliveries(to: String) -> Result<Vec<SubscriptionHistory
                         // Only a pending delivery waits for its next attempt; one held for
                         // an A/B test's winner waits for that instead.
                         next_attempt: millis(Some(d.next_attempt_at))
-                            .filter(|_| d.status == "pending" && d.next_attempt_at != crate::store::HELD_FOR_WINNER),
+                            .filter(|_| d.status == "pending" && d.next_attempt_at != crate::store::HELD),
                         status: match d.variant {
                             Some(-1) if d.status == "pending" => "awaiting_winner".to_owned(),
                             _ => d.status,
