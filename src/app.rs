@@ -7,6 +7,7 @@ use leptos_router::{lazy_route, Lazy, LazyRoute, ParamSegment, StaticSegment};
 
 use crate::admin::api_keys::ApiKeysPage;
 use crate::admin::audit::AuditPage;
+use crate::admin::automations::AutomationsPage;
 use crate::admin::campaign_page::{CampaignPage, EditCampaignPage};
 use crate::admin::campaigns::CampaignsPage;
 use crate::admin::dashboard::DashboardPage;
@@ -100,6 +101,7 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("admin"), StaticSegment("subscribers")) view={Lazy::<SubscribersRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), StaticSegment("deliveries")) view={Lazy::<DeliveriesRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), StaticSegment("templates")) view={Lazy::<TemplatesRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("automations")) view={Lazy::<AutomationsRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), StaticSegment("sites")) view={Lazy::<SitesRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), StaticSegment("keys")) view={Lazy::<KeysRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), StaticSegment("api")) view={Lazy::<ApiKeysRoute>::new()}/>
@@ -161,6 +163,7 @@ lazy_pages! {
     SubscribersRoute => SubscribersPage,
     DeliveriesRoute => DeliveriesPage,
     TemplatesRoute => TemplatesPage,
+    AutomationsRoute => AutomationsPage,
     FromTemplateRoute => FromTemplatePage,
     SitesRoute => SitesPage,
     KeysRoute => KeysPage,

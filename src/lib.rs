@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api;
 pub mod app;
 pub mod audit;
+pub mod automation;
 pub mod campaign;
 pub mod error;
 pub mod ids;

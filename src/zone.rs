@@ -23,6 +23,10 @@ impl AdminZone {
         Self::named(name).unwrap_or(Self::UTC)
     }
 
+    pub fn tz(&self) -> Tz {
+        self.0
+    }
+
     pub fn name(&self) -> &'static str {
         self.0.name()
     }

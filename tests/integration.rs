@@ -10,6 +10,7 @@ mod ab_tests;
 mod admin;
 mod api;
 mod audit;
+mod automations;
 mod cluster;
 mod connections;
 mod crash;

@@ -137,6 +137,23 @@ test('screenshots of the admin pages', async ({ browser }) => {
   await expect(admin.getByRole('heading', { name: 'Due per hour' })).toBeVisible({ timeout: 20_000 });
   await shoot(admin, 'local-time');
 
+  // Automations: a welcome and a weekly digest.
+  await visit(admin, '/admin/automations');
+  await admin.getByLabel('Name').fill('Welcome');
+  await admin.getByLabel('Title').fill('Thanks for subscribing!');
+  await admin.getByLabel('Body').fill('Fresh bread news, at most twice a week.');
+  await admin.getByRole('button', { name: 'Create automation' }).click();
+  await expect(admin.locator('li[data-automation]')).toHaveCount(1);
+  await admin.getByLabel('Name').fill('Weekend specials');
+  await admin.getByLabel('A campaign every day or week').check();
+  await admin.getByLabel('Every', { exact: true }).selectOption('week');
+  await admin.getByLabel('On', { exact: true }).selectOption({ label: 'Friday' });
+  await admin.getByLabel('At (your time)').fill('16:00');
+  await admin.getByLabel('Title').fill('This weekend at the bakery');
+  await admin.getByRole('button', { name: 'Create automation' }).click();
+  await expect(admin.locator('li[data-automation]')).toHaveCount(2);
+  await shoot(admin, 'automations');
+
   // "Why didn't they get it?" for the subscriber who clicked, and a template.
   await visit(admin, '/admin/deliveries');
   const endpoint = await visitors[0].page.evaluate(

@@ -58,6 +58,8 @@ test('the public page and every admin page have no serious accessibility problem
   await check('deliveries to a subscriber');
   await visit(page, '/admin/templates');
   await check('templates (none yet)');
+  await visit(page, '/admin/automations');
+  await check('automations (none yet)');
   await visit(page, '/admin/sites');
   await check('sites');
   await visit(page, '/admin/keys');

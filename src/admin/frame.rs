@@ -30,6 +30,7 @@ pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
                         <A href="/admin" exact=true>"Dashboard"</A>
                         <A href="/admin/campaigns">"Campaigns"</A>
                         <A href="/admin/templates">"Templates"</A>
+                        <A href="/admin/automations">"Automations"</A>
                         <A href="/admin/subscribers">"Subscribers"</A>
                         <A href="/admin/topics">"Topics"</A>
                         <A href="/admin/sites">"Sites"</A>

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod automations;
 pub mod campaign_page;
 pub mod campaigns;
 mod compose;

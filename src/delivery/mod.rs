@@ -209,6 +209,13 @@ impl Dispatcher {
             let winner = crate::campaign::ab::letter(usize::from(variant));
             tracing::info!(campaign = id, %winner, "A/B test decided: the winner goes to the rest");
         }
+        let (welcomed, runs) = self.store.run_automations(self.clock.now()).await?;
+        if welcomed > 0 {
+            tracing::info!(subscriptions = welcomed, "welcome notifications queued");
+        }
+        for id in runs {
+            tracing::info!(campaign = id, "recurring automation: run queued");
+        }
         match self.store.release_local_waves(self.clock.now()).await? {
             0 => {}
             n => tracing::info!(deliveries = n, "local time reached: deliveries due"),

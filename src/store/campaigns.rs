@@ -104,20 +104,22 @@ fn bind_content<'q>(query: IdQuery<'q>, draft: &'q CampaignDraft) -> IdQuery<'q>
 pub enum Author {
     Admin(i64),
     ApiKey(i64),
+    /// A recurring automation's run.
+    Automation,
 }
 
 impl Author {
     fn admin(self) -> Option<i64> {
         match self {
             Self::Admin(id) => Some(id),
-            Self::ApiKey(_) => None,
+            Self::ApiKey(_) | Self::Automation => None,
         }
     }
 
     fn api_key(self) -> Option<i64> {
         match self {
             Self::ApiKey(id) => Some(id),
-            Self::Admin(_) => None,
+            Self::Admin(_) | Self::Automation => None,
         }
     }
 }
@@ -128,7 +130,7 @@ const CAMPAIGN_ROW: &str = "SELECT id, title, body, url, icon, image, badge, act
 
 /// The subscribers in campaign `$1`'s audience, as a condition on `subscriptions s`: on the
 /// sites it names (none: every active site), and of any of the topics it names (none: all).
-const IN_AUDIENCE: &str = "s.site_id IN (SELECT id FROM sites WHERE archived_at IS NULL
+pub(super) const IN_AUDIENCE: &str = "s.site_id IN (SELECT id FROM sites WHERE archived_at IS NULL
                              AND (NOT EXISTS (SELECT 1 FROM campaign_sites WHERE campaign_id = $1)
                                   OR id IN (SELECT site_id FROM campaign_sites WHERE campaign_id = $1)))
            AND (NOT EXISTS (SELECT 1 FROM campaign_topics WHERE campaign_id = $1)

@@ -207,8 +207,8 @@ impl Store {
                 .into_iter()
                 .collect();
         let ids: HashMap<String, i64> = sqlx::query_as::<_, (i64, String)>(&format!(
-            "INSERT INTO subscriptions (endpoint, host, p256dh, auth, key_id, created_at)
-             SELECT {}, $2 {}
+            "INSERT INTO subscriptions (endpoint, host, p256dh, auth, key_id, created_at, imported)
+             SELECT {}, $2, 1 {}
              ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth, key_id = excluded.key_id
              RETURNING id, endpoint",
             self.sql(
