@@ -55,9 +55,10 @@ pub const VIEWER_SERVER_FNS: &[&str] = &[
     "/api/admin/topics",
     "/api/admin/templates",
     "/api/admin/template",
+    "/api/admin/automations",
 ];
 
-/// Admin server functions an editor may call: campaigns, templates and topics.
+/// Admin server functions an editor may call: campaigns, templates, topics and automations.
 pub const EDITOR_SERVER_FNS: &[&str] = &[
     "/api/admin/cancel_campaign",
     "/api/admin/delete_draft",
@@ -69,6 +70,10 @@ pub const EDITOR_SERVER_FNS: &[&str] = &[
     "/api/admin/create_topic",
     "/api/admin/rename_topic",
     "/api/admin/archive_topic",
+    "/api/admin/pick_winner",
+    "/api/admin/create_automation",
+    "/api/admin/pause_automation",
+    "/api/admin/delete_automation",
 ];
 
 /// The role a server function at `path` needs, `None` for the public ones. Deny by

@@ -118,3 +118,34 @@ async fn a_local_time_that_has_passed_everywhere_is_refused() {
     }
     assert!(app.campaigns().await.is_empty());
 }
+
+#[tokio::test]
+async fn subscribers_without_a_zone_take_their_sites_before_the_admins() {
+    let app = spawn_app_with(|config| config.clock = Clock::manual(utc("2027-03-27T12:00"))).await;
+    let push = PushService::start().await;
+    app.login_in_time_zone("UTC").await;
+    let site: tidings::site::SiteDetail = app.call("admin/site", &[("id", "1")]).await.json().await.unwrap();
+    let mut fields = vec![
+        ("id", "1"),
+        ("name", site.summary.name.as_str()),
+        ("worker_path", site.worker_path.as_str()),
+        ("prompt", "button"),
+        ("language", "en"),
+        ("time_zone", "Mars/Olympus"),
+    ];
+    assert_eq!(app.call("admin/update_site", &fields).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    fields.pop();
+    fields.push(("time_zone", "Asia/Tokyo"));
+    assert_eq!(app.call("admin/update_site", &fields).await.status(), StatusCode::OK);
+    let subscriber = push.subscription(StatusCode::CREATED);
+    assert_eq!(app.subscribe(&subscriber).await.status(), StatusCode::OK);
+
+    let mut fields = support::plain_campaign("Ohayō").to_vec();
+    fields.extend([("when", "local"), ("send_at", "2027-03-28T09:00")]);
+    app.send_campaign(&fields).await;
+    // 09:00 in Tokyo (UTC+9) is midnight UTC; the admin's zone (UTC) would be 09:00.
+    move_to(&app, utc("2027-03-28T00:00") - 1).await;
+    assert_eq!(push.received().len(), 0);
+    app.state.config.clock.set(utc("2027-03-28T00:00"));
+    wait_for(&push, &[&subscriber], 1).await;
+}

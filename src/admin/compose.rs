@@ -742,7 +742,7 @@ fn WhenFields(
             {move || local.get().then(|| view! {
                 <p class="hint">
                     "Each subscriber gets it when their clock shows this time (their browser's zone when they "
-                    "subscribed; yours for those without one). It starts as the first zone gets there and ends as "
+                    "subscribed; for those without one, their site's, else yours). It starts as the first zone gets there and ends as "
                     "the last does, about 26 hours later; a send rate still applies."
                 </p>
             })}

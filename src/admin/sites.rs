@@ -162,6 +162,12 @@ fn SiteSettings(site: SiteDetail, update: ServerAction<UpdateSite>) -> impl Into
                         </div>
                     })}
                 </div>
+                <label for="time_zone">"Time zone"</label>
+                <input id="time_zone" name="time_zone" value=site.widget.time_zone.clone() placeholder="Europe/Berlin"
+                    aria-describedby="time-zone-hint"/>
+                <p class="hint" id="time-zone-hint">
+                    "For local-time delivery to subscribers whose browser named no time zone. Empty: the zone of whoever schedules the campaign."
+                </p>
                 {if own {
                     // Tidings' own page has its worker and words built in.
                     view! {

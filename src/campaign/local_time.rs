@@ -1,6 +1,6 @@
 //! Local-time delivery: a campaign delivered at the same wall-clock time in each
 //! subscriber's own time zone (the one their browser reported when they subscribed; for
-//! those without one, the zone of the admin who scheduled it). It starts when the first
+//! those without one, their site's, else the zone of the admin who scheduled it). It starts when the first
 //! zone reaches that time and ends when the last one does, about 26 hours later.
 
 use chrono::{LocalResult, NaiveDateTime, TimeZone};

@@ -90,6 +90,9 @@ pub async fn update_site(
     worker_path: String,
     prompt: String,
     language: String,
+    /// Empty: the scheduling admin's.
+    #[server(default)]
+    time_zone: String,
     #[server(flatten)] texts: WidgetTexts,
 ) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
@@ -102,7 +105,15 @@ pub async fn update_site(
             Some(_) => Some(not_ours(SiteOrigin::parse(&origin)?, &state.config.public_url)?),
         };
         let worker_path = WorkerPath::parse(&worker_path)?;
-        let widget = WidgetSettings { prompt: PromptStyle::parse(&prompt)?, language, texts: texts.normalized() };
+        let time_zone = match time_zone.trim() {
+            "" => String::new(),
+            name => crate::zone::AdminZone::named(name)
+                .ok_or_else(|| AppError::field("time_zone", "Unknown time zone: use a name such as Europe/Berlin."))?
+                .name()
+                .to_owned(),
+        };
+        let widget =
+            WidgetSettings { prompt: PromptStyle::parse(&prompt)?, language, texts: texts.normalized(), time_zone };
         widget.check()?;
         match state.store.update_site(SiteId(id), &name, origin.as_ref(), &worker_path, &widget).await {
             Ok(true) => Ok(()),

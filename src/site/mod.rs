@@ -92,14 +92,23 @@ impl PromptStyle {
 #[serde(default)]
 pub struct WidgetSettings {
     pub prompt: PromptStyle,
-    /// The texts' language (BCP 47, e.g. `de`), for screen readers.
+    /// The texts' language (BCP 47, e.g. `de`), for screen readers; also the language of
+    /// the site's subscribers whose browser named none.
     pub language: String,
     pub texts: WidgetTexts,
+    /// The site's time zone (IANA, e.g. `Europe/Berlin`): local-time delivery uses it for
+    /// subscribers whose browser named none. Empty: the scheduling admin's.
+    pub time_zone: String,
 }
 
 impl Default for WidgetSettings {
     fn default() -> Self {
-        Self { prompt: PromptStyle::Button, language: "en".into(), texts: WidgetTexts::default() }
+        Self {
+            prompt: PromptStyle::Button,
+            language: "en".into(),
+            texts: WidgetTexts::default(),
+            time_zone: String::new(),
+        }
     }
 }
 

@@ -130,8 +130,10 @@ pub(super) async fn choose_languages(tx: &mut AnyConnection, campaign_id: i64) -
 }
 
 /// Holds each of campaign `campaign_id`'s deliveries, just queued, until its subscriber's
-/// local time if the campaign is delivered at a local time: one statement per time zone
-/// among them (a few hundred at most), none for other campaigns.
+/// local time if the campaign is delivered at a local time. A subscriber whose browser
+/// named no zone takes their site's, else the scheduling admin's. One statement per zone
+/// among them (and per site for those without one): a few hundred at most; none for other
+/// campaigns.
 pub(super) async fn hold_until_local_time(tx: &mut AnyConnection, campaign_id: i64) -> Result<(), sqlx::Error> {
     let (local_time, local_zone): (Option<String>, Option<String>) =
         sqlx::query_as("SELECT local_time, local_zone FROM campaigns WHERE id = $1")
@@ -139,26 +141,33 @@ pub(super) async fn hold_until_local_time(tx: &mut AnyConnection, campaign_id: i
             .fetch_one(&mut *tx)
             .await?;
     let Some(at) = local_time.and_then(|t| local_time::parse_input(&t).ok()) else { return Ok(()) };
-    let fallback = local_time::zone_or(local_zone.as_deref(), chrono_tz::UTC);
-    let zones: Vec<Option<String>> = sqlx::query_scalar(
-        "SELECT DISTINCT s.time_zone FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+    let admins = local_time::zone_or(local_zone.as_deref(), chrono_tz::UTC);
+    // Each zone named by a browser, and each site whose subscribers include some that named none.
+    let groups: Vec<(Option<String>, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT DISTINCT s.time_zone, CASE WHEN s.time_zone IS NULL THEN s.site_id END,
+                CASE WHEN s.time_zone IS NULL THEN t.widget END
+         FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id JOIN sites t ON t.id = s.site_id
          WHERE d.campaign_id = $1",
     )
     .bind(campaign_id)
     .fetch_all(&mut *tx)
     .await?;
-    for zone in zones {
+    for (zone, site, widget) in groups {
+        let site_zone = widget
+            .and_then(|w| serde_json::from_str::<serde_json::Value>(&w).ok())
+            .and_then(|w| w.get("time_zone").and_then(|z| z.as_str()).map(str::to_owned));
+        let fallback = local_time::zone_or(site_zone.as_deref(), admins);
         let due = local_time::due_in(local_time::zone_or(zone.as_deref(), fallback), at);
-        // `IS NOT DISTINCT FROM` would be one statement for both, but SQLite spells it `IS`.
-        let same_zone = if zone.is_some() { "s.time_zone = $4" } else { "s.time_zone IS NULL AND $4 IS NULL" };
-        sqlx::query(&format!(
+        let same = if zone.is_some() { "s.time_zone = $4" } else { "s.time_zone IS NULL AND s.site_id = $4" };
+        let sql = format!(
             "UPDATE deliveries SET due_at = $2, next_attempt_at = $3
-             WHERE campaign_id = $1 AND subscription_id IN (SELECT s.id FROM subscriptions s WHERE {same_zone})"
-        ))
-        .bind(campaign_id)
-        .bind(due)
-        .bind(HELD)
-        .bind(zone)
+             WHERE campaign_id = $1 AND subscription_id IN (SELECT s.id FROM subscriptions s WHERE {same})"
+        );
+        let query = sqlx::query(&sql).bind(campaign_id).bind(due).bind(HELD);
+        match zone {
+            Some(zone) => query.bind(zone),
+            None => query.bind(site.unwrap_or_default()),
+        }
         .execute(&mut *tx)
         .await?;
     }
