@@ -80,8 +80,8 @@ pub async fn create_site(name: String, origin: String) -> Result<i64, AppError> 
     .await
 }
 
-/// Saves a site's settings: name, origin (not for the own page), worker file, and the
-/// widget's style, language and texts (an empty text means the default).
+/// Saves a site's settings: name, origin (not for the own page), worker file, the widget's
+/// style, language and texts (an empty text means the default), and its time zone.
 #[server(endpoint = "admin/update_site")]
 pub async fn update_site(
     id: i64,
@@ -89,10 +89,7 @@ pub async fn update_site(
     #[server(default)] origin: String,
     worker_path: String,
     prompt: String,
-    language: String,
-    /// Empty: the scheduling admin's.
-    #[server(default)]
-    time_zone: String,
+    #[server(flatten)] locale: super::SiteLocale,
     #[server(flatten)] texts: WidgetTexts,
 ) -> Result<(), AppError> {
     crate::error::ssr::respond(async move {
@@ -105,6 +102,7 @@ pub async fn update_site(
             Some(_) => Some(not_ours(SiteOrigin::parse(&origin)?, &state.config.public_url)?),
         };
         let worker_path = WorkerPath::parse(&worker_path)?;
+        let super::SiteLocale { language, time_zone } = locale;
         let time_zone = match time_zone.trim() {
             "" => String::new(),
             name => crate::zone::AdminZone::named(name)

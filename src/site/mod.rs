@@ -87,6 +87,16 @@ impl PromptStyle {
     }
 }
 
+/// A site's language and time zone as its settings form posts them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SiteLocale {
+    /// A BCP 47 tag, e.g. `de`.
+    pub language: String,
+    /// An IANA zone name, or empty for the scheduling admin's.
+    pub time_zone: String,
+}
+
 /// The widget's style and words, per site, so a site in German can say it in German.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
