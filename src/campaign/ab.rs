@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::draft::{parse_actions, typed_actions, DraftAction, LinkUrl, MAX_BODY_CHARS, MAX_TITLE_CHARS};
+pub use super::content::{Variant, VariantForm};
 use crate::error::AppError;
 
 /// Variants besides A, at most.
@@ -21,91 +21,6 @@ pub const MAX_HOLDOUT_PERCENT: u8 = 50;
 /// The letter of variant `index` (0 is the campaign's own content).
 pub fn letter(index: usize) -> char {
     char::from(b'A' + u8::try_from(index.min(25)).unwrap_or(25))
-}
-
-/// One variant's content as typed in the compose form (raw text).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct VariantForm {
-    pub title: String,
-    pub body: String,
-    pub url: String,
-    pub image: String,
-    pub action1_label: String,
-    pub action1_url: String,
-    pub action2_label: String,
-    pub action2_url: String,
-}
-
-/// A variant's content, checked: what differs between variants. Icon, badge, TTL,
-/// urgency and the rest are the campaign's, shared by all.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Variant {
-    pub title: String,
-    pub body: String,
-    pub url: Option<LinkUrl>,
-    pub image: Option<LinkUrl>,
-    pub actions: Vec<DraftAction>,
-}
-
-impl Variant {
-    /// Checks variant `index`'s fields; errors name the variant ("Variant B: …").
-    pub fn parse(index: usize, form: &VariantForm) -> Result<Self, AppError> {
-        let named = |e: AppError| AppError::field("variants", format!("Variant {}: {}", letter(index), e));
-        let title = form.title.trim();
-        if title.is_empty() {
-            return Err(named(AppError::invalid("a title is required.")));
-        }
-        if title.chars().count() > MAX_TITLE_CHARS || form.body.trim().chars().count() > MAX_BODY_CHARS {
-            return Err(named(AppError::invalid(format!(
-                "the title can be at most {MAX_TITLE_CHARS} characters and the body {MAX_BODY_CHARS}."
-            ))));
-        }
-        if form.title.contains('\0') || form.body.contains('\0') {
-            return Err(named(AppError::invalid("the text must not contain NUL characters.")));
-        }
-        let buttons = [(&form.action1_label, &form.action1_url), (&form.action2_label, &form.action2_url)];
-        Ok(Self {
-            title: title.to_owned(),
-            body: form.body.trim().to_owned(),
-            url: LinkUrl::parse_optional("variants", "The link", &form.url).map_err(named)?,
-            image: LinkUrl::parse_optional("variants", "The image", &form.image).map_err(named)?,
-            actions: parse_actions(buttons).map_err(named)?,
-        })
-    }
-
-    /// The typed content as it is, unchecked: for the preview while the admin types.
-    pub fn as_typed(form: &VariantForm) -> Self {
-        let link = |raw: &str| Some(raw.trim()).filter(|r| !r.is_empty()).map(|r| LinkUrl::trusted(r.to_owned()));
-        Self {
-            title: form.title.trim().to_owned(),
-            body: form.body.trim().to_owned(),
-            url: link(&form.url),
-            image: link(&form.image),
-            actions: typed_actions([
-                (&form.action1_label, &form.action1_url),
-                (&form.action2_label, &form.action2_url),
-            ]),
-        }
-    }
-
-    /// Back in the form's terms, to edit it.
-    pub fn to_form(&self) -> VariantForm {
-        let link = |u: &Option<LinkUrl>| u.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default();
-        let action = |i: usize| self.actions.get(i).map(|a| (a.label.clone(), a.url.as_str().to_owned()));
-        let ((action1_label, action1_url), (action2_label, action2_url)) =
-            (action(0).unwrap_or_default(), action(1).unwrap_or_default());
-        VariantForm {
-            title: self.title.clone(),
-            body: self.body.clone(),
-            url: link(&self.url),
-            image: link(&self.image),
-            action1_label,
-            action1_url,
-            action2_label,
-            action2_url,
-        }
-    }
 }
 
 /// Who picks the winner once the test group has had its time.
@@ -403,9 +318,11 @@ mod tests {
     #[test]
     fn a_variant_needs_a_title_and_safe_links() {
         let form = VariantForm { title: "Hi".into(), url: "/sale".into(), ..Default::default() };
-        assert!(Variant::parse(1, &form).is_ok());
-        let error = Variant::parse(1, &VariantForm { title: " ".into(), ..form.clone() }).unwrap_err();
+        assert!(Variant::parse(&form, "variants", "Variant B").is_ok());
+        let error =
+            Variant::parse(&VariantForm { title: " ".into(), ..form.clone() }, "variants", "Variant B").unwrap_err();
         assert!(error.to_string().contains("Variant B"), "{error}");
-        assert!(Variant::parse(2, &VariantForm { url: "javascript:alert(1)".into(), ..form }).is_err());
+        let bad_link = VariantForm { url: "javascript:alert(1)".into(), ..form };
+        assert!(Variant::parse(&bad_link, "variants", "Variant C").is_err());
     }
 }

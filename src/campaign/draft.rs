@@ -3,14 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ab::{AbTest, Variant, VariantForm, MAX_EXTRA_VARIANTS};
+use super::ab::{AbTest, MAX_EXTRA_VARIANTS};
+use super::content::{
+    parse_actions, typed_actions, DraftAction, LinkUrl, Variant, VariantForm, MAX_BODY_CHARS, MAX_TITLE_CHARS,
+};
 use super::languages::{Translation, TranslationForm};
 use super::payload::{checkbox, NotificationOptions, NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES};
 use crate::error::AppError;
-
-pub const MAX_TITLE_CHARS: usize = 200;
-pub const MAX_BODY_CHARS: usize = 2000;
-pub const MAX_URL_CHARS: usize = 2048;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Urgency {
@@ -88,47 +87,6 @@ pub fn visible_controls(text: &str) -> String {
         return text.to_owned();
     }
     text.chars().map(|c| if is_bidi(c) { format!("[U+{:04X}]", c as u32) } else { c.to_string() }).collect()
-}
-
-/// A link or image address: absolute http(s) or a path on this site.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinkUrl(String);
-
-impl LinkUrl {
-    /// `None` for an empty field; an error is about form field `field`, called `name`.
-    pub fn parse_optional(field: &str, name: &str, raw: &str) -> Result<Option<Self>, AppError> {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            return Ok(None);
-        }
-        let bad = || AppError::field(field, format!("{name} must be an http(s):// address or a path starting with /."));
-        if raw.len() > MAX_URL_CHARS {
-            return Err(AppError::field(field, format!("{name} is longer than {MAX_URL_CHARS} characters.")));
-        }
-        // Browsers read a backslash as "/" and drop tabs and newlines, so "/\evil.example"
-        // or "/<tab>/evil.example" would open another site; a real link never has either.
-        if raw.contains('\\') || raw.chars().any(char::is_control) {
-            return Err(AppError::field(field, format!("{name} must not contain backslashes or control characters.")));
-        }
-        if raw.starts_with('/') && !raw.starts_with("//") {
-            return Ok(Some(Self(raw.to_owned())));
-        }
-        let url = url::Url::parse(raw).map_err(|_| bad())?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(bad());
-        }
-        Ok(Some(Self(raw.to_owned())))
-    }
-
-    /// Without checking: for a value this type accepted before (read back from the
-    /// database), or one that is only shown (the compose preview).
-    pub fn trusted(raw: String) -> Self {
-        Self(raw)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// The compose form as typed: raw text, field by field. The browser builds one to count
@@ -264,13 +222,6 @@ impl ComposeForm {
     }
 }
 
-/// A button under the notification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DraftAction {
-    pub label: String,
-    pub url: LinkUrl,
-}
-
 /// An RFC 8030 §5.4 topic: up to 32 characters of the URL-safe base64 alphabet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CollapseTopic(String);
@@ -297,8 +248,6 @@ impl CollapseTopic {
         &self.0
     }
 }
-
-pub const MAX_ACTION_LABEL_CHARS: usize = 40;
 
 /// A cap on how fast a campaign goes out, so that a site's servers are not flooded by
 /// everyone clicking at once: at most this many pushes each minute after it starts.
@@ -402,8 +351,12 @@ impl CampaignDraft {
         if form.variants.len() > MAX_EXTRA_VARIANTS {
             return Err(AppError::field("variants", "An A/B test has at most four variants (A to D)."));
         }
-        let variants =
-            form.variants.iter().enumerate().map(|(i, v)| Variant::parse(i + 1, v)).collect::<Result<Vec<_>, _>>()?;
+        let variants = form
+            .variants
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Variant::parse(v, "variants", &format!("Variant {}", super::ab::letter(i + 1))))
+            .collect::<Result<Vec<_>, _>>()?;
         let ab = if variants.is_empty() {
             None
         } else {
@@ -516,45 +469,6 @@ impl CampaignDraft {
             translations: Vec::new(),
         }
     }
-}
-
-/// The buttons as typed, unchecked (those with a label), as [`CampaignDraft::as_typed`].
-pub(super) fn typed_actions(buttons: [(&String, &String); 2]) -> Vec<DraftAction> {
-    buttons
-        .into_iter()
-        .filter(|(label, _)| !label.trim().is_empty())
-        .map(|(label, url)| DraftAction {
-            label: label.trim().to_owned(),
-            url: LinkUrl::trusted(url.trim().to_owned()),
-        })
-        .collect()
-}
-
-/// Up to two buttons, each with a label and a link or neither.
-pub(super) fn parse_actions(buttons: [(&String, &String); 2]) -> Result<Vec<DraftAction>, AppError> {
-    let mut actions = Vec::new();
-    for (n, (label, url)) in (1..).zip(buttons) {
-        let (label, url) = (label.trim(), url.trim());
-        let field = format!("action{n}_label");
-        match (label.is_empty(), url.is_empty()) {
-            (true, true) => continue,
-            (true, false) => return Err(AppError::field(&field, format!("Button {n} needs a label."))),
-            (false, true) => {
-                return Err(AppError::field(&format!("action{n}_url"), format!("Button {n} needs a link.")))
-            }
-            _ => {}
-        }
-        if label.chars().count() > MAX_ACTION_LABEL_CHARS {
-            return Err(AppError::field(
-                &field,
-                format!("Button labels can be at most {MAX_ACTION_LABEL_CHARS} characters."),
-            ));
-        }
-        let url = LinkUrl::parse_optional(&format!("action{n}_url"), &format!("Button {n} link"), url)?
-            .expect("checked non-empty above");
-        actions.push(DraftAction { label: label.to_owned(), url });
-    }
-    Ok(actions)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ab::{Variant, VariantForm};
+use super::content::{Variant, VariantForm};
 use crate::error::AppError;
 
 /// Translations besides the fallback, at most.
@@ -39,11 +39,7 @@ impl Translation {
             if parsed.iter().any(|t| t.language == language) {
                 return Err(AppError::field("translations", format!("{language} is named twice.")));
             }
-            let content = Variant::parse(0, &form.content).map_err(|e| {
-                let message = e.to_string();
-                let message = message.strip_prefix("Variant A: ").unwrap_or(&message);
-                AppError::field("translations", format!("{language}: {message}"))
-            })?;
+            let content = Variant::parse(&form.content, "translations", &language)?;
             parsed.push(Self { language, content });
         }
         Ok(parsed)

@@ -3,6 +3,7 @@
 pub mod ab;
 pub mod api;
 mod audience;
+mod content;
 mod draft;
 pub mod languages;
 #[cfg(feature = "ssr")]
@@ -13,10 +14,8 @@ mod schedule;
 mod status;
 
 pub use audience::Audience;
-pub use draft::{
-    visible_controls, CampaignDraft, CollapseTopic, ComposeForm, DraftAction, LinkUrl, SendRate, Ttl, Urgency,
-    MAX_ACTION_LABEL_CHARS, MAX_BODY_CHARS, MAX_TITLE_CHARS,
-};
+pub use content::{DraftAction, LinkUrl, MAX_ACTION_LABEL_CHARS, MAX_BODY_CHARS, MAX_TITLE_CHARS};
+pub use draft::{visible_controls, CampaignDraft, CollapseTopic, ComposeForm, SendRate, Ttl, Urgency};
 pub use payload::{
     NotificationOptions, NotificationPayload, PayloadAction, MAX_PAYLOAD_BYTES, MAX_TRACK_TOKEN_CHARS,
     RELAYED_BODY_CHARS,
