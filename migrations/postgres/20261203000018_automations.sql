@@ -9,6 +9,9 @@ CREATE TABLE automations (
     -- welcome: minutes after subscribing; its one campaign, which gathers every welcome
     -- delivery (one per subscription: the deliveries' key).
     delay_minutes INTEGER CHECK (delay_minutes BETWEEN 0 AND 43200),
+    -- The latest `created_at` of a subscription it welcomed: the next look starts just
+    -- before it, not at the beginning.
+    welcomed_until BIGINT,
     campaign_id   BIGINT REFERENCES campaigns(id) ON DELETE SET NULL,
     -- recurring: every day or week (on `weekday`, 0 = Monday) at `at_time` (HH:MM) in
     -- `zone`; the next start (Unix seconds) is `next_run_at`.

@@ -5,6 +5,11 @@ use super::{now, Author, Store};
 use crate::automation::Repeat;
 use crate::campaign::{Audience, CampaignDraft, ComposeForm, Plan};
 
+/// How far before its last look a welcome looks again: a subscription stamped that much
+/// before it became visible (a slow commit, an instance whose clock is behind) is still
+/// welcomed. The deliveries' key keeps the overlap from welcoming anyone twice.
+const WELCOME_OVERLAP_SECS: i64 = 300;
+
 /// An automation as stored, with its counts.
 #[derive(Debug, sqlx::FromRow)]
 pub struct AutomationRow {
@@ -138,36 +143,53 @@ impl Store {
     /// and at least its delay ago, once each; every recurring automation whose time has
     /// come starts its run. Returns how many welcomes were queued and the runs started.
     pub async fn run_automations(&self, now: i64) -> Result<(u64, Vec<i64>), sqlx::Error> {
-        let welcomes: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT campaign_id, delay_minutes, created_at FROM automations
+        let welcomes: Vec<(i64, i64, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, campaign_id, delay_minutes, created_at, welcomed_until FROM automations
              WHERE kind = 'welcome' AND paused = 0 AND campaign_id IS NOT NULL",
         )
         .fetch_all(&self.pool)
         .await?;
         let mut welcomed = 0;
-        for (campaign, delay_minutes, since) in welcomes {
+        for (id, campaign, delay_minutes, created_at, welcomed_until) in welcomes {
+            // Only the subscriptions since the latest one welcomed (and a margin before it),
+            // not all since the welcome was made: a round costs about its newcomers.
+            let since = welcomed_until.map_or(created_at, |at| (at - WELCOME_OVERLAP_SECS).max(created_at));
             let mut tx = self.begin().await?;
             // The deliveries' key (campaign, subscription) makes it once per subscription.
-            let queued = sqlx::query(&format!(
+            let queued: Vec<i64> = sqlx::query_scalar(&format!(
                 "INSERT INTO deliveries (campaign_id, subscription_id, status)
                  SELECT $1, s.id, 'pending' FROM subscriptions s
                  WHERE s.created_at >= $2 AND s.created_at <= $3 AND s.imported = 0 AND {IN_AUDIENCE}
-                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1 AND d.subscription_id = s.id)"
+                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1 AND d.subscription_id = s.id)
+                 RETURNING subscription_id"
             ))
             .bind(campaign)
             .bind(since)
             .bind(now - delay_minutes * 60)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if queued > 0 {
+            .fetch_all(&mut *tx)
+            .await?;
+            if !queued.is_empty() {
+                let latest: Option<i64> = sqlx::query_scalar(&format!(
+                    "SELECT MAX(created_at) FROM subscriptions WHERE id IN ({})",
+                    self.ids_in(1)
+                ))
+                .bind(super::id_list(queued.iter().copied()))
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE automations SET welcomed_until = $1 WHERE id = $2 AND COALESCE(welcomed_until, 0) < $1",
+                )
+                .bind(latest)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query("UPDATE campaigns SET status = 'sending', finished_at = NULL WHERE id = $1")
                     .bind(campaign)
                     .execute(&mut *tx)
                     .await?;
             }
             tx.commit().await?;
-            welcomed += queued;
+            welcomed += queued.len() as u64;
         }
 
         let due: Vec<(i64, String, Option<String>, String, i64)> = sqlx::query_as(
