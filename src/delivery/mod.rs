@@ -62,6 +62,26 @@ pub struct Dispatcher {
     pub stop: CancellationToken,
 }
 
+/// When [`Dispatcher::timed_steps`] last ran. They go by whole seconds of the scheduling
+/// clock, so once a second is enough: a busy campaign's rounds, which can follow each
+/// other in milliseconds while a push service fails, do not each pay their queries. They
+/// run again when the clock shows another second, or a second of real time has passed (a
+/// manual clock in tests may stand still while things change).
+#[derive(Default)]
+struct Steps {
+    last: Option<(i64, Instant)>,
+}
+
+impl Steps {
+    fn due(&mut self, now: i64) -> bool {
+        let due = self.last.is_none_or(|(second, at)| second != now || at.elapsed() >= IDLE_POLL);
+        if due {
+            self.last = Some((now, Instant::now()));
+        }
+        due
+    }
+}
+
 /// A task of the send pipeline; it ends with the database error that stopped it, if any.
 type Worker = tokio::task::JoinHandle<Result<(), sqlx::Error>>;
 
@@ -177,12 +197,13 @@ impl Dispatcher {
     }
 
     async fn run(&self, lease: &Lease) {
+        let mut steps = Steps::default();
         while !self.stop.is_cancelled() {
             let idle = if !lease.held() {
                 // Others may be taking our claims over: wait for a heartbeat to succeed.
                 self.lease / 10
             } else {
-                match self.work_once(lease).await {
+                match self.work_once(lease, &mut steps).await {
                     Ok(true) => continue,
                     Ok(false) => self.time_until_next_due().await,
                     Err(error) => {
@@ -201,24 +222,12 @@ impl Dispatcher {
 
     /// Starts scheduled campaigns that are due, then sends the oldest campaign with due
     /// work until none of it is due. Returns whether there was any.
-    async fn work_once(&self, lease: &Lease) -> Result<bool, sqlx::Error> {
+    async fn work_once(&self, lease: &Lease, steps: &mut Steps) -> Result<bool, sqlx::Error> {
         for id in self.store.start_due_campaigns(self.clock.now()).await? {
             tracing::info!(campaign = id, "scheduled campaign due: queued");
         }
-        for (id, variant) in self.store.pick_due_winners(self.clock.now()).await? {
-            let winner = crate::campaign::ab::letter(usize::from(variant));
-            tracing::info!(campaign = id, %winner, "A/B test decided: the winner goes to the rest");
-        }
-        let (welcomed, runs) = self.store.run_automations(self.clock.now()).await?;
-        if welcomed > 0 {
-            tracing::info!(subscriptions = welcomed, "welcome notifications queued");
-        }
-        for id in runs {
-            tracing::info!(campaign = id, "recurring automation: run queued");
-        }
-        match self.store.release_local_waves(self.clock.now()).await? {
-            0 => {}
-            n => tracing::info!(deliveries = n, "local time reached: deliveries due"),
+        if steps.due(self.clock.now()) {
+            self.timed_steps().await?;
         }
         for id in self.store.finish_done_campaigns().await? {
             tracing::info!(campaign = id, "campaign finished");
@@ -244,6 +253,27 @@ impl Dispatcher {
         }
         sent?;
         Ok(true)
+    }
+
+    /// What comes due by the scheduling clock besides scheduled starts: A/B winners,
+    /// automations, local-time waves.
+    async fn timed_steps(&self) -> Result<(), sqlx::Error> {
+        for (id, variant) in self.store.pick_due_winners(self.clock.now()).await? {
+            let winner = crate::campaign::ab::letter(usize::from(variant));
+            tracing::info!(campaign = id, %winner, "A/B test decided: the winner goes to the rest");
+        }
+        let (welcomed, runs) = self.store.run_automations(self.clock.now()).await?;
+        if welcomed > 0 {
+            tracing::info!(subscriptions = welcomed, "welcome notifications queued");
+        }
+        for id in runs {
+            tracing::info!(campaign = id, "recurring automation: run queued");
+        }
+        match self.store.release_local_waves(self.clock.now()).await? {
+            0 => {}
+            n => tracing::info!(deliveries = n, "local time reached: deliveries due"),
+        }
+        Ok(())
     }
 
     /// A pipeline, so that neither the database nor the network waits for the other:
