@@ -1,7 +1,7 @@
 /*
  * Tidings subscribe widget, for a site's own pages:
  *   <script src="https://push.example.org/embed.js" data-site="2" async></script>
- *   <div data-tidings></div>
+ *   <div data-tidings></div>   (data-tidings="inline": here, even when the site's style is the card)
  * Plain JavaScript, one file, no framework. It talks only to the Tidings that served it,
  * renders inside a shadow root (the page's CSS cannot reach in, ours cannot leak out) and
  * defines one global, `Tidings`. The site serves the worker (see the admin's Sites page).
@@ -229,17 +229,20 @@ button:focus-visible,input:focus-visible{outline:3px solid #5eead4;outline-offse
 
   async function start() {
     const placeholder = document.querySelector('[data-tidings]');
+    // `data-tidings="inline"`: always here on the page, whatever the site's prompt style.
+    const inline = placeholder && placeholder.dataset.tidings === 'inline';
     try {
       config = await call('site_widget', {});
     } catch (error) {
       console.warn('Tidings: this page cannot use the widget: ' + error.message);
+      if (inline) placeholder.replaceChildren(el('p', { class: 'status error', role: 'alert' }, 'Notifications are not available here yet: ' + error.message));
       return;
     }
     texts = config.widget.texts;
     if (data.site && String(config.site) !== data.site) {
       console.warn('Tidings: the snippet names site ' + data.site + ', but this origin is site ' + config.site);
     }
-    const card = config.widget.prompt === 'card';
+    const card = config.widget.prompt === 'card' && !inline;
     if (!card && !placeholder) return console.warn('Tidings: add <div data-tidings></div> where the widget should go');
     host = document.createElement('tidings-widget');
     root = host.attachShadow({ mode: 'open' });

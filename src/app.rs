@@ -34,7 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Here rather than in <App/>: in a release build its name carries the
                 // file's hash, which only the server's options know.
                 <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options/>
+                {hydrates().then(|| view! { <HydrationScripts options/> })}
                 <MetaTags/>
             </head>
             <body>
@@ -42,6 +42,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Whether this response's page hydrates: all but the public page (see `pages::home`).
+fn hydrates() -> bool {
+    #[cfg(feature = "ssr")]
+    if let Some(parts) = use_context::<http::request::Parts>() {
+        return parts.uri.path() != crate::pages::home::PATH;
+    }
+    true
 }
 
 /// Pages get a CSP naming this response's nonce, which Leptos puts on its inline scripts.

@@ -114,8 +114,10 @@ async fn the_unpacked_archive_runs_with_only_its_env_file_and_sends_a_campaign()
 
     // The pages come from the site folder beside the binary.
     let page = client.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("/pkg/tidings.js"), "the public page loads the app");
-    for file in ["/pkg/tidings.js", "/pkg/tidings.wasm", "/sw.js"] {
+    assert!(page.contains("/embed.js"), "the public page loads the widget");
+    let sign_in = client.get(format!("{base}/admin/login")).send().await.unwrap().text().await.unwrap();
+    assert!(sign_in.contains("/pkg/tidings.js"), "the admin pages load the app");
+    for file in ["/pkg/tidings.js", "/pkg/tidings.wasm", "/sw.js", "/embed.js"] {
         assert_eq!(client.get(format!("{base}{file}")).send().await.unwrap().status(), StatusCode::OK, "{file}");
     }
 

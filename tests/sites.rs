@@ -325,3 +325,26 @@ async fn sites_are_validated_and_the_worker_for_them_points_here() {
     assert!(body.starts_with("self.TIDINGS_ORIGIN = \"http://127.0.0.1\";\n"), "{}", &body[..80]);
     assert!(body.contains("pushsubscriptionchange"));
 }
+
+#[tokio::test]
+async fn the_public_page_is_the_widget_without_the_app_and_uses_the_own_worker() {
+    let app = spawn_app().await;
+    let page = app.client.get(format!("{}/", app.base)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"src="/embed.js""#) && html.contains(r#"data-tidings="inline""#), "{html}");
+    // Not hydrated: neither the app's script nor its wasm is named (the stylesheet is).
+    assert!(!html.contains("/pkg/tidings.js") && !html.contains(".wasm"), "{html}");
+    let admin = app.client.get(format!("{}/admin/login", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(admin.contains("/pkg/tidings.js"), "the admin pages hydrate");
+
+    // The widget on the own page registers the worker Tidings serves itself.
+    let config: serde_json::Value = app.call("site_widget", &[]).await.json().await.unwrap();
+    assert_eq!(config["site"], 1);
+    assert_eq!(config["worker_path"], "/sw.js");
+    // A registered site's widget registers the site's own worker file.
+    app.login().await;
+    add_site(&app, "Blog", BLOG).await;
+    let blog: serde_json::Value = from_site(&app, BLOG, "site_widget", &[]).await.json().await.unwrap();
+    assert_eq!(blog["worker_path"], "/tidings-sw.js");
+}

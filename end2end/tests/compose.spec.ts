@@ -106,7 +106,7 @@ test('an admin sends a test to their own browser first, and it is not a campaign
 
   await visit(page, '/');
   await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
-  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
+  await expect(page.locator('tidings-widget')).toHaveAttribute('data-state', 'subscribed');
   const hash = await clientHash(page);
 
   await openCampaigns(page);

@@ -250,3 +250,29 @@ test('the widget is small, accessible on the demo site, and a card when the site
   await visitor.close();
   await adminContext.close();
 });
+
+test('Tidings\u2019 own public page is the same widget, in place, with the words set for the own site', async ({ browser }) => {
+  const { adminContext, admin } = await signedInAdmin(browser);
+  await visit(admin, '/admin/sites/1');
+  await admin.getByLabel('Language of the texts').fill('de');
+  await admin.getByLabel('Heading').fill('Nichts verpassen');
+  await admin.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(admin.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+
+  const visitor = await browser.newContext();
+  const page = await visitor.newPage();
+  await visit(page, '/');
+  const region = page.getByRole('region', { name: 'Nichts verpassen' });
+  await expect(region).toBeVisible();
+  await expect(region).toHaveAttribute('lang', 'de');
+  // In the page's slot, not a card in the corner.
+  await expect(page.locator('.widget-slot tidings-widget')).toHaveAttribute('data-state', 'ask');
+  await expect(page.locator('tidings-widget')).not.toHaveAttribute('data-card', '');
+
+  await admin.getByLabel('Language of the texts').fill('en');
+  await admin.getByLabel('Heading').fill('');
+  await admin.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(admin.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  await visitor.close();
+  await adminContext.close();
+});

@@ -6,9 +6,9 @@ test('on an iPhone in Safari, the page explains Add to Home Screen instead of of
   const context = await browser.newContext(iPhone);
   const page = await context.newPage();
   await visit(page, '/');
-  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'add-to-home-screen');
-  await expect(page.getByText('On iPhone and iPad, notifications need this site on your Home Screen.')).toBeVisible();
-  await expect(page.getByText('Add to Home Screen', { exact: true })).toBeVisible();
+  await expect(page.locator('tidings-widget')).toHaveAttribute('data-state', 'home-screen');
+  await expect(page.getByText('On iPhone and iPad, notifications need this site on your Home Screen')).toBeVisible();
+  await expect(page.locator('tidings-widget')).toContainText('choose Add to Home Screen, then open the site from your Home Screen');
   await expect(page.getByRole('button', { name: 'Subscribe to notifications' })).toHaveCount(0);
   // Fits the phone's screen: nothing wider than the viewport.
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(iPhone.viewport.width);
@@ -22,13 +22,13 @@ test('an iPad (which calls itself a Mac) gets the same advice; a Mac does not', 
   await iPad.addInitScript(() => Object.defineProperty(Navigator.prototype, 'maxTouchPoints', { get: () => 5 }));
   const iPadPage = await iPad.newPage();
   await visit(iPadPage, '/');
-  await expect(iPadPage.locator('.subscribe')).toHaveAttribute('data-state', 'add-to-home-screen');
+  await expect(iPadPage.locator('tidings-widget')).toHaveAttribute('data-state', 'home-screen');
   await iPad.close();
 
   const desktop = await browser.newContext({ userAgent: mac });
   const desktopPage = await desktop.newPage();
   await visit(desktopPage, '/');
-  await expect(desktopPage.locator('.subscribe')).toHaveAttribute('data-state', 'not-asked');
+  await expect(desktopPage.locator('tidings-widget')).toHaveAttribute('data-state', 'ask');
   await desktop.close();
 });
 

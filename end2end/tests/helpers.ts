@@ -10,13 +10,15 @@ export type ShownNotification = {
   renotify: boolean;
 };
 
-/** Waits until the app has hydrated: a click before that would do nothing. */
+/** Waits until the page works: an admin page has hydrated (a click before that would do
+ * nothing); the public page, which is not hydrated, has its widget showing what this
+ * browser can do. */
 export async function hydrated(page: Page) {
-  await page.locator('[data-hydrated="true"]').waitFor();
+  await page.locator('[data-hydrated="true"], tidings-widget:not([data-state="checking"])').first().waitFor();
 }
 
-/** Opens one of Tidings' own pages and waits for it to hydrate. A lazily loaded admin page
- * hydrates only after its code arrives; a click or tick before that is lost or undone. */
+/** Opens one of Tidings' own pages and waits until it works (see `hydrated`). A lazily
+ * loaded admin page hydrates only after its code arrives; a click before that is lost. */
 export async function visit(page: Page, path: string) {
   await page.goto(path);
   await hydrated(page);
@@ -290,7 +292,7 @@ export async function subscribedVisitor(browser: Browser) {
   const context = await browser.newContext();
   const page = await openAsVisitor(context);
   await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
-  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
+  await expect(page.locator('tidings-widget')).toHaveAttribute('data-state', 'subscribed');
   return { context, page, hash: await clientHash(page) };
 }
 
@@ -298,7 +300,7 @@ export async function subscribedVisitor(browser: Browser) {
  * is as it was for the tests that follow (they count it). */
 export async function leave(visitor: { context: BrowserContext; page: Page }) {
   await visitor.page.getByRole('button', { name: 'Unsubscribe' }).click();
-  await expect(visitor.page.locator('.subscribe')).toHaveAttribute('data-state', 'not-asked');
+  await expect(visitor.page.locator('tidings-widget')).toHaveAttribute('data-state', 'ask');
   await visitor.context.close();
 }
 

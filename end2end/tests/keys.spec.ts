@@ -44,7 +44,7 @@ test('after a key rotation, a returning visitor moves to the new key and campaig
 
   // The next visit moves the subscription over, silently.
   await reload(page);
-  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
+  await expect(page.locator('tidings-widget')).toHaveAttribute('data-state', 'subscribed');
   await expect.poll(() => subscriptionKey(page)).toBe(newKey);
   const newHash = await clientHash(page);
   expect(newHash).not.toBe(oldHash);

@@ -1,16 +1,20 @@
 import { expect, test } from '@playwright/test';
 import { visit } from './helpers';
 
-test('the public page loads none of the admin pages\u2019 code; an admin page fetches its own when opened', async ({ page }) => {
+test('the public page loads no app code, only the widget; an admin page fetches its own when opened', async ({ page }) => {
   const wasm = new Set<string>();
+  const scripts: string[] = [];
   page.on('request', (request) => {
     const path = new URL(request.url()).pathname;
     if (path.endsWith('.wasm')) wasm.add(path);
+    if (request.resourceType() === 'script') scripts.push(path);
   });
 
   await visit(page, '/');
   await page.waitForLoadState('networkidle');
-  expect([...wasm]).toEqual(['/pkg/tidings.wasm']);
+  await expect(page.getByRole('button', { name: 'Subscribe to notifications' })).toBeVisible();
+  expect([...wasm]).toEqual([]);
+  expect(scripts).toEqual(['/embed.js']);
 
   wasm.clear();
   await visit(page, '/admin/login');

@@ -19,8 +19,8 @@ test('the set-up page creates the first admin and then closes', async ({ page, b
 test('a visitor subscribes, an admin sends, and the service worker shows exactly that notification', async ({ browser }) => {
   const visitor = await browser.newContext();
   const page = await openAsVisitor(visitor);
-  const widget = page.locator('.subscribe');
-  await expect(widget).toHaveAttribute('data-state', 'not-asked');
+  const widget = page.locator('tidings-widget');
+  await expect(widget).toHaveAttribute('data-state', 'ask');
 
   await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
   await expect(widget).toHaveAttribute('data-state', 'subscribed');
@@ -79,11 +79,11 @@ test('unsubscribing removes the subscription in the browser and on the server', 
   const visitor = await browser.newContext();
   const page = await openAsVisitor(visitor);
   await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
-  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
+  await expect(page.locator('tidings-widget')).toHaveAttribute('data-state', 'subscribed');
   expect(await audienceSize(admin)).toBe(before + 1);
 
   await page.getByRole('button', { name: 'Unsubscribe' }).click();
-  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'not-asked');
+  await expect(page.locator('tidings-widget')).toHaveAttribute('data-state', 'ask');
   expect(await audienceSize(admin)).toBe(before);
   expect(await page.evaluate(async () => (await navigator.serviceWorker.ready).pushManager.getSubscription())).toBeNull();
 
@@ -104,7 +104,7 @@ test('a visitor who blocked notifications is told how to allow them again', asyn
   });
   await visit(page, '/');
 
-  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'denied');
+  await expect(page.locator('tidings-widget')).toHaveAttribute('data-state', 'denied');
   await expect(page.getByText('Notifications are blocked for this site')).toBeVisible();
   await expect(page.getByText('set Notifications to Allow')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Subscribe to notifications' })).toHaveCount(0);
@@ -116,7 +116,7 @@ test('a browser without web push is told so instead of offering a button that ca
   await visitor.addInitScript(() => { delete (window as any).PushManager; });
   const page = await visitor.newPage();
   await visit(page, '/');
-  await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'unsupported');
+  await expect(page.locator('tidings-widget')).toHaveAttribute('data-state', 'unsupported');
   await expect(page.getByText('cannot receive web notifications')).toBeVisible();
   await visitor.close();
 });

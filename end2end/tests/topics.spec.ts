@@ -28,20 +28,20 @@ test('visitors choose topics when subscribing and change them later; a campaign 
     await expect(page.getByRole('group', { name: 'What would you like to hear about?' })).toBeVisible();
     for (const name of untick) await page.getByLabel(name).uncheck();
     await page.getByRole('button', { name: 'Subscribe to notifications' }).click();
-    await expect(page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
+    await expect(page.locator('tidings-widget')).toHaveAttribute('data-state', 'subscribed');
     return { context, page, hash: await clientHash(page) };
   };
   const ana = await subscribe([offers]);
   const ben = await subscribe([]);
 
   await reload(ben.page);
-  await expect(ben.page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
+  await expect(ben.page.locator('tidings-widget')).toHaveAttribute('data-state', 'subscribed');
   await expect(ben.page.getByLabel(releases)).toBeChecked();
   await ben.page.getByLabel(releases).uncheck();
   await ben.page.getByRole('button', { name: 'Save my topics' }).click();
   await expect(ben.page.getByRole('status').filter({ hasText: 'Your topics are saved.' })).toBeVisible();
   await reload(ben.page);
-  await expect(ben.page.locator('.subscribe')).toHaveAttribute('data-state', 'subscribed');
+  await expect(ben.page.locator('tidings-widget')).toHaveAttribute('data-state', 'subscribed');
   await expect(ben.page.getByLabel(releases)).not.toBeChecked();
   await expect(ben.page.getByLabel(offers)).toBeChecked();
   expect(await seriousViolations(ben.page)).toEqual([]);

@@ -125,10 +125,10 @@ pub fn Compose(
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
             testing.set(true);
-            let result = match crate::browser::current_subscription().await {
-                Ok(Some(subscription)) => crate::campaign::api::send_test(subscription.endpoint, form.get_untracked())
-                    .await
-                    .map_err(|e| e.to_string()),
+            let result = match crate::browser::current_subscription_endpoint().await {
+                Ok(Some(endpoint)) => {
+                    crate::campaign::api::send_test(endpoint, form.get_untracked()).await.map_err(|e| e.to_string())
+                }
                 Ok(None) => {
                     Err("This browser is not subscribed yet: open the public page, subscribe, then try again.".into())
                 }

@@ -147,7 +147,7 @@ fn SiteSettings(site: SiteDetail, update: ServerAction<UpdateSite>) -> impl Into
         </p>
         {(!own).then(|| view! { <Snippets site=snippets/> })}
         <section class="card" aria-labelledby="settings-heading">
-            <h2 id="settings-heading">{if own { "Settings" } else { "Settings and the widget's words" }}</h2>
+            <h2 id="settings-heading">"Settings and the widget's words"</h2>
             <ActionForm action=update attr:class="form site-settings">
                 <input type="hidden" name="id" value=summary.id.to_string()/>
                 <div class="row">
@@ -168,16 +168,7 @@ fn SiteSettings(site: SiteDetail, update: ServerAction<UpdateSite>) -> impl Into
                 <p class="hint" id="time-zone-hint">
                     "For local-time delivery to subscribers whose browser named no time zone. Empty: the zone of whoever schedules the campaign."
                 </p>
-                {if own {
-                    // Tidings' own page has its worker and words built in.
-                    view! {
-                        <input type="hidden" name="worker_path" value=site.worker_path.clone()/>
-                        <input type="hidden" name="prompt" value=site.widget.prompt.as_str()/>
-                        <input type="hidden" name="language" value=site.widget.language.clone()/>
-                    }.into_any()
-                } else {
-                    view! { <WidgetFields site=widget_site/> }.into_any()
-                }}
+                <WidgetFields site=widget_site own/>
                 <button class="btn primary" type="submit" disabled=move || update.pending().get()>"Save"</button>
                 <FormError result=update.value().into()/>
                 {move || matches!(update.value().get(), Some(Ok(()))).then(|| view! { <p class="form-ok" role="status">"Saved."</p> })}
@@ -265,11 +256,44 @@ fn CapSetting(id: i64, cap: FrequencyCap) -> impl IntoView {
     }
 }
 
-/// The worker file, the widget's style and language, and every text it shows.
+/// The worker file, the widget's style and language, and every text it shows. Tidings' own
+/// page (`own`) serves its worker itself and shows the widget in place: only its words.
 #[component]
-fn WidgetFields(site: SiteDetail) -> impl IntoView {
+fn WidgetFields(site: SiteDetail, own: bool) -> impl IntoView {
+    let place = if own {
+        view! {
+            <input type="hidden" name="worker_path" value=site.worker_path.clone()/>
+            <input type="hidden" name="prompt" value=site.widget.prompt.as_str()/>
+            <label for="language">"Language of the texts"</label>
+            <input id="language" name="language" required value=site.widget.language.clone() placeholder="en"/>
+        }
+        .into_any()
+    } else {
+        view! { <WorkerAndPrompt site=site.clone()/> }.into_any()
+    };
     view! {
-                <div class="row">
+        {place}
+        <p class="hint">"Empty a text to get the English default back."</p>
+        {site.widget.texts.fields().into_iter().map(|(field, label, text, default)| {
+            let long = default.len() > 60;
+            let rows = (default.len() / 70 + 1).min(4).to_string();
+            view! {
+                <label for=field>{label}</label>
+                {if long {
+                    view! { <textarea id=field name=field rows=rows maxlength=MAX_WIDGET_TEXT_CHARS>{text}</textarea> }.into_any()
+                } else {
+                    view! { <input id=field name=field maxlength=MAX_WIDGET_TEXT_CHARS value=text/> }.into_any()
+                }}
+            }
+        }).collect_view()}
+    }
+}
+
+/// Where a registered site serves the worker, and how the widget asks there.
+#[component]
+fn WorkerAndPrompt(site: SiteDetail) -> impl IntoView {
+    view! {
+        <div class="row">
             <div>
                 <label for="worker_path">"Worker file on the site"</label>
                 <input id="worker_path" name="worker_path" required value=site.worker_path.clone()
@@ -286,19 +310,6 @@ fn WidgetFields(site: SiteDetail) -> impl IntoView {
                 <input id="language" name="language" required value=site.widget.language.clone() placeholder="en"/>
             </div>
         </div>
-        <p class="hint">"Empty a text to get the English default back."</p>
-        {site.widget.texts.fields().into_iter().map(|(field, label, text, default)| {
-            let long = default.len() > 60;
-            let rows = (default.len() / 70 + 1).min(4).to_string();
-            view! {
-                <label for=field>{label}</label>
-                {if long {
-                    view! { <textarea id=field name=field rows=rows maxlength=MAX_WIDGET_TEXT_CHARS>{text}</textarea> }.into_any()
-                } else {
-                    view! { <input id=field name=field maxlength=MAX_WIDGET_TEXT_CHARS value=text/> }.into_any()
-                }}
-            }
-        }).collect_view()}
     }
 }
 

@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::{cors::RequestSite, PromptStyle, SiteId, SiteName, SiteOrigin, WidgetSettings, WorkerPath};
+use super::{
+    cors::RequestSite, PromptStyle, SiteId, SiteName, SiteOrigin, WidgetSettings, WorkerPath, OWN_SITE, OWN_WORKER_PATH,
+};
 use super::{FrequencyCap, SiteDetail, SiteSummary, WidgetConfig, WidgetTexts};
 use crate::error::AppError;
 
@@ -25,7 +27,7 @@ pub async fn site_widget() -> Result<WidgetConfig, AppError> {
                 .keys
                 .public_key()
                 .to_owned(),
-            worker_path: row.worker_path.clone(),
+            worker_path: if site.id == OWN_SITE { OWN_WORKER_PATH.into() } else { row.worker_path.clone() },
             widget: row.widget(),
             topics: state.store.offered_topics(site.id).await?,
         })

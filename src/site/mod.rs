@@ -20,6 +20,8 @@ pub const OWN_SITE: SiteId = SiteId(1);
 pub const MAX_SITE_NAME_CHARS: usize = 60;
 /// Where the worker file goes unless the site says otherwise.
 pub const DEFAULT_WORKER_PATH: &str = "/tidings-sw.js";
+/// The own public page's worker: Tidings serves it itself (`public/sw.js`).
+pub const OWN_WORKER_PATH: &str = "/sw.js";
 
 /// A site as the admin's list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
