@@ -64,7 +64,8 @@ button:focus-visible,input:focus-visible{outline:3px solid #5eead4;outline-offse
     return node;
   }
 
-  const isIos = () => /iPad|iPhone|iPod/.test(navigator.userAgent) || (navigator.platform === 'MacIntel' && navigator.maxTouchPoints > 1);
+  // iPadOS calls itself a Mac, but a Mac has no touch screen.
+  const isIos = () => /iPad|iPhone|iPod/.test(navigator.userAgent) || (/Macintosh/.test(navigator.userAgent) && navigator.maxTouchPoints > 1);
   const installed = () => matchMedia('(display-mode: standalone)').matches || navigator.standalone === true;
   const supported = () => 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window;
   const keyBytes = (text) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
@@ -246,7 +247,15 @@ button:focus-visible,input:focus-visible{outline:3px solid #5eead4;outline-offse
     if (!card && !placeholder) return console.warn('Tidings: add <div data-tidings></div> where the widget should go');
     host = document.createElement('tidings-widget');
     root = host.attachShadow({ mode: 'open' });
-    root.append(el('style', {}, STYLE));
+    // A constructed sheet, not a <style> element: a page whose CSP forbids inline styles
+    // (Tidings' own page does) still styles the widget.
+    if ('adoptedStyleSheets' in root && typeof CSSStyleSheet.prototype.replaceSync === 'function') {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(STYLE);
+      root.adoptedStyleSheets = [sheet];
+    } else {
+      root.append(el('style', {}, STYLE));
+    }
     const wrap = el('div', { class: 'w' + (card ? ' card' : '') });
     root.append(wrap);
     if (card) {

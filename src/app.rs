@@ -69,20 +69,6 @@ fn set_page_csp() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Lets tests (and curious people) see when the page became interactive: a click before
-    // hydration would do nothing.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| {
-        // The app can hydrate before the server has streamed the whole page; each Suspense
-        // whose data comes later hydrates when it arrives. So: not before the page's `load`.
-        #[cfg(feature = "hydrate")]
-        if document().ready_state() != "complete" {
-            let _listener = window_event_listener(leptos::ev::load, move |_| hydrated.set(true));
-            return;
-        }
-        hydrated.set(true);
-    });
-
     view! {
         <Link rel="manifest" href="/manifest.webmanifest"/>
         <Link rel="icon" href="/icon.svg" type_="image/svg+xml"/>
@@ -93,7 +79,7 @@ pub fn App() -> impl IntoView {
         <Meta name="theme-color" content="#0f766e"/>
         <Title formatter=|text| format!("{text} · Tidings")/>
         <Router>
-            <div class="page" data-hydrated=move || hydrated.get().then_some("true")>
+            <div class="page">
                 <header class="topbar">
                     <A href="/" attr:class="brand">
                         <span class="brand-mark" aria-hidden="true">"◉"</span>
@@ -141,6 +127,25 @@ fn NotFound() -> impl IntoView {
             <h1>"Nothing here"</h1>
             <p>"This page does not exist. " <a href="/">"Go to the start page"</a> "."</p>
         </section>
+    }
+}
+
+/// Lets tests (and curious people) see when the page became interactive: a click before
+/// hydration would do nothing. Called once everything has hydrated, the lazy route too;
+/// and not before the page's `load`, as a Suspense whose streamed data comes later
+/// hydrates when that data arrives.
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    let mark = || {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    };
+    if document().ready_state() == "complete" {
+        mark();
+    } else {
+        // Dropping the handle leaves the listener in place.
+        let _listener = window_event_listener(leptos::ev::load, move |_| mark());
     }
 }
 

@@ -51,6 +51,12 @@ pub mod zone;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // The admin pages are lazy routes (see `app.rs`): hydrating one waits for its chunk.
-    leptos::mount::hydrate_lazy(app::App);
+    // What `hydrate_lazy` does, plus a mark once it is done: the admin pages are lazy
+    // routes (see `app.rs`), and hydrating one waits for its chunk, so an effect in `App`
+    // could run (and say "ready") before the page's own buttons work.
+    // wasm-bindgen's own spawner: Leptos' executor is set up by the call inside.
+    wasm_bindgen_futures::spawn_local(async {
+        leptos::mount::hydrate_from_async(leptos::prelude::document().body().expect("a body"), app::App).await.forget();
+        app::mark_hydrated();
+    });
 }

@@ -74,7 +74,7 @@ test('the public page and every admin page have no serious accessibility problem
   await expect(page.locator('table.audit tbody tr').first()).toBeVisible();
   await check('audit log');
   await visit(page, '/admin/sites/1');
-  await expect(page.getByRole('heading', { name: 'Settings', exact: true })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Settings and the widget\'s words', exact: true })).toBeVisible();
   await check('own site');
   await visit(page, '/admin/webhooks');
   await page.getByLabel('Address').fill('https://hooks.example.com/tidings');
