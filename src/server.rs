@@ -393,7 +393,7 @@ async fn router(state: AppState) -> Result<Router, String> {
                 }
             }),
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .fallback(static_file_or_not_found)
         // Outermost last: headers on everything; trailing slashes redirected; registered
         // sites' cross-origin calls answered (others refused); cross-site and foreign-host
         // writes refused before any session is loaded; then the
@@ -408,6 +408,32 @@ async fn router(state: AppState) -> Result<Router, String> {
         .layer(middleware::from_fn(crate::operations::metrics::track_http))
         .with_state(leptos_options);
     Ok(app)
+}
+
+/// A file from the site root (precompressed where the build made `.br`/`.gz` files), else
+/// the app's "not found" page. leptos_axum's `file_and_error_handler` hands the file
+/// server only `Accept-Encoding`, so a revalidation (`If-Modified-Since`) was never
+/// answered 304 and `no-cache` files such as `embed.js` were sent whole on every visit.
+async fn static_file_or_not_found(
+    axum::extract::State(options): axum::extract::State<LeptosOptions>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if matches!(*request.method(), http::Method::GET | http::Method::HEAD) {
+        let mut file_request = http::Request::new(axum::body::Body::empty());
+        *file_request.method_mut() = request.method().clone();
+        *file_request.uri_mut() = request.uri().clone();
+        *file_request.headers_mut() = request.headers().clone();
+        let files = tower_http::services::ServeDir::new(&*options.site_root).precompressed_br().precompressed_gzip();
+        let Ok(mut response) = files.oneshot(file_request).await;
+        if response.status() != http::StatusCode::NOT_FOUND {
+            // The same URL answers brotli, gzip or plain: shared caches must keep them apart.
+            response.headers_mut().append(http::header::VARY, http::HeaderValue::from_static("accept-encoding"));
+            return response.into_response();
+        }
+    }
+    let uri = request.uri().clone();
+    leptos_axum::file_and_error_handler(shell)(uri, axum::extract::State(options), request).await
 }
 
 /// 200 when this instance can serve: the database answers and has this build's schema.

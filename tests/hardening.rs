@@ -508,6 +508,18 @@ async fn only_static_files_may_be_cached() {
     assert_eq!(app.call("admin/list_campaigns", &[]).await.headers()["cache-control"], "no-store");
     let script = app.client.get(format!("{}/sw.js", app.base)).send().await.unwrap();
     assert_eq!(script.headers()["cache-control"], "no-cache");
+    assert!(script.headers()["vary"].to_str().unwrap().contains("accept-encoding"));
+
+    // "no-cache" means revalidate: an unchanged file is answered 304, without its body.
+    let modified = script.headers()["last-modified"].clone();
+    let again =
+        app.client.get(format!("{}/sw.js", app.base)).header("if-modified-since", modified).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(again.headers()["cache-control"], "no-cache");
+    // Not a file: still the app's own "not found" page.
+    let missing = app.client.get(format!("{}/no-such-page", app.base)).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(missing.text().await.unwrap().contains("Nothing here"));
 }
 
 #[tokio::test]
