@@ -47,10 +47,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// Whether this response's page hydrates: all but the public page (see `pages::home`).
 fn hydrates() -> bool {
     #[cfg(feature = "ssr")]
-    if let Some(parts) = use_context::<http::request::Parts>() {
-        return parts.uri.path() != crate::pages::home::PATH;
+    if let Some(path) = request_path() {
+        return path != crate::pages::home::PATH;
     }
     true
+}
+
+/// The path of the request being rendered (none outside a request).
+#[cfg(feature = "ssr")]
+fn request_path() -> Option<String> {
+    use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned())
 }
 
 /// Pages get a CSP naming this response's nonce, which Leptos puts on its inline scripts.
@@ -60,7 +66,7 @@ fn set_page_csp() {
     else {
         return;
     };
-    let path = use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned()).unwrap_or_default();
+    let path = request_path().unwrap_or_default();
     if let Ok(value) = http::HeaderValue::from_str(&crate::security::page_csp(&nonce.to_string(), &path)) {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }

@@ -256,6 +256,10 @@ test('Tidings\u2019 own public page is the same widget, in place, with the words
   await visit(admin, '/admin/sites/1');
   await admin.getByLabel('Language of the texts').fill('de');
   await admin.getByLabel('Heading').fill('Nichts verpassen');
+  // The form offers no style for the own page; saved as the card anyway, the page must
+  // still show the widget in place.
+  const prompt = admin.locator('input[name="prompt"]');
+  await prompt.evaluate((input: HTMLInputElement) => { input.value = 'card'; });
   await admin.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(admin.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
 
@@ -271,6 +275,7 @@ test('Tidings\u2019 own public page is the same widget, in place, with the words
 
   await admin.getByLabel('Language of the texts').fill('en');
   await admin.getByLabel('Heading').fill('');
+  await prompt.evaluate((input: HTMLInputElement) => { input.value = 'button'; });
   await admin.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(admin.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   await visitor.close();
