@@ -7,6 +7,7 @@
 //! stops sending before its lease runs out, every outcome it writes is fenced by its
 //! claim, and a stop (SIGTERM) finishes the pushes in flight before it signs off.
 
+mod lanes;
 mod outcome;
 
 pub use outcome::{decide, Attempt, RetryPolicy};
@@ -16,19 +17,21 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::stream::{self, StreamExt};
+use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::{mpsc, Notify};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::campaign::{CampaignStatus, NotificationPayload};
 use crate::clock::Clock;
 use crate::keys::ring::KeyRing;
-use crate::push::client::PushResult;
-use crate::push::client::{PushClient, PushMessage};
+use crate::push::client::{Admitted, PushClient, PushMessage, PushResult};
+use crate::push::services::BUSY_RETRY;
 use crate::store::{CampaignRow, ClaimedDelivery, DeliveryOutcome, InstanceId, OutcomeKind, Store};
 use crate::tracking::token::{DeliveryId, TrackingKey};
 use crate::webhook::WebhookEvent;
+use lanes::Lanes;
 
 /// The longest the dispatcher sleeps without looking for work (another process may have
 /// queued some, or a retry may have come due).
@@ -83,7 +86,9 @@ impl Steps {
 }
 
 /// A task of the send pipeline; it ends with the database error that stopped it, if any.
-type Worker = tokio::task::JoinHandle<Result<(), sqlx::Error>>;
+/// Aborted with the task that awaits it: a dispatcher stopped at once (as a crash would)
+/// leaves none of its helpers writing behind it.
+type Worker = AbortOnDropHandle<Result<(), sqlx::Error>>;
 
 /// When this instance's last heartbeat succeeded. Past its lease minus a margin, others
 /// may take its claims over at any moment, so it must not send until it beats again; and
@@ -285,7 +290,6 @@ impl Dispatcher {
     /// requests not yet started are not made (they go back to the queue); those in flight
     /// finish and are recorded.
     async fn send_campaign(&self, campaign: &CampaignRow, lease: &Lease) -> Result<(), sqlx::Error> {
-        let message = Arc::new(message_for(campaign));
         // The campaign's own content, then one per A/B variant or translation.
         let payloads: Arc<Vec<NotificationPayload>> = Arc::new(
             (0..=campaign.draft.alternatives().len()).map(|v| campaign.draft.payload_of(campaign.id, v)).collect(),
@@ -300,73 +304,85 @@ impl Dispatcher {
             }
         };
         let cancelled = Arc::new(AtomicBool::new(false));
-        let retry = self.retry;
         let half = (self.concurrency / 2).max(1);
         // Claimed and not yet out of the senders: while any are, the claimer keeps looking.
         let outstanding = Arc::new(AtomicUsize::new(0));
-        let (claimed, claimer) = self.spawn_claimer(campaign.id, cancelled.clone(), lease.clone(), outstanding.clone());
+        let (mut claimed, claimer) =
+            self.spawn_claimer(campaign.id, cancelled.clone(), lease.clone(), outstanding.clone());
         let (to_recorder, recorder) = self.spawn_recorder(campaign.id, half);
-        let claimed = stream::unfold(claimed, |mut claimed| async { claimed.recv().await.map(|d| (d, claimed)) });
-        let outcomes = claimed
-            .map(|delivery| {
-                let (client, keys, store, message, cancelled) =
-                    (self.client.clone(), self.keys.clone(), self.store.clone(), message.clone(), cancelled.clone());
-                let (payloads, tracking_key, lease, clock) =
-                    (payloads.clone(), self.tracking_key.clone(), lease.clone(), self.clock.clone());
-                async move {
-                    // Each send is its own task so encryption (the costly part) runs on
-                    // every core; polled inside one stream, it would all land on one thread.
-                    let sent = tokio::spawn(async move {
-                        if cancelled.load(Ordering::Relaxed) || lease.term() != Some(delivery.term) {
-                            return outcome::untouched(delivery.recipient.id, delivery.term);
-                        }
-                        let payload = payloads.get(usize::from(delivery.variant)).unwrap_or(&payloads[0]);
-                        let delivery_id =
-                            DeliveryId { campaign: payload.campaign, subscription: delivery.recipient.id };
-                        let plaintext = NotificationPayload {
-                            track: Some(tracking_key.sign(delivery_id)),
-                            rekey: current_key.is_some_and(|id| id != delivery.recipient.key_id),
-                            ..payload.clone()
-                        };
-                        // Signed with the key the browser subscribed with.
-                        let result = match keys.key(&store, delivery.recipient.key_id).await {
-                            Ok(vapid) => {
-                                client.send(&vapid, &delivery.recipient, &message, &plaintext.to_bytes()).await
-                            }
-                            Err(why) => PushResult::NoAnswer(why),
-                        };
-                        let attempt = Attempt {
-                            subscription_id: delivery.recipient.id,
-                            attempts: delivery.attempts,
-                            first_failed_at: delivery.first_failed_at,
-                            ttl: Duration::from_secs(message.ttl_secs.into()),
-                            term: delivery.term,
-                        };
-                        let outcome = decide(attempt, result, &retry, clock.now_ms(), rand::random());
-                        count_push(payload.campaign, &delivery.recipient.endpoint, &outcome);
-                        outcome
-                    });
-                    // A panicking send (a bug) loses only its own outcome: the delivery
-                    // goes back to the queue when the campaign's pipeline ends.
-                    sent.await.map_err(|error| tracing::error!(%error, "a send task failed")).ok()
-                }
-            })
-            .buffer_unordered(self.concurrency);
-        // Boxed rather than pinned in place, so that dropping it below releases the claimer.
-        let mut outcomes = Box::pin(outcomes);
+        let send = CampaignSend {
+            client: self.client.clone(),
+            keys: self.keys.clone(),
+            store: self.store.clone(),
+            message: Arc::new(message_for(campaign)),
+            payloads,
+            tracking_key: self.tracking_key.clone(),
+            current_key,
+            retry: self.retry,
+            clock: self.clock.clone(),
+            lease: lease.clone(),
+            cancelled: cancelled.clone(),
+        };
+        // Deliveries waiting for their push service to take a request, beside those in
+        // flight: enough to keep every service busy without reading far ahead.
+        let hold = self.concurrency * 4;
+        let mut waiting = Lanes::default();
+        let mut running = FuturesUnordered::new();
+        let mut not_sent = Vec::new();
+        let mut more_claimed = true;
         let mut cancel_check = tokio::time::interval(CANCEL_CHECK);
         loop {
+            if cancelled.load(Ordering::Relaxed) {
+                not_sent.extend(waiting.take_all().into_iter().map(|d| outcome::untouched(d.recipient.id, d.term)));
+            }
+            while running.len() < self.concurrency && !cancelled.load(Ordering::Relaxed) {
+                let next = waiting.next_admitted(&self.client, |delivery, result| {
+                    not_sent.push(send.outcome(&delivery, result));
+                });
+                let Some((delivery, admitted)) = next else { break };
+                running.push(send.start(delivery, admitted));
+            }
+            if waiting.len() >= hold && running.len() < self.concurrency {
+                // The services with room took theirs and slots are free; what waits is the
+                // backlog of services at their share. A stuck one's goes back to the queue,
+                // so that the others' deliveries behind it in the claims are read.
+                for delivery in waiting.take_stuck(&self.client, BUSY_RETRY) {
+                    let busy = PushResult::OriginPaused(std::time::Instant::now() + BUSY_RETRY);
+                    not_sent.push(send.outcome(&delivery, busy));
+                }
+            }
+            let mut recorded = true;
+            for outcome in not_sent.drain(..) {
+                outstanding.fetch_sub(1, Ordering::Relaxed);
+                // Only fails if the recorder stopped, with an error it returns below.
+                recorded = recorded && to_recorder.send(outcome).await.is_ok();
+            }
+            if !recorded || (!more_claimed && waiting.is_empty() && running.is_empty()) {
+                break;
+            }
             tokio::select! {
-                next = outcomes.next() => match next {
-                    None => break,
-                    Some(None) => {
-                        outstanding.fetch_sub(1, Ordering::Relaxed);
+                Some(done) = running.next() => {
+                    outstanding.fetch_sub(1, Ordering::Relaxed);
+                    // A panicking send (a bug) loses only its own outcome: the delivery
+                    // goes back to the queue when the campaign's pipeline ends.
+                    match done {
+                        Ok(outcome) => if to_recorder.send(outcome).await.is_err() { break },
+                        Err(error) => tracing::error!(%error, "a send task failed"),
                     }
-                    // Only fails if the recorder stopped, with an error it returns below.
-                    Some(Some(outcome)) => {
-                        outstanding.fetch_sub(1, Ordering::Relaxed);
-                        if to_recorder.send(outcome).await.is_err() { break }
+                },
+                // Its services are at their share with nothing of this campaign in flight
+                // (requests of other sends), or the waiting room is full: look again shortly.
+                _ = tokio::time::sleep(BUSY_RETRY), if !waiting.is_empty() && (running.is_empty() || waiting.len() >= hold) => {},
+                next = claimed.recv(), if more_claimed && waiting.len() < hold => match next {
+                    Some(delivery) => {
+                        // All that is there, so the services take turns from the start.
+                        waiting.push(delivery);
+                        while waiting.len() < hold {
+                            let Ok(delivery) = claimed.try_recv() else { break };
+                            waiting.push(delivery);
+                        }
                     }
+                    None => more_claimed = false,
                 },
                 _ = cancel_check.tick(), if !cancelled.load(Ordering::Relaxed) => {
                     if self.store.campaign_status(campaign.id).await.ok().flatten() == Some(CampaignStatus::Cancelled) {
@@ -380,7 +396,7 @@ impl Dispatcher {
                 }
             }
         }
-        drop((outcomes, to_recorder));
+        drop((claimed, to_recorder));
         for task in [claimer, recorder] {
             task.await.unwrap_or_else(|error| {
                 tracing::error!(%error, "a dispatcher task failed");
@@ -410,7 +426,7 @@ impl Dispatcher {
         let batch_size = (self.concurrency * 4).max(64);
         let (sender, claimed) = mpsc::channel(batch_size);
         let (store, instance, clock) = (self.store.clone(), self.instance.clone(), self.clock.clone());
-        let claimer = tokio::spawn(async move {
+        let claimer = AbortOnDropHandle::new(tokio::spawn(async move {
             while !cancelled.load(Ordering::Relaxed) {
                 // Taken before the claim: a gap in the heartbeats during it ends the term.
                 let Some(term) = lease.term() else { break };
@@ -436,7 +452,7 @@ impl Dispatcher {
                     let n = batch.len() as i64;
                     retried("counting paced claims", || store.count_paced_claims(campaign_id, n)).await?;
                 }
-                for delivery in interleaved_by_service(batch) {
+                for delivery in batch {
                     if sender.send(delivery).await.is_err() {
                         // The senders stopped; what is still claimed goes back to the queue
                         // when the pipeline ends.
@@ -445,7 +461,7 @@ impl Dispatcher {
                 }
             }
             Ok(())
-        });
+        }));
         (claimed, claimer)
     }
 
@@ -456,7 +472,7 @@ impl Dispatcher {
         // again after a crash) stays within twice the concurrency.
         let (sender, mut outcomes) = mpsc::channel(chunk.saturating_sub(1).max(1));
         let (store, instance) = (self.store.clone(), self.instance.clone());
-        let recorder = tokio::spawn(async move {
+        let recorder = AbortOnDropHandle::new(tokio::spawn(async move {
             let mut batch = Vec::with_capacity(chunk);
             while outcomes.recv_many(&mut batch, chunk).await > 0 {
                 let lost =
@@ -477,7 +493,7 @@ impl Dispatcher {
                 batch.clear();
             }
             Ok(())
-        });
+        }));
         (sender, recorder)
     }
 
@@ -493,6 +509,76 @@ impl Dispatcher {
             _ => IDLE_POLL,
         };
         retry.min(start).min(IDLE_POLL)
+    }
+}
+
+/// What every send of one campaign run needs.
+struct CampaignSend {
+    client: PushClient,
+    keys: Arc<KeyRing>,
+    store: Store,
+    message: Arc<PushMessage>,
+    /// The campaign's own content, then one per A/B variant or translation.
+    payloads: Arc<Vec<NotificationPayload>>,
+    tracking_key: Arc<TrackingKey>,
+    /// The key subscriptions should move to, if known.
+    current_key: Option<i64>,
+    retry: RetryPolicy,
+    clock: Clock,
+    lease: Lease,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl CampaignSend {
+    /// Sends one admitted delivery in its own task, so encryption (the costly part) runs
+    /// on every core; polled inside one loop, it would all land on one thread.
+    fn start(&self, delivery: ClaimedDelivery, admitted: Admitted) -> AbortOnDropHandle<DeliveryOutcome> {
+        let (client, keys, store, message) =
+            (self.client.clone(), self.keys.clone(), self.store.clone(), self.message.clone());
+        let (payloads, tracking_key, lease, cancelled) =
+            (self.payloads.clone(), self.tracking_key.clone(), self.lease.clone(), self.cancelled.clone());
+        let (current_key, retry, clock) = (self.current_key, self.retry, self.clock.clone());
+        AbortOnDropHandle::new(tokio::spawn(async move {
+            if cancelled.load(Ordering::Relaxed) || lease.term() != Some(delivery.term) {
+                return outcome::untouched(delivery.recipient.id, delivery.term);
+            }
+            let payload = payloads.get(usize::from(delivery.variant)).unwrap_or(&payloads[0]);
+            let delivery_id = DeliveryId { campaign: payload.campaign, subscription: delivery.recipient.id };
+            let plaintext = NotificationPayload {
+                track: Some(tracking_key.sign(delivery_id)),
+                rekey: current_key.is_some_and(|id| id != delivery.recipient.key_id),
+                ..payload.clone()
+            };
+            // Signed with the key the browser subscribed with.
+            let result = match keys.key(&store, delivery.recipient.key_id).await {
+                Ok(vapid) => {
+                    client.send_admitted(admitted, &vapid, &delivery.recipient, &message, &plaintext.to_bytes()).await
+                }
+                Err(why) => PushResult::NoAnswer(why),
+            };
+            let outcome = decide(attempt_of(&delivery, &message), result, &retry, clock.now_ms(), rand::random());
+            count_push(payload.campaign, &delivery.recipient.endpoint, &outcome);
+            outcome
+        }))
+    }
+
+    /// What becomes of a delivery that was not sent (its service paused or busy, its
+    /// endpoint refused).
+    fn outcome(&self, delivery: &ClaimedDelivery, result: PushResult) -> DeliveryOutcome {
+        let outcome =
+            decide(attempt_of(delivery, &self.message), result, &self.retry, self.clock.now_ms(), rand::random());
+        count_push(self.payloads[0].campaign, &delivery.recipient.endpoint, &outcome);
+        outcome
+    }
+}
+
+fn attempt_of(delivery: &ClaimedDelivery, message: &PushMessage) -> Attempt {
+    Attempt {
+        subscription_id: delivery.recipient.id,
+        attempts: delivery.attempts,
+        first_failed_at: delivery.first_failed_at,
+        ttl: Duration::from_secs(message.ttl_secs.into()),
+        term: delivery.term,
     }
 }
 
@@ -515,35 +601,6 @@ where
         }
     }
     unreachable!("the loop returns")
-}
-
-/// The batch with its push services taking turns (one of each, then again), so the
-/// requests started first are not all to one service: a service that has stopped
-/// answering would otherwise fill every slot for a timeout before the per-service share
-/// (which holds a service back only while others have requests in flight) could apply.
-fn interleaved_by_service(batch: Vec<ClaimedDelivery>) -> Vec<ClaimedDelivery> {
-    // Each delivery's turn is how many of its service's came before it; a stable sort by
-    // turn keeps the claim order within a turn. (The services of a batch are few.)
-    let mut seen: Vec<(&str, usize)> = Vec::new();
-    let turns: Vec<usize> = batch
-        .iter()
-        .map(|delivery| {
-            let service = crate::push::endpoint::service_of(&delivery.recipient.endpoint);
-            match seen.iter_mut().find(|(s, _)| *s == service) {
-                Some((_, count)) => {
-                    *count += 1;
-                    *count
-                }
-                None => {
-                    seen.push((service, 0));
-                    0
-                }
-            }
-        })
-        .collect();
-    let mut by_turn: Vec<(usize, ClaimedDelivery)> = turns.into_iter().zip(batch).collect();
-    by_turn.sort_by_key(|(turn, _)| *turn);
-    by_turn.into_iter().map(|(_, delivery)| delivery).collect()
 }
 
 /// `tidings_pushes_total{service, outcome}`: what became of each delivery this instance
@@ -619,26 +676,6 @@ mod tests {
         lease.beat(Instant::now());
         assert_eq!(lease.term(), Some(1));
         assert!(!lease.steady(), "a new term is not steady until it has lasted a lease");
-    }
-
-    #[test]
-    fn a_batch_takes_turns_between_services() {
-        let delivery = |id: i64, host: &str| ClaimedDelivery {
-            recipient: crate::store::SubscriptionRow {
-                id,
-                endpoint: format!("https://{host}/push/{id}"),
-                p256dh: String::new(),
-                auth: String::new(),
-                key_id: 1,
-            },
-            attempts: 0,
-            first_failed_at: None,
-            term: 0,
-            variant: 0,
-        };
-        let batch = vec![delivery(1, "a"), delivery(2, "a"), delivery(3, "a"), delivery(4, "b"), delivery(5, "c")];
-        let order: Vec<i64> = interleaved_by_service(batch).iter().map(|d| d.recipient.id).collect();
-        assert_eq!(order, [1, 4, 5, 2, 3]);
     }
 
     #[test]

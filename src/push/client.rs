@@ -11,7 +11,7 @@ use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE
 use super::address::GuardedResolver;
 use super::encrypt::encrypt;
 use super::endpoint::{service_of, EndpointPolicy, PushEndpoint};
-use super::services::{Answer, Refusal, Services};
+use super::services::{Answer, Refusal, Services, Ticket};
 use super::vapid::VapidKeys;
 
 /// The request headers every recipient of one campaign gets; the payload is per recipient.
@@ -51,6 +51,25 @@ pub enum PushResult {
     ServiceDown(Instant),
 }
 
+/// Whether a request to an endpoint may go now.
+pub enum Admission {
+    /// It may: send it with [`PushClient::send_admitted`].
+    Go(Admitted),
+    /// Its push service has its share of the requests in flight: ask again once one of
+    /// them is done, or leave it alone until then.
+    Wait(Instant),
+    /// Not now (the service is paused or down) or never (the endpoint is refused): nothing
+    /// is sent, and this is what became of it.
+    Not(PushResult),
+}
+
+/// Leave to send one request: its place among the requests in flight to its service.
+pub struct Admitted {
+    endpoint: PushEndpoint,
+    origin: String,
+    ticket: Ticket,
+}
+
 #[derive(Clone)]
 pub struct PushClient {
     http: reqwest::Client,
@@ -85,7 +104,7 @@ impl PushClient {
         extra_root: Option<&[u8]>,
     ) -> Result<Self, reqwest::Error> {
         let http = Self::http_client(&policy, timeout, extra_root)?;
-        let services = Services::new((concurrency * 3 / 4).max(1));
+        let services = Services::new(concurrency);
         Ok(Self { http, policy, paused: Arc::default(), services })
     }
 
@@ -122,7 +141,8 @@ impl PushClient {
             .build()
     }
 
-    /// Encrypts `payload` for `to`, signs and POSTs it.
+    /// Encrypts `payload` for `to`, signs and POSTs it, if its push service takes a request
+    /// now.
     pub async fn send(
         &self,
         vapid: &VapidKeys,
@@ -130,20 +150,47 @@ impl PushClient {
         message: &PushMessage,
         payload: &[u8],
     ) -> PushResult {
+        match self.admit(&to.endpoint) {
+            Admission::Go(admitted) => self.send_admitted(admitted, vapid, to, message, payload).await,
+            Admission::Wait(until) => PushResult::OriginPaused(until),
+            Admission::Not(result) => result,
+        }
+    }
+
+    /// Whether a request to `endpoint` may go now.
+    pub fn admit(&self, endpoint: &str) -> Admission {
         // Checked again at send time: the policy may have changed since the visitor subscribed.
-        let endpoint = match PushEndpoint::parse(&to.endpoint, &self.policy) {
+        let endpoint = match PushEndpoint::parse(endpoint, &self.policy) {
             Ok(endpoint) => endpoint,
-            Err(error) => return PushResult::NotSent(error.to_string()),
+            Err(error) => return Admission::Not(PushResult::NotSent(error.to_string())),
         };
         let origin = endpoint.origin();
         if let Some(until) = self.paused_until(&origin) {
-            return PushResult::OriginPaused(until);
+            return Admission::Not(PushResult::OriginPaused(until));
         }
-        let ticket = match self.services.admit(&origin, Instant::now()) {
-            Ok(ticket) => ticket,
-            Err(Refusal::Down(until)) => return PushResult::ServiceDown(until),
-            Err(Refusal::Busy(until)) => return PushResult::OriginPaused(until),
-        };
+        match self.services.admit(&origin, Instant::now()) {
+            Ok(ticket) => Admission::Go(Admitted { endpoint, origin, ticket }),
+            Err(Refusal::Down(until)) => Admission::Not(PushResult::ServiceDown(until)),
+            Err(Refusal::Busy(until)) => Admission::Wait(until),
+        }
+    }
+
+    /// Whether the push service of `endpoint` answered anything within `lately`.
+    pub fn answered_within(&self, endpoint: &str, lately: Duration) -> bool {
+        PushEndpoint::parse(endpoint, &self.policy)
+            .is_ok_and(|endpoint| self.services.answered_within(&endpoint.origin(), lately, Instant::now()))
+    }
+
+    /// Encrypts `payload` for `to`, signs and POSTs it to the endpoint it was admitted for.
+    pub async fn send_admitted(
+        &self,
+        admitted: Admitted,
+        vapid: &VapidKeys,
+        to: &SubscriptionRow,
+        message: &PushMessage,
+        payload: &[u8],
+    ) -> PushResult {
+        let Admitted { endpoint, origin, ticket } = admitted;
         let result = match self.send_once(vapid, &endpoint, &origin, to, message, payload).await {
             // The token may be what is refused (signed before a clock jump, or cached too
             // long): once, with a fresh one, before the delivery counts as failed.

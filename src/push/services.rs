@@ -4,6 +4,14 @@
 //! answer closes the breaker or pauses the service again for longer), and no service may
 //! hold more than its share of the requests in flight while others have work too. So a
 //! dead service holding 5 % of an audience no longer slows the other 95 %.
+//!
+//! A service also earns its slots (a slow start, as TCP's): it begins with a quarter of
+//! its share (at least two, so that one hanging request does not hold back all of its
+//! deliveries) and gets one more per answer, so its requests in flight double with each
+//! round trip; it begins again after a failure or after it has been idle for a moment. A
+//! service that died between two sends therefore holds a quarter of its share until its
+//! requests time out, not every slot it held when it last answered, even when its
+//! deliveries come first; and the others may use the slots it may not.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -24,18 +32,31 @@ const QUIET: Duration = Duration::from_secs(2);
 const FIRST_COOL_DOWN: Duration = Duration::from_secs(5);
 const MAX_COOL_DOWN: Duration = Duration::from_secs(60);
 /// How soon a delivery turned away because its service is at its share comes back.
-const BUSY_RETRY: Duration = Duration::from_millis(100);
+pub const BUSY_RETRY: Duration = Duration::from_millis(100);
+/// Nothing in flight to a service for this long: it is idle (not part of the current send),
+/// and earns its slots again when it next has work. Long beside the gaps between two
+/// requests of one send, short beside the time between two sends.
+const IDLE: Duration = Duration::from_millis(100);
 
 #[derive(Clone)]
 pub struct Services {
     state: Arc<Mutex<HashMap<String, Service>>>,
+    /// The most requests in flight at once, to all services.
+    all: usize,
     /// The most requests in flight to one service while another has requests in flight.
     share: usize,
+    /// What a service may have in flight before it has earned more with answers.
+    start: usize,
 }
 
 #[derive(Debug)]
 struct Service {
     in_flight: usize,
+    /// Answers since it last failed or was idle: its slots beyond the first few.
+    earned: usize,
+    /// Since when nothing has been in flight to it (`None` while something is), to tell
+    /// a new send from a gap between two requests of one.
+    idle_since: Option<Instant>,
     failures: u32,
     /// Paused until then; once it has passed, one probe may go.
     open_until: Option<Instant>,
@@ -50,10 +71,19 @@ struct Service {
     turned_away: u64,
 }
 
+impl Service {
+    /// It has a request in flight, or had one a moment ago.
+    fn active(&self, now: Instant) -> bool {
+        self.in_flight > 0 || self.idle_since.is_some_and(|since| now.saturating_duration_since(since) < IDLE)
+    }
+}
+
 impl Default for Service {
     fn default() -> Self {
         Self {
             in_flight: 0,
+            earned: 0,
+            idle_since: None,
             failures: 0,
             open_until: None,
             probing: false,
@@ -95,6 +125,8 @@ pub struct Ticket {
     probe: bool,
     admitted: Instant,
     turned_away: u64,
+    /// When its answer was counted: the service is idle from then if this was its last.
+    settled: Option<Instant>,
 }
 
 impl Drop for Ticket {
@@ -102,6 +134,9 @@ impl Drop for Ticket {
         let mut state = self.services.lock();
         if let Some(service) = state.get_mut(&self.origin) {
             service.in_flight = service.in_flight.saturating_sub(1);
+            if service.in_flight == 0 {
+                service.idle_since = Some(self.settled.unwrap_or_else(Instant::now));
+            }
             if self.probe {
                 service.probing = false;
             }
@@ -110,12 +145,23 @@ impl Drop for Ticket {
 }
 
 impl Services {
-    pub fn new(share: usize) -> Self {
-        Self { state: Arc::default(), share: share.max(1) }
+    /// For up to `all` requests in flight, of which one service may hold three quarters
+    /// while others have work.
+    pub fn new(all: usize) -> Self {
+        let all = all.max(1);
+        let share = (all * 3 / 4).max(1);
+        Self { state: Arc::default(), all, share, start: (share / 4).max(2) }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Service>> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `origin` answered anything (a 5xx too) within `lately`: it is working
+    /// through its requests, however few it may have in flight.
+    pub fn answered_within(&self, origin: &str, lately: Duration, now: Instant) -> bool {
+        let state = self.lock();
+        state.get(origin).and_then(|s| s.last_heard).is_some_and(|at| now.saturating_duration_since(at) < lately)
     }
 
     /// Services whose breaker is open (paused, or waiting for its probe's answer).
@@ -127,8 +173,18 @@ impl Services {
     /// one at its share).
     pub fn admit(&self, origin: &str, now: Instant) -> Result<Ticket, Refusal> {
         let mut state = self.lock();
-        let others_busy = state.iter().any(|(o, s)| o != origin && s.in_flight > 0);
+        // What the services with requests in flight may take (see below), which this one
+        // leaves them; but at least its share.
+        let reserved: usize = state
+            .iter()
+            .filter(|(o, s)| *o != origin && s.in_flight > 0)
+            .map(|(_, s)| (self.start + s.earned).min(self.share))
+            .sum();
+        let limit = self.share.max(self.all.saturating_sub(reserved));
         let service = state.entry(origin.to_owned()).or_default();
+        if !service.active(now) {
+            service.earned = 0;
+        }
         let mut probe = false;
         if let Some(until) = service.open_until {
             if now < until {
@@ -140,22 +196,31 @@ impl Services {
             service.probing = true;
             probe = true;
         }
-        // A service whose last requests failed (timeouts, 5xx) gets a quarter of the share
-        // until it answers again: it holds few slots while the breaker waits to be sure.
-        let share = if service.failures > 0 { (self.share / 4).max(1) } else { self.share };
-        if others_busy && service.in_flight >= share {
+        // A quarter of the share and one more slot per answer: a service whose last request
+        // failed, or that has not answered in this send yet, holds few slots while the
+        // breaker waits to be sure.
+        if service.in_flight >= (self.start + service.earned).min(limit) {
             service.turned_away += 1;
             return Err(Refusal::Busy(now + BUSY_RETRY));
         }
         service.in_flight += 1;
+        service.idle_since = None;
         let turned_away = service.turned_away;
         drop(state);
-        Ok(Ticket { services: self.clone(), origin: origin.to_owned(), probe, admitted: now, turned_away })
+        Ok(Ticket {
+            services: self.clone(),
+            origin: origin.to_owned(),
+            probe,
+            admitted: now,
+            turned_away,
+            settled: None,
+        })
     }
 
     /// Counts the answer: transient failures in a row open the breaker (a failed probe at
     /// once, for twice as long); any other answer closes it.
-    pub fn settle(&self, ticket: Ticket, answer: Answer, now: Instant) {
+    pub fn settle(&self, mut ticket: Ticket, answer: Answer, now: Instant) {
+        ticket.settled = Some(now);
         let transient = match answer {
             Answer::Failed | Answer::ServerError => true,
             Answer::Up => false,
@@ -166,6 +231,8 @@ impl Services {
         if !transient {
             *service = Service {
                 in_flight: service.in_flight,
+                earned: (service.earned + 1).min(self.all),
+                idle_since: service.idle_since,
                 last_heard: Some(now),
                 last_up: Some(now),
                 // Tickets out compare against it: a count only ever grows.
@@ -175,6 +242,7 @@ impl Services {
             return;
         }
         service.failures += 1;
+        service.earned = 0;
         let up_lately = service.last_up.is_some_and(|at| now.saturating_duration_since(at) < QUIET);
         let answering = match answer {
             Answer::ServerError => up_lately,
@@ -217,16 +285,50 @@ mod tests {
         Answer::Up
     }
 
+    /// `n` answers in a row, so that the service has earned its slots.
+    fn answered(services: &Services, origin: &str, n: usize, now: Instant) {
+        for _ in 0..n {
+            services.settle(services.admit(origin, now).unwrap(), created(), now);
+        }
+    }
+
+    #[test]
+    fn a_service_earns_its_slots_with_answers_and_starts_again_after_a_pause() {
+        // 8 in all: it starts with two.
+        let services = Services::new(8);
+        let start = Instant::now();
+        let first = services.admit(DEAD, start).unwrap();
+        let _second = services.admit(DEAD, start).unwrap();
+        assert!(services.admit(DEAD, start).is_err(), "two until it has answered");
+        services.settle(first, created(), start);
+        let two: Vec<_> = (0..2).map(|_| services.admit(DEAD, start).unwrap()).collect();
+        assert!(services.admit(DEAD, start).is_err(), "one more per answer");
+        drop(_second);
+        for ticket in two {
+            services.settle(ticket, created(), start);
+        }
+        answered(&services, DEAD, 8, start);
+        let all: Vec<_> = (0..8).map(|_| services.admit(DEAD, start).unwrap()).collect();
+        assert!(services.admit(DEAD, start).is_err(), "alone, never more than all");
+        for ticket in all {
+            services.settle(ticket, created(), start);
+        }
+        let after_a_pause = start + IDLE;
+        let _again: Vec<_> = (0..2).map(|_| services.admit(DEAD, after_a_pause).unwrap()).collect();
+        assert!(services.admit(DEAD, after_a_pause).is_err(), "idle for a moment: it starts again");
+    }
+
     #[test]
     fn a_failing_service_gets_a_quarter_of_its_share_while_others_have_work() {
         let services = Services::new(8);
         let now = Instant::now();
+        answered(&services, DEAD, 5, now);
         let _fine = services.admit(FINE, now).unwrap();
-        let failed = services.admit(DEAD, now).unwrap();
-        services.settle(failed, timeout(), now);
-        let held: Vec<_> = (0..2).map(|_| services.admit(DEAD, now).unwrap()).collect();
+        let held: Vec<_> = (0..5).map(|_| services.admit(DEAD, now).unwrap()).collect();
+        services.settle(services.admit(DEAD, now).unwrap(), timeout(), now);
         assert!(services.admit(DEAD, now).is_err(), "a failing service is held to 2 of 8 while another is busy");
         drop(held);
+        assert!(services.admit(DEAD, now).is_ok());
     }
 
     #[test]
@@ -251,12 +353,13 @@ mod tests {
         let again = later + FIRST_COOL_DOWN * 2;
         let probe = services.admit(DEAD, again).unwrap();
         services.settle(probe, created(), again);
-        let many: Vec<_> = (0..5).map(|_| services.admit(DEAD, again).unwrap()).collect();
-        assert_eq!(many.len(), 5, "closed again");
+        let two: Vec<_> = (0..2).map(|_| services.admit(DEAD, again).unwrap()).collect();
+        assert_eq!(two.len(), 2, "closed again, with a slot earned by the probe's answer");
     }
 
     /// Enough requests to open the breaker go out at once and time out after 300 ms;
     /// 10 ms after they went out, another request got `other`. Returns when they timed out.
+    /// (`services` must start six at once: 32 in all.)
     fn timeouts_beside_another_answer(services: &Services, other: Answer) -> Instant {
         let sent = Instant::now();
         let stuck: Vec<_> = (0..FAILURES_TO_OPEN).map(|_| services.admit(FINE, sent).unwrap()).collect();
@@ -271,7 +374,7 @@ mod tests {
 
     #[test]
     fn a_service_that_answers_others_is_not_paused_for_a_few_failures() {
-        let services = Services::new(8);
+        let services = Services::new(32);
         let timed_out = timeouts_beside_another_answer(&services, created());
         assert!(services.admit(FINE, timed_out).is_ok(), "it answered while those were out");
 
@@ -283,7 +386,7 @@ mod tests {
     }
 
     /// The CI failure this guards against: a service with a few failing endpoints is held
-    /// to a quarter of its share (one slot of 6); a slow endpoint's request holds that slot
+    /// to a quarter of its share (two slots); slow endpoints' requests hold those slots
     /// until it times out, the healthy requests are turned away meanwhile, and so nothing
     /// else is heard. That silence is ours, not the service's.
     #[test]
@@ -298,8 +401,9 @@ mod tests {
             }
             let sent = start + Duration::from_millis(10);
             let slow = services.admit(FINE, sent).unwrap();
+            let _also_slow = turn_others_away.then(|| services.admit(FINE, sent).unwrap());
             if turn_others_away {
-                assert_eq!(services.admit(FINE, sent).err(), Some(Refusal::Busy(sent + BUSY_RETRY)), "one slot");
+                assert_eq!(services.admit(FINE, sent).err(), Some(Refusal::Busy(sent + BUSY_RETRY)), "two slots");
             }
             let timed_out = start + Duration::from_millis(300);
             services.settle(slow, timeout(), timed_out);
@@ -310,7 +414,7 @@ mod tests {
 
     #[test]
     fn a_service_answering_5xx_to_some_is_up_for_the_timeouts_of_others() {
-        let services = Services::new(8);
+        let services = Services::new(32);
         let timed_out = timeouts_beside_another_answer(&services, Answer::ServerError);
         assert!(services.admit(FINE, timed_out).is_ok(), "a 500 is an answer: the service is there");
     }
@@ -330,7 +434,7 @@ mod tests {
 
     #[test]
     fn an_answer_from_before_the_failed_requests_went_out_does_not_keep_a_service_open() {
-        let services = Services::new(8);
+        let services = Services::new(32);
         let start = Instant::now();
         services.settle(services.admit(DEAD, start).unwrap(), created(), start);
         let sent = start + Duration::from_millis(50);
@@ -344,14 +448,29 @@ mod tests {
 
     #[test]
     fn a_service_holds_at_most_its_share_while_others_have_work() {
-        let services = Services::new(2);
+        let services = Services::new(8);
         let now = Instant::now();
-        let alone: Vec<_> = (0..4).map(|_| services.admit(DEAD, now).unwrap()).collect();
-        assert_eq!(alone.len(), 4, "alone, a service may use every slot");
+        answered(&services, DEAD, 8, now);
+        answered(&services, FINE, 8, now);
+        let mut alone: Vec<_> = (0..8).map(|_| services.admit(DEAD, now).unwrap()).collect();
+        assert_eq!(alone.len(), 8, "alone, a service may use every slot");
         let fine = services.admit(FINE, now).unwrap();
-        assert!(services.admit(DEAD, now).is_err(), "over its share while another is busy");
+        alone.truncate(6);
+        assert!(services.admit(DEAD, now).is_err(), "over its share (6) while another is busy");
         drop(fine);
-        drop(alone);
         assert!(services.admit(DEAD, now).is_ok());
+    }
+
+    #[test]
+    fn a_service_may_take_the_slots_another_may_not_use() {
+        let services = Services::new(16);
+        let now = Instant::now();
+        answered(&services, FINE, 16, now);
+        // Not answered yet: it may hold three (a quarter of its share, 12), so the other
+        // may hold thirteen, more than its share.
+        let _unproven = services.admit(DEAD, now).unwrap();
+        let thirteen: Vec<_> = (0..13).map(|_| services.admit(FINE, now).unwrap()).collect();
+        assert_eq!(thirteen.len(), 13);
+        assert!(services.admit(FINE, now).is_err());
     }
 }

@@ -169,6 +169,10 @@ impl TestApp {
         server.abort();
         let _ = server.serve.await;
         let _ = server.dispatcher.await;
+        let _ = server.webhooks.await;
+        // A process that dies closes its database connections: none of the old instance's
+        // may still hold SQLite's write lock while the new one starts.
+        let _ = tokio::time::timeout(Duration::from_secs(5), server.state.store.close()).await;
         configure(&mut config);
         start(config, dir).await
     }
