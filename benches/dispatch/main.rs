@@ -9,8 +9,13 @@
 //! Settings (environment): BENCH_SIZES (default "20000,200000"), BENCH_CONCURRENCY
 //! (in-flight requests for both senders, default 128), BENCH_NODE=0 to skip Node.
 //! BENCH_POSTGRES=postgres://… (a server; `make bench-postgres` starts a throwaway one) runs
-//! Tidings on a new PostgreSQL database there instead of SQLite, and BENCH_INSTANCES
-//! (default "1", e.g. "1,2,3") runs that many `tidings` processes sharing the campaign.
+//! Tidings on a new PostgreSQL database there, and once on SQLite as the reference, and
+//! BENCH_INSTANCES (default "1", e.g. "1,2,3") runs that many `tidings` processes sharing
+//! the campaign.
+//!
+//! The end of the output puts each target of issue 18 beside the value measured in this
+//! run: at least 10,000 msg/s on SQLite, at least 10× npm web-push, PostgreSQL (one
+//! instance) at least 70 % of SQLite.
 
 #[path = "../../tests/support/process.rs"]
 mod process;
@@ -92,6 +97,15 @@ async fn main() {
             ours.get_or_insert(figures);
         }
         let ours = ours.expect("BENCH_INSTANCES names at least one count");
+        // On PostgreSQL, SQLite in the same run is the yardstick.
+        let reference = match postgres {
+            Some(_) => {
+                let figures = run_tidings(&work, &cert, &subscribers, concurrency, &sink, None, 1).await;
+                report(&format!("tidings  n={n} on SQLite"), &figures);
+                Some(figures)
+            }
+            None => None,
+        };
         let theirs = match &web_push {
             Some(module) => {
                 let figures = run_node(&work, &cert, module, &subscribers, concurrency, &sink).await;
@@ -100,12 +114,12 @@ async fn main() {
             }
             None => None,
         };
-        rows.push((n, ours, theirs));
+        rows.push((n, ours, theirs, reference));
     }
 
     println!("\n| subscribers | tidings msg/s | CPU ms/msg | peak RSS MB | web-push msg/s | CPU ms/msg | speed-up |");
     println!("|---:|---:|---:|---:|---:|---:|---:|");
-    for (n, ours, theirs) in &rows {
+    for (n, ours, theirs, _) in &rows {
         let (their_rate, their_cpu, ratio) = match theirs {
             Some(t) => (
                 format!("{:.0}", t.rate()),
@@ -130,6 +144,48 @@ async fn main() {
             last.1.peak_rss_mb / first.1.peak_rss_mb
         );
     }
+
+    println!("\nTargets (issue 18), measured in this run:");
+    for (n, ours, theirs, reference) in &rows {
+        match reference {
+            None => {
+                target(&format!("n={n}: SQLite sends"), ours.rate(), 10_000.0, "msg/s");
+                if let Some(theirs) = theirs {
+                    target(&format!("n={n}: speed-up over npm web-push"), ours.rate() / theirs.rate(), 10.0, "×");
+                }
+            }
+            Some(sqlite) => {
+                let share = 100.0 * ours.rate() / sqlite.rate();
+                target(
+                    &format!("n={n}: PostgreSQL ({}) of SQLite ({})", whole(ours.rate()), whole(sqlite.rate())),
+                    share,
+                    70.0,
+                    "%",
+                );
+            }
+        }
+    }
+}
+
+/// One line: what was measured, the target, and whether it was met.
+fn target(what: &str, value: f64, at_least: f64, unit: &str) {
+    let verdict = if value >= at_least { "met" } else { "NOT met" };
+    let (value, at_least) =
+        if unit == "×" { (format!("{value:.1}"), format!("{at_least:.0}")) } else { (whole(value), whole(at_least)) };
+    println!("  {what}: {value} {unit} (target ≥ {at_least} {unit}): {verdict}");
+}
+
+/// 12345.6 as "12,346".
+fn whole(value: f64) -> String {
+    let digits = format!("{:.0}", value);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn report(label: &str, f: &Figures) {

@@ -2,7 +2,7 @@
 //! to a site that requires it is kept as a draft with a request, until another admin who
 //! is an owner approves it (it is then queued or scheduled) or declines it.
 
-use super::campaigns::create_deliveries;
+use super::campaigns::{create_deliveries, Queued};
 use super::{now, Store};
 use crate::campaign::Audience;
 
@@ -40,8 +40,8 @@ impl Store {
         let sites: Vec<i64> = audience.sites.iter().map(|s| s.0).collect();
         let any: Option<i64> = sqlx::query_scalar(&format!(
             "SELECT id FROM sites WHERE archived_at IS NULL AND requires_approval
-               AND ($1 = 0 OR id IN ({})) LIMIT 1",
-            self.ids_in(2)
+               AND ($1 = 0 OR {}) LIMIT 1",
+            self.in_ids("id", 2)
         ))
         .bind(sites.len() as i64)
         .bind(super::id_list(sites))
@@ -121,11 +121,13 @@ impl Store {
         if changed.rows_affected() == 0 {
             return Ok(Review::NotWaiting);
         }
-        if status == "queued" && create_deliveries(&mut tx, id, now()).await?.reaches_nobody() {
+        let queued = if status == "queued" { Some(create_deliveries(&mut tx, id, now()).await?) } else { None };
+        if queued.is_some_and(Queued::reaches_nobody) {
             tx.rollback().await?;
             return Ok(Review::NobodyToReach);
         }
         tx.commit().await?;
+        self.after_queueing(queued).await;
         Ok(if approve { Review::Approved { scheduled_at } } else { Review::Declined })
     }
 

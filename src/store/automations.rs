@@ -170,8 +170,8 @@ impl Store {
             .await?;
             if !queued.is_empty() {
                 let latest: Option<i64> = sqlx::query_scalar(&format!(
-                    "SELECT MAX(created_at) FROM subscriptions WHERE id IN ({})",
-                    self.ids_in(1)
+                    "SELECT MAX(created_at) FROM subscriptions WHERE {}",
+                    self.in_ids("id", 1)
                 ))
                 .bind(super::id_list(queued.iter().copied()))
                 .fetch_one(&mut *tx)

@@ -333,11 +333,13 @@ impl Store {
         super::topics::replace_ids(&mut tx, "campaign_topics", "campaign_id", id, "topic_id", &topics).await?;
         let sites: Vec<i64> = audience.sites.iter().map(|s| s.0).collect();
         super::topics::replace_ids(&mut tx, "campaign_sites", "campaign_id", id, "site_id", &sites).await?;
-        if plan == Plan::Now && create_deliveries(&mut tx, id, now()).await?.reaches_nobody() {
+        let queued = if plan == Plan::Now { Some(create_deliveries(&mut tx, id, now()).await?) } else { None };
+        if queued.is_some_and(Queued::reaches_nobody) {
             tx.rollback().await?;
             return Ok(Saved::NobodyToReach);
         }
         tx.commit().await?;
+        self.after_queueing(queued).await;
         Ok(Saved::Campaign(id))
     }
 
@@ -358,13 +360,30 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            if claimed.rows_affected() == 1 {
-                create_deliveries(&mut tx, id, now).await?;
+            let queued =
+                if claimed.rows_affected() == 1 { Some(create_deliveries(&mut tx, id, now).await?) } else { None };
+            tx.commit().await?;
+            if queued.is_some() {
                 started.push(id);
             }
-            tx.commit().await?;
+            self.after_queueing(queued).await;
         }
         Ok(started)
+    }
+
+    /// After a large audience was queued, PostgreSQL's statistics are brought up to date at
+    /// once rather than when autovacuum next looks (up to a minute later): until then the
+    /// planner takes the new deliveries for a handful and reads the queue's index end to
+    /// end for every batch of outcomes (20,000 subscribers: 318 msg/s, 3 ms of database CPU
+    /// per message).
+    pub(super) async fn after_queueing(&self, queued: Option<Queued>) {
+        const LARGE: u64 = 10_000;
+        if self.dialect != super::Dialect::Postgres || queued.is_none_or(|q| q.pending < LARGE) {
+            return;
+        }
+        if let Err(error) = sqlx::query("ANALYZE deliveries").execute(&self.pool).await {
+            tracing::warn!(%error, "could not refresh the statistics of the delivery queue");
+        }
     }
 
     /// When the next scheduled campaign is due (Unix seconds).
@@ -608,8 +627,8 @@ impl Store {
         .await?;
         sqlx::query(&format!(
             "INSERT INTO deliveries (campaign_id, subscription_id, status)
-             SELECT $1, id, 'pending' FROM subscriptions WHERE id IN ({})",
-            self.ids_in(2)
+             SELECT $1, id, 'pending' FROM subscriptions WHERE {}",
+            self.in_ids("id", 2)
         ))
         .bind(id)
         .bind(super::id_list(subscriptions.iter().copied()))

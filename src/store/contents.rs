@@ -48,19 +48,19 @@ pub(super) async fn split_audience(tx: &mut AnyConnection, campaign_id: i64) -> 
             Group::Test(v) => by_variant[usize::from(v)].push(subscription),
         }
     }
-    let ids_in = Dialect::of_backend(tx.backend_name()).ids_in(2);
+    let in_ids = Dialect::of_backend(tx.backend_name()).in_ids("subscription_id", 2);
     if !held_out.is_empty() {
         let ids = id_list(held_out);
         sqlx::query(&format!(
             "INSERT INTO skipped_deliveries (campaign_id, subscription_id, reason)
              SELECT campaign_id, subscription_id, 'held_out' FROM deliveries
-             WHERE campaign_id = $1 AND subscription_id IN ({ids_in})"
+             WHERE campaign_id = $1 AND {in_ids}"
         ))
         .bind(campaign_id)
         .bind(&ids)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(&format!("DELETE FROM deliveries WHERE campaign_id = $1 AND subscription_id IN ({ids_in})"))
+        sqlx::query(&format!("DELETE FROM deliveries WHERE campaign_id = $1 AND {in_ids}"))
             .bind(campaign_id)
             .bind(&ids)
             .execute(&mut *tx)
@@ -74,7 +74,7 @@ pub(super) async fn split_audience(tx: &mut AnyConnection, campaign_id: i64) -> 
         }
         sqlx::query(&format!(
             "UPDATE deliveries SET variant = $3, next_attempt_at = $4
-             WHERE campaign_id = $1 AND subscription_id IN ({ids_in})"
+             WHERE campaign_id = $1 AND {in_ids}"
         ))
         .bind(campaign_id)
         .bind(id_list(ids))
@@ -114,17 +114,15 @@ pub(super) async fn choose_languages(tx: &mut AnyConnection, campaign_id: i64) -
             .and_then(|w| w.get("language").and_then(|l| l.as_str()).map(str::to_owned));
         by_content[content_for(language.as_deref(), site_language.as_deref(), &offered)].push(subscription);
     }
-    let ids_in = Dialect::of_backend(tx.backend_name()).ids_in(2);
+    let in_ids = Dialect::of_backend(tx.backend_name()).in_ids("subscription_id", 2);
     // The fallback (0) is the column's default.
     for (content, ids) in by_content.into_iter().enumerate().skip(1).filter(|(_, ids)| !ids.is_empty()) {
-        sqlx::query(&format!(
-            "UPDATE deliveries SET variant = $3 WHERE campaign_id = $1 AND subscription_id IN ({ids_in})"
-        ))
-        .bind(campaign_id)
-        .bind(id_list(ids))
-        .bind(content as i64)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(&format!("UPDATE deliveries SET variant = $3 WHERE campaign_id = $1 AND {in_ids}"))
+            .bind(campaign_id)
+            .bind(id_list(ids))
+            .bind(content as i64)
+            .execute(&mut *tx)
+            .await?;
     }
     Ok(())
 }

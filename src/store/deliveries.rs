@@ -79,8 +79,8 @@ impl Store {
         }
         let ids = id_list(claimed.iter().map(|(id, ..)| *id));
         let recipients: Vec<SubscriptionRow> = sqlx::query_as(&format!(
-            "SELECT id, endpoint, p256dh, auth, key_id FROM subscriptions WHERE id IN ({})",
-            self.ids_in(1)
+            "SELECT id, endpoint, p256dh, auth, key_id FROM subscriptions WHERE {}",
+            self.in_ids("id", 1)
         ))
         .bind(&ids)
         .fetch_all(&self.pool)
@@ -90,9 +90,9 @@ impl Store {
             sqlx::query(&format!(
                 "UPDATE deliveries SET status = 'expired', last_error = 'unsubscribed before sending'
                  WHERE campaign_id = $1 AND status = 'sending'
-                   AND subscription_id IN ({})
+                   AND {}
                    AND subscription_id NOT IN (SELECT id FROM subscriptions)",
-                self.ids_in(2)
+                self.in_ids("subscription_id", 2)
             ))
             .bind(campaign_id)
             .bind(&ids)
@@ -201,8 +201,8 @@ impl Store {
                 "UPDATE deliveries
                  SET status = 'sent', next_attempt_at = 0, attempts = attempts + 1,
                      last_status_code = COALESCE($1, last_status_code), sent_at = $2, claimed_by = $5
-                 WHERE campaign_id = $3 AND subscription_id IN ({}) AND status IN ('pending', 'sending')",
-                self.ids_in(4)
+                 WHERE campaign_id = $3 AND {} AND status IN ('pending', 'sending')",
+                self.in_ids("subscription_id", 4)
             ))
             .bind(status_code.map(i64::from))
             .bind(at)
@@ -213,7 +213,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             lost += count.saturating_sub(updated.rows_affected());
-            sqlx::query(&format!("UPDATE subscriptions SET last_success_at = $1 WHERE id IN ({})", self.ids_in(2)))
+            sqlx::query(&format!("UPDATE subscriptions SET last_success_at = $1 WHERE {}", self.in_ids("id", 2)))
                 .bind(at)
                 .bind(&ids)
                 .execute(&mut *tx)

@@ -200,7 +200,7 @@ impl Store {
 
         let mut tx = self.begin().await?;
         let existed: HashSet<String> =
-            sqlx::query_scalar(&format!("SELECT endpoint FROM subscriptions WHERE endpoint IN ({})", self.texts_in(1)))
+            sqlx::query_scalar(&format!("SELECT endpoint FROM subscriptions WHERE {}", self.in_texts("endpoint", 1)))
                 .bind(&endpoints)
                 .fetch_all(&mut *tx)
                 .await?
@@ -240,8 +240,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             let topic_ids: HashMap<String, i64> = sqlx::query_as::<_, (i64, String)>(&format!(
-                "SELECT id, name FROM topics WHERE name IN ({})",
-                self.texts_in(1)
+                "SELECT id, name FROM topics WHERE {}",
+                self.in_texts("name", 1)
             ))
             .bind(&names)
             .fetch_all(&mut *tx)
@@ -250,7 +250,7 @@ impl Store {
             .map(|(id, name)| (name, id))
             .collect();
             let retopic: Vec<i64> = topics_of.keys().filter_map(|endpoint| ids.get(*endpoint).copied()).collect();
-            sqlx::query(&format!("DELETE FROM subscription_topics WHERE subscription_id IN ({})", self.ids_in(1)))
+            sqlx::query(&format!("DELETE FROM subscription_topics WHERE {}", self.in_ids("subscription_id", 1)))
                 .bind(super::id_list(retopic))
                 .execute(&mut *tx)
                 .await?;

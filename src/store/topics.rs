@@ -7,7 +7,7 @@ use crate::topic::{Topic, TopicChoice, TopicId, TopicName};
 
 /// The active sites among a JSON list bound as `$n` (an empty list: every active site).
 fn chosen_sites(store: &Store, n: u8) -> String {
-    format!("SELECT id FROM sites WHERE archived_at IS NULL AND (${n} = '[]' OR id IN ({}))", store.ids_in(n))
+    format!("SELECT id FROM sites WHERE archived_at IS NULL AND (${n} = '[]' OR {}))", store.in_ids("id", n))
 }
 
 impl Store {
@@ -152,8 +152,8 @@ impl Store {
         sqlx::query_scalar(&format!(
             "SELECT COUNT(DISTINCT st.subscription_id) FROM subscription_topics st
              JOIN subscriptions s ON s.id = st.subscription_id
-             WHERE st.topic_id IN ({}) AND s.site_id IN ({})",
-            self.ids_in(1),
+             WHERE {} AND s.site_id IN ({})",
+            self.in_ids("st.topic_id", 1),
             chosen_sites(self, 2)
         ))
         .bind(id_list(audience.topics.iter().map(|t| t.0)))
