@@ -7,7 +7,7 @@ use crate::topic::{Topic, TopicChoice, TopicId, TopicName};
 
 /// The active sites among a JSON list bound as `$n` (an empty list: every active site).
 fn chosen_sites(store: &Store, n: u8) -> String {
-    format!("SELECT id FROM sites WHERE archived_at IS NULL AND (${n} = '[]' OR {}))", store.in_ids("id", n))
+    format!("SELECT id FROM sites WHERE archived_at IS NULL AND (${n} = '[]' OR {})", store.in_ids("id", n))
 }
 
 impl Store {
