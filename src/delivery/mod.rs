@@ -346,7 +346,7 @@ impl Dispatcher {
                 // The services with room took theirs and slots are free; what waits is the
                 // backlog of services at their share. A stuck one's goes back to the queue,
                 // so that the others' deliveries behind it in the claims are read.
-                for delivery in waiting.take_stuck(&self.client, BUSY_RETRY) {
+                for delivery in waiting.take_stuck(&self.client) {
                     let busy = PushResult::OriginPaused(std::time::Instant::now() + BUSY_RETRY);
                     not_sent.push(send.outcome(&delivery, busy));
                 }

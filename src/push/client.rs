@@ -175,10 +175,10 @@ impl PushClient {
         }
     }
 
-    /// Whether the push service of `endpoint` answered anything within `lately`.
-    pub fn answered_within(&self, endpoint: &str, lately: Duration) -> bool {
+    /// Whether the push service of `endpoint` is stuck: failing, or silent for a while.
+    pub fn is_stuck(&self, endpoint: &str) -> bool {
         PushEndpoint::parse(endpoint, &self.policy)
-            .is_ok_and(|endpoint| self.services.answered_within(&endpoint.origin(), lately, Instant::now()))
+            .is_ok_and(|endpoint| self.services.stuck(&endpoint.origin(), Instant::now()))
     }
 
     /// Encrypts `payload` for `to`, signs and POSTs it to the endpoint it was admitted for.

@@ -31,6 +31,9 @@ const FAILURES_TO_OPEN: u32 = 5;
 const QUIET: Duration = Duration::from_secs(2);
 const FIRST_COOL_DOWN: Duration = Duration::from_secs(5);
 const MAX_COOL_DOWN: Duration = Duration::from_secs(60);
+/// A service that has not answered for this long since a request went out to it is
+/// stuck: long beside any push service's answer time, short beside its timeout.
+const SILENT: Duration = Duration::from_secs(1);
 /// How soon a delivery turned away because its service is at its share comes back.
 pub const BUSY_RETRY: Duration = Duration::from_millis(100);
 /// Nothing in flight to a service for this long: it is idle (not part of the current send),
@@ -64,6 +67,8 @@ struct Service {
     cool_down: Duration,
     /// When it last answered at all (a 5xx too).
     last_heard: Option<Instant>,
+    /// When the first request since its last answer went out (`None` right after one).
+    silent_since: Option<Instant>,
     /// When it last answered well (anything but a 5xx).
     last_up: Option<Instant>,
     /// Requests turned away because it was at its share, ever (kept when the rest is
@@ -89,6 +94,7 @@ impl Default for Service {
             probing: false,
             cool_down: FIRST_COOL_DOWN,
             last_heard: None,
+            silent_since: None,
             last_up: None,
             turned_away: 0,
         }
@@ -157,11 +163,14 @@ impl Services {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Whether `origin` answered anything (a 5xx too) within `lately`: it is working
-    /// through its requests, however few it may have in flight.
-    pub fn answered_within(&self, origin: &str, lately: Duration, now: Instant) -> bool {
+    /// Whether `origin` is stuck: its last request failed, or it has not answered anything
+    /// (a 5xx counts) for [`SILENT`] since a request went out to it. A slow service that
+    /// answers is not.
+    pub fn stuck(&self, origin: &str, now: Instant) -> bool {
         let state = self.lock();
-        state.get(origin).and_then(|s| s.last_heard).is_some_and(|at| now.saturating_duration_since(at) < lately)
+        state.get(origin).is_some_and(|s| {
+            s.failures > 0 || s.silent_since.is_some_and(|since| now.saturating_duration_since(since) >= SILENT)
+        })
     }
 
     /// Services whose breaker is open (paused, or waiting for its probe's answer).
@@ -205,6 +214,7 @@ impl Services {
         }
         service.in_flight += 1;
         service.idle_since = None;
+        service.silent_since.get_or_insert(now);
         let turned_away = service.turned_away;
         drop(state);
         Ok(Ticket {
@@ -253,6 +263,7 @@ impl Services {
         };
         if answer == Answer::ServerError {
             service.last_heard = Some(now);
+            service.silent_since = None;
         }
         if ticket.probe || (service.failures >= FAILURES_TO_OPEN && service.open_until.is_none() && !answering) {
             let cool_down = if ticket.probe { (service.cool_down * 2).min(MAX_COOL_DOWN) } else { service.cool_down };
@@ -316,6 +327,21 @@ mod tests {
         let after_a_pause = start + IDLE;
         let _again: Vec<_> = (0..2).map(|_| services.admit(DEAD, after_a_pause).unwrap()).collect();
         assert!(services.admit(DEAD, after_a_pause).is_err(), "idle for a moment: it starts again");
+    }
+
+    #[test]
+    fn a_service_is_stuck_when_it_fails_or_stays_silent_not_when_it_is_slow() {
+        let services = Services::new(8);
+        let start = Instant::now();
+        let slow = services.admit(FINE, start).unwrap();
+        assert!(!services.stuck(FINE, start + SILENT / 2));
+        services.settle(slow, created(), start + SILENT / 2);
+        let _next = services.admit(FINE, start + SILENT / 2).unwrap();
+        assert!(!services.stuck(FINE, start + SILENT), "answering, slowly");
+        assert!(services.stuck(FINE, start + SILENT * 3 / 2), "silent since its last request went out");
+
+        services.settle(services.admit(DEAD, start).unwrap(), timeout(), start);
+        assert!(services.stuck(DEAD, start), "its last request failed");
     }
 
     #[test]
