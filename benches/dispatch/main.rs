@@ -170,8 +170,10 @@ async fn main() {
 /// One line: what was measured, the target, and whether it was met.
 fn target(what: &str, value: f64, at_least: f64, unit: &str) {
     let verdict = if value >= at_least { "met" } else { "NOT met" };
-    let (value, at_least) =
-        if unit == "×" { (format!("{value:.1}"), format!("{at_least:.0}")) } else { (whole(value), whole(at_least)) };
+    let (value, at_least) = match unit {
+        "×" | "%" => (format!("{value:.1}"), format!("{at_least:.0}")),
+        _ => (whole(value), whole(at_least)),
+    };
     println!("  {what}: {value} {unit} (target ≥ {at_least} {unit}): {verdict}");
 }
 
