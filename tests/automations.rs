@@ -83,7 +83,15 @@ async fn a_welcome_goes_to_each_new_subscriber_once_after_its_delay_and_never_to
     assert_eq!(app.call("admin/pause_automation", &[("id", &id), ("paused", "false")]).await.status(), StatusCode::OK);
     wait_for_titles(&push, &ben, 1).await;
 
-    let listed = automations(&app).await;
+    // The push service has it; its outcome is recorded a moment later.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let listed = loop {
+        let listed = automations(&app).await;
+        if listed[0].sent == 2 || Instant::now() > deadline {
+            break listed;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!((listed[0].kind.as_str(), listed[0].campaigns, listed[0].sent), ("welcome", 1, 2), "{listed:?}");
     assert_eq!(listed[0].trigger, "10 minutes after someone subscribes");
     assert_eq!(push.received().len(), 2);
@@ -119,6 +127,9 @@ async fn a_recurring_campaign_runs_at_each_of_its_times() {
     assert_eq!(titles_for(&push, &reader).len(), 1, "one run a day");
     app.state.config.clock.set(utc("2027-03-28T07:00"));
     wait_for_titles(&push, &reader, 2).await;
+    // The push service has it; its outcome is recorded a moment later.
+    let second = automations(&app).await[0].latest_campaign.expect("the second run's campaign");
+    app.wait_until_sent(second).await;
 
     let listed = automations(&app).await;
     assert_eq!((listed[0].campaigns, listed[0].sent), (2, 2), "{listed:?}");
