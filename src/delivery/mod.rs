@@ -282,8 +282,9 @@ impl Dispatcher {
     }
 
     /// A pipeline, so that neither the database nor the network waits for the other:
-    /// deliveries are claimed in batches as the senders need them, at most `concurrency`
-    /// requests are in flight, and a recorder task writes outcomes as they come in. The
+    /// deliveries are claimed in batches as the senders need them, wait in one queue per
+    /// push service until it takes a request (`lanes`), at most `concurrency` requests are
+    /// in flight, and a recorder task writes outcomes as they come in. The
     /// queues between them are small, so a crash can resend only what was in flight or
     /// waiting to be written: at most twice `concurrency`. Once the campaign is cancelled,
     /// the instance is stopping or its lease is in doubt, nothing more is claimed and
