@@ -38,12 +38,6 @@ async fn a_campaign_reaches_every_subscriber_with_exactly_the_composed_payload()
     expected.sort();
     assert_eq!(clients, expected, "each subscriber exactly once");
 
-    let never_reached: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE last_success_at IS NULL")
-        .fetch_one(app.state.store.pool())
-        .await
-        .unwrap();
-    assert_eq!(never_reached, 0, "each subscription records its last successful push");
-
     let vapid_key = app.vapid_public_key().await;
     for message in received {
         let mut json = message.json();
@@ -66,6 +60,49 @@ async fn a_campaign_reaches_every_subscriber_with_exactly_the_composed_payload()
         assert_eq!(message.claims["sub"], VAPID_SUBJECT);
         assert_eq!(message.vapid_key, vapid_key, "signed with the key browsers subscribed with");
     }
+}
+
+/// Each subscription's last successful push, as (subscription, Unix seconds), by id.
+async fn last_successes(app: &support::TestApp) -> Vec<(i64, i64)> {
+    sqlx::query_as("SELECT subscription_id, at FROM subscription_last_success ORDER BY subscription_id")
+        .fetch_all(app.state.store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_subscription_keeps_the_time_of_its_last_successful_push_until_it_is_deleted() {
+    let app = spawn_app().await;
+    let push = PushService::start().await;
+    let subscriptions = [
+        push.subscription(StatusCode::CREATED),
+        push.subscription(StatusCode::CREATED),
+        push.subscription(StatusCode::BAD_REQUEST),
+    ];
+    for subscription in &subscriptions {
+        assert_eq!(app.subscribe(subscription).await.status(), StatusCode::OK);
+    }
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM subscriptions ORDER BY id").fetch_all(app.state.store.pool()).await.unwrap();
+    app.login().await;
+    let started = tidings::clock::now_ms() / 1000;
+    let first = app.send_plain("First").await;
+    app.wait_until_sent(first).await;
+    let recorded = last_successes(&app).await;
+    assert_eq!(recorded.iter().map(|(id, _)| *id).collect::<Vec<_>>(), ids[..2], "the refused one never succeeded");
+    assert!(recorded.iter().all(|(_, at)| *at >= started), "{recorded:?}");
+
+    // A later success replaces the time.
+    sqlx::query("UPDATE subscription_last_success SET at = 1").execute(app.state.store.pool()).await.unwrap();
+    let second = app.send_plain("Second").await;
+    app.wait_until_sent(second).await;
+    let recorded = last_successes(&app).await;
+    assert_eq!(recorded.len(), 2);
+    assert!(recorded.iter().all(|(_, at)| *at >= started), "{recorded:?}");
+
+    // A deleted subscription takes its time with it.
+    sqlx::query("DELETE FROM subscriptions WHERE id = $1").bind(ids[0]).execute(app.state.store.pool()).await.unwrap();
+    assert_eq!(last_successes(&app).await.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [ids[1]]);
 }
 
 #[tokio::test]

@@ -278,6 +278,7 @@ async fn a_subscribers_deliveries_are_found_by_number_or_endpoint_with_the_push_
     let campaigns: Vec<i64> = history.deliveries.iter().map(|d| d.campaign_id).collect();
     assert_eq!(campaigns, [second, first], "exactly its deliveries, newest first");
     assert!(history.deliveries.iter().all(|d| d.status == "sent" && d.status_code == Some(201) && d.sent.is_some()));
+    assert!(history.last_success.is_some(), "{history:?}");
 
     // Expired: the subscription is gone (its endpoint with it), its delivery is not.
     let gone_id = ids[&gone.endpoint];
@@ -290,6 +291,7 @@ async fn a_subscribers_deliveries_are_found_by_number_or_endpoint_with_the_push_
 
     let [history] = deliveries_to(&app, &refused.endpoint).await.try_into().unwrap();
     assert!(history.deliveries.iter().all(|d| d.status == "failed" && d.status_code == Some(400)));
+    assert_eq!(history.last_success, None, "never a success");
     let [history] = deliveries_to(&app, &newcomer.endpoint).await.try_into().unwrap();
     assert_eq!(history.deliveries.iter().map(|d| d.campaign_id).collect::<Vec<_>>(), [second]);
 

@@ -48,6 +48,52 @@ struct Figures {
     /// CPU the other parts on the same cores used meanwhile: the benchmark process (the
     /// sink, mostly) and, on PostgreSQL, the database server.
     others_cpu_ms: Option<(f64, f64)>,
+    /// On PostgreSQL, what the database wrote meanwhile (see [`DatabaseWrites`]).
+    writes: Option<DatabaseWrites>,
+}
+
+/// PostgreSQL's write-ahead log and its updates during a run: most of the database's
+/// work per message is writing, and an update that changes no indexed column (HOT) writes
+/// no index entries.
+struct DatabaseWrites {
+    wal_bytes: f64,
+    /// (updates, of which HOT) per table.
+    deliveries: (i64, i64),
+    subscriptions: (i64, i64),
+}
+
+impl DatabaseWrites {
+    async fn read(pool: &sqlx::AnyPool) -> DatabaseWrites {
+        // The statistics collector reports with a delay; this makes it current.
+        sqlx::query("SELECT pg_stat_force_next_flush()").execute(pool).await.ok();
+        let wal: String = sqlx::query_scalar("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let updates = |table: &'static str| async move {
+            let (all, hot): (i64, i64) =
+                sqlx::query_as("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = $1")
+                    .bind(table)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+            (all, hot)
+        };
+        DatabaseWrites {
+            wal_bytes: wal.parse().unwrap(),
+            deliveries: updates("deliveries").await,
+            subscriptions: updates("subscriptions").await,
+        }
+    }
+
+    fn since(&self, before: &DatabaseWrites) -> DatabaseWrites {
+        let diff = |a: (i64, i64), b: (i64, i64)| (a.0 - b.0, a.1 - b.1);
+        DatabaseWrites {
+            wal_bytes: self.wal_bytes - before.wal_bytes,
+            deliveries: diff(self.deliveries, before.deliveries),
+            subscriptions: diff(self.subscriptions, before.subscriptions),
+        }
+    }
 }
 
 impl Figures {
@@ -199,6 +245,17 @@ fn report(label: &str, f: &Figures) {
         ),
         None => String::new(),
     };
+    let writes = f.writes.as_ref().map(|w| {
+            let hot = |(all, hot): (i64, i64)| 100.0 * hot as f64 / all.max(1) as f64;
+            format!(
+                "    database wrote {:.0} bytes of WAL per message; HOT updates: deliveries {:.0} % of {}, subscriptions {:.0} % of {}",
+                w.wal_bytes / f.messages as f64,
+                hot(w.deliveries),
+                w.deliveries.0,
+                hot(w.subscriptions),
+                w.subscriptions.0
+            )
+    });
     println!(
         "{label}: {} messages in {:.2} s = {:.0} msg/s, {:.3} CPU ms/msg, peak RSS {:.1} MB{others}",
         f.messages,
@@ -207,6 +264,9 @@ fn report(label: &str, f: &Figures) {
         f.cpu_per_message(),
         f.peak_rss_mb
     );
+    if let Some(writes) = writes {
+        println!("{writes}");
+    }
 }
 
 fn num_cores() -> usize {
@@ -285,6 +345,10 @@ async fn run_tidings(
     let before = sink.received.load(Ordering::Relaxed);
     let cpu_before: f64 = pids.iter().map(|&pid| cpu_ms(pid)).sum();
     let others_before = (cpu_ms(std::process::id()), postgres_cpu_ms());
+    let writes_before = match postgres {
+        Some(_) => Some(DatabaseWrites::read(store.pool()).await),
+        None => None,
+    };
     let started = Instant::now();
     let form =
         [("title", TITLE), ("body", BODY), ("url", "/"), ("icon", ""), ("ttl_secs", "86400"), ("urgency", "normal")];
@@ -305,6 +369,10 @@ async fn run_tidings(
     let cpu = pids.iter().map(|&pid| cpu_ms(pid)).sum::<f64>() - cpu_before;
     let others = (cpu_ms(std::process::id()) - others_before.0, postgres_cpu_ms() - others_before.1);
     let peak_rss_mb = pids.iter().map(|&pid| peak_rss_mb(pid)).fold(0.0, f64::max);
+    let writes = match writes_before {
+        Some(before) => Some(DatabaseWrites::read(store.pool()).await.since(&before)),
+        None => None,
+    };
     for (mut child, _) in children {
         child.kill().await.unwrap();
     }
@@ -315,7 +383,7 @@ async fn run_tidings(
         .unwrap();
     assert_eq!(sent as usize, subscribers.len(), "every message was accepted by the sink");
     assert!(sink.received.load(Ordering::Relaxed) - before >= subscribers.len() as u64);
-    Figures { messages: sent as u64, seconds, cpu_ms: cpu, peak_rss_mb, others_cpu_ms: Some(others) }
+    Figures { messages: sent as u64, seconds, cpu_ms: cpu, peak_rss_mb, others_cpu_ms: Some(others), writes }
 }
 
 async fn start_tidings(database: &str, cert: &Path, concurrency: usize) -> (Child, String) {
@@ -422,5 +490,6 @@ async fn run_node(
         cpu_ms: result["cpu_ms"].as_f64().unwrap(),
         peak_rss_mb: result["peak_rss_mb"].as_f64().unwrap(),
         others_cpu_ms: None,
+        writes: None,
     }
 }

@@ -187,8 +187,9 @@ pub struct ApiSubscriberRow {
     pub last_success_at: Option<i64>,
 }
 
-const SUBSCRIBER_ROW: &str =
-    "SELECT id, site_id, host, created_at, user_id, language, time_zone, last_success_at FROM subscriptions";
+const SUBSCRIBER_ROW: &str = "SELECT id, site_id, host, created_at, user_id, language, time_zone,
+        (SELECT at FROM subscription_last_success WHERE subscription_id = subscriptions.id) AS last_success_at
+     FROM subscriptions";
 
 impl Store {
     pub async fn api_subscriber(&self, id: i64) -> Result<Option<ApiSubscriberRow>, sqlx::Error> {

@@ -213,11 +213,17 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             lost += count.saturating_sub(updated.rows_affected());
-            sqlx::query(&format!("UPDATE subscriptions SET last_success_at = $1 WHERE {}", self.in_ids("id", 2)))
-                .bind(at)
-                .bind(&ids)
-                .execute(&mut *tx)
-                .await?;
+            // Only subscriptions still there: one deleted meanwhile has nobody to show it to.
+            sqlx::query(&format!(
+                "INSERT INTO subscription_last_success (subscription_id, at)
+                 SELECT id, $1 FROM subscriptions WHERE {}
+                 ON CONFLICT (subscription_id) DO UPDATE SET at = excluded.at",
+                self.in_ids("id", 2)
+            ))
+            .bind(at)
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(lost)

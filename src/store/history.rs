@@ -59,7 +59,7 @@ impl Store {
     pub async fn history_subscription(&self, id: i64) -> Result<Option<HistorySubscription>, sqlx::Error> {
         sqlx::query_as(
             "SELECT s.id, s.host, (SELECT name FROM sites WHERE id = s.site_id) AS site, s.user_id, s.created_at,
-                    s.last_success_at
+                    (SELECT at FROM subscription_last_success WHERE subscription_id = s.id) AS last_success_at
              FROM subscriptions s WHERE s.id = $1",
         )
         .bind(id)

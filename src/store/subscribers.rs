@@ -119,7 +119,8 @@ impl Store {
         }
         let mut list = self.filtered(
             &format!(
-                "SELECT s.id, s.host, s.endpoint, s.created_at, s.last_success_at,
+                "SELECT s.id, s.host, s.endpoint, s.created_at,
+                    (SELECT at FROM subscription_last_success WHERE subscription_id = s.id) AS last_success_at,
                     (SELECT string_agg(t.name, ', ') FROM subscription_topics st JOIN topics t ON t.id = st.topic_id
                      WHERE st.subscription_id = s.id) AS topics, {RECEIPT_COLUMNS}"
             ),
