@@ -105,6 +105,74 @@ async fn each_subscription_keeps_the_time_of_its_last_successful_push_until_it_i
     assert_eq!(last_successes(&app).await.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [ids[1]]);
 }
 
+/// The claim at the store: due deliveries with their recipients, each taken once, and one
+/// whose subscription is gone marked expired instead of handed out.
+#[tokio::test]
+async fn a_claim_hands_out_due_deliveries_with_their_recipients_once_and_expires_the_unsubscribed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = tidings::store::Store::open(&support::fresh_database_url(dir.path()).await).await.unwrap();
+    let pool = store.pool();
+    for (endpoint, p256dh, auth) in
+        [("https://push.test/a", "key-a", "auth-a"), ("https://push.test/b", "key-b", "auth-b")]
+    {
+        sqlx::query("INSERT INTO subscriptions (endpoint, p256dh, auth, created_at) VALUES ($1, $2, $3, 1)")
+            .bind(endpoint)
+            .bind(p256dh)
+            .bind(auth)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query("INSERT INTO campaigns (title, ttl_secs, urgency, status, created_at) VALUES ('Claimed', 60, 'normal', 'sending', 1)")
+        .execute(pool)
+        .await
+        .unwrap();
+    // Subscription 3 never existed by the time of the claim (unsubscribed after queueing);
+    // subscription 2's delivery is a retry, not due yet.
+    let now_ms = tidings::clock::now_ms();
+    for (subscription, attempts, next_attempt_at) in [(1, 2, 0), (2, 0, now_ms + 60_000), (3, 0, 0)] {
+        sqlx::query(
+            "INSERT INTO deliveries (campaign_id, subscription_id, status, attempts, next_attempt_at, variant)
+             VALUES (1, $1, 'pending', $2, $3, 1)",
+        )
+        .bind(subscription)
+        .bind(attempts)
+        .bind(next_attempt_at)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    let me = tidings::store::InstanceId::generate();
+    store.heartbeat(&me).await.unwrap();
+
+    let claimed = store.claim_deliveries(&me, 7, 1, 10, now_ms).await.unwrap();
+    let [delivery] = claimed.as_slice() else { panic!("only the due one with a subscriber: {claimed:?}") };
+    assert_eq!(
+        (delivery.recipient.id, delivery.recipient.endpoint.as_str(), delivery.recipient.p256dh.as_str()),
+        (1, "https://push.test/a", "key-a")
+    );
+    assert_eq!(
+        (delivery.recipient.auth.as_str(), delivery.attempts, delivery.term, delivery.variant),
+        ("auth-a", 2, 7, 1)
+    );
+    let states: Vec<(i64, String, Option<String>)> =
+        sqlx::query_as("SELECT subscription_id, status, last_error FROM deliveries ORDER BY subscription_id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        states,
+        [
+            (1, "sending".to_owned(), None),
+            (2, "pending".to_owned(), None),
+            (3, "expired".to_owned(), Some("unsubscribed before sending".to_owned())),
+        ]
+    );
+    assert!(store.claim_deliveries(&me, 7, 1, 10, now_ms).await.unwrap().is_empty(), "nothing is handed out twice");
+    let later = store.claim_deliveries(&me, 7, 1, 10, now_ms + 60_000).await.unwrap();
+    assert_eq!(later.iter().map(|d| d.recipient.id).collect::<Vec<_>>(), [2], "the retry once it is due");
+}
+
 #[tokio::test]
 async fn a_rich_campaign_carries_its_image_badge_buttons_and_collapse_topic() {
     let app = spawn_app().await;

@@ -13,6 +13,10 @@
 //! BENCH_INSTANCES (default "1", e.g. "1,2,3") runs that many `tidings` processes sharing
 //! the campaign.
 //!
+//! BENCH_BASELINE=path/to/another/tidings (say, a copy of target/release/tidings built
+//! before a change) runs that build and this one on SQLite three times each, in turns,
+//! and prints the ratio of their median rates: one change's effect, measured in one run.
+//!
 //! The end of the output puts each target of issue 18 beside the value measured in this
 //! run: at least 10,000 msg/s on SQLite, at least 10× npm web-push, PostgreSQL (one
 //! instance) at least 70 % of SQLite.
@@ -33,6 +37,15 @@ const WEB_PUSH_VERSION: &str = "3.6.7";
 const ADMIN: (&str, &str) = ("bench", "benchmark password");
 const TITLE: &str = "Weekly digest";
 const BODY: &str = "Five stories you missed this week, and one you will want to read twice.";
+
+/// What every run of Tidings shares: where it works, the sink and its certificate, and
+/// the requests in flight.
+struct Setup<'a> {
+    work: &'a Path,
+    cert: &'a Path,
+    sink: &'a sink::Sink,
+    concurrency: usize,
+}
 
 struct Subscriber {
     endpoint: String,
@@ -115,6 +128,7 @@ async fn main() {
         .collect();
     let concurrency: usize = std::env::var("BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(128);
     let with_node = std::env::var("BENCH_NODE").map(|v| v != "0").unwrap_or(true);
+    let baseline = std::env::var_os("BENCH_BASELINE").map(PathBuf::from);
     let postgres = std::env::var("BENCH_POSTGRES").ok().filter(|v| !v.is_empty());
     let instance_counts: Vec<usize> = std::env::var("BENCH_INSTANCES")
         .unwrap_or_else(|_| "1".into())
@@ -132,13 +146,15 @@ async fn main() {
 
     let database = if postgres.is_some() { "PostgreSQL" } else { "SQLite" };
     println!("dispatch benchmark: {} cores, concurrency {concurrency}, {database}, sink {}", num_cores(), sink.base);
+    let setup = Setup { work: &work, cert: &cert, sink: &sink, concurrency };
+    let this_build = Path::new(env!("CARGO_BIN_EXE_tidings"));
     let mut rows = Vec::new();
+    let mut comparisons = Vec::new();
     for &n in &sizes {
         let subscribers = generate(n, &sink.base);
         let mut ours = None;
         for &instances in &instance_counts {
-            let figures =
-                run_tidings(&work, &cert, &subscribers, concurrency, &sink, postgres.as_deref(), instances).await;
+            let figures = run_tidings(&setup, this_build, &subscribers, postgres.as_deref(), instances).await;
             report(&format!("tidings  n={n} instances={instances}"), &figures);
             ours.get_or_insert(figures);
         }
@@ -146,7 +162,7 @@ async fn main() {
         // On PostgreSQL, SQLite in the same run is the yardstick.
         let reference = match postgres {
             Some(_) => {
-                let figures = run_tidings(&work, &cert, &subscribers, concurrency, &sink, None, 1).await;
+                let figures = run_tidings(&setup, this_build, &subscribers, None, 1).await;
                 report(&format!("tidings  n={n} on SQLite"), &figures);
                 Some(figures)
             }
@@ -160,7 +176,27 @@ async fn main() {
             }
             None => None,
         };
+        if let Some(baseline) = &baseline {
+            let (mut this, mut that) = (Vec::new(), Vec::new());
+            for _ in 0..3 {
+                let figures = run_tidings(&setup, baseline, &subscribers, None, 1).await;
+                report(&format!("baseline n={n}"), &figures);
+                that.push(figures.rate());
+                let figures = run_tidings(&setup, this_build, &subscribers, None, 1).await;
+                report(&format!("tidings  n={n}"), &figures);
+                this.push(figures.rate());
+            }
+            comparisons.push((n, median(this), median(that)));
+        }
         rows.push((n, ours, theirs, reference));
+    }
+    for (n, this, that) in &comparisons {
+        println!(
+            "this build vs BENCH_BASELINE at {n}: median {} vs {} msg/s = {:.2}×",
+            whole(*this),
+            whole(*that),
+            this / that
+        );
     }
 
     println!("\n| subscribers | tidings msg/s | CPU ms/msg | peak RSS MB | web-push msg/s | CPU ms/msg | speed-up |");
@@ -221,6 +257,11 @@ fn target(what: &str, value: f64, at_least: f64, unit: &str) {
         _ => (whole(value), whole(at_least)),
     };
     println!("  {what}: {value} {unit} (target ≥ {at_least} {unit}): {verdict}");
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 /// 12345.6 as "12,346".
@@ -311,14 +352,13 @@ async fn fresh_database(work: &Path, n: usize, postgres: Option<&str>) -> String
 }
 
 async fn run_tidings(
-    work: &Path,
-    cert: &Path,
+    setup: &Setup<'_>,
+    binary: &Path,
     subscribers: &[Subscriber],
-    concurrency: usize,
-    sink: &sink::Sink,
     postgres: Option<&str>,
     instances: usize,
 ) -> Figures {
+    let Setup { work, cert, sink, concurrency } = *setup;
     let url = fresh_database(work, subscribers.len(), postgres).await;
     let store = tidings::store::Store::open(&url).await.unwrap();
     let mut tx = store.pool().begin().await.unwrap();
@@ -335,7 +375,7 @@ async fn run_tidings(
 
     let mut children = Vec::new();
     for _ in 0..instances {
-        children.push(start_tidings(&url, cert, concurrency).await);
+        children.push(start_tidings(binary, &url, cert, concurrency).await);
     }
     let pids: Vec<u32> = children.iter().map(|(child, _)| child.id().unwrap()).collect();
     let base = children[0].1.clone();
@@ -386,17 +426,20 @@ async fn run_tidings(
     Figures { messages: sent as u64, seconds, cpu_ms: cpu, peak_rss_mb, others_cpu_ms: Some(others), writes }
 }
 
-async fn start_tidings(database: &str, cert: &Path, concurrency: usize) -> (Child, String) {
-    process::start_tidings(&[
-        ("DATABASE_URL", database.to_owned()),
-        ("TIDINGS_ALLOW_LOOPBACK_ENDPOINTS", "1".into()),
-        ("TIDINGS_TEST_TRUST_CERT", cert.display().to_string()),
-        ("TIDINGS_ADMIN_USERNAME", ADMIN.0.into()),
-        ("TIDINGS_ADMIN_PASSWORD", ADMIN.1.into()),
-        ("TIDINGS_SEND_CONCURRENCY", concurrency.to_string()),
-        ("TIDINGS_VAPID_SUBJECT", "mailto:bench@tidings.example".into()),
-        ("RUST_LOG", "error".into()),
-    ])
+async fn start_tidings(binary: &Path, database: &str, cert: &Path, concurrency: usize) -> (Child, String) {
+    process::start_tidings(
+        binary,
+        &[
+            ("DATABASE_URL", database.to_owned()),
+            ("TIDINGS_ALLOW_LOOPBACK_ENDPOINTS", "1".into()),
+            ("TIDINGS_TEST_TRUST_CERT", cert.display().to_string()),
+            ("TIDINGS_ADMIN_USERNAME", ADMIN.0.into()),
+            ("TIDINGS_ADMIN_PASSWORD", ADMIN.1.into()),
+            ("TIDINGS_SEND_CONCURRENCY", concurrency.to_string()),
+            ("TIDINGS_VAPID_SUBJECT", "mailto:bench@tidings.example".into()),
+            ("RUST_LOG", "error".into()),
+        ],
+    )
     .await
 }
 

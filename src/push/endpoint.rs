@@ -118,6 +118,10 @@ impl PushEndpoint {
         self.0.as_str()
     }
 
+    pub fn url(&self) -> &url::Url {
+        &self.0
+    }
+
     /// The push service's host name, e.g. `fcm.googleapis.com`.
     pub fn host(&self) -> &str {
         self.0.host_str().unwrap_or_default()

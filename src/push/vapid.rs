@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jwt_simple::prelude::{Claims, ECDSAP256KeyPairLike, ES256KeyPair, UnixTimeStamp};
+use reqwest::header::HeaderValue;
 use web_push::VapidSignatureBuilder;
 
 /// A `mailto:` or `https:` URL, as RFC 8292 §2.1 asks, naming a host push services can
@@ -57,7 +58,9 @@ const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(6 * 3600);
 
 /// A signed `Authorization` value and the wall-clock times it was made for.
 struct Token {
-    header: Arc<str>,
+    /// Ready to put in a request: a clone shares the bytes, where a string would be copied
+    /// and checked again for every push.
+    header: HeaderValue,
     signed_at: u64,
     expires_at: u64,
 }
@@ -101,11 +104,11 @@ impl VapidKeys {
 
     /// The `Authorization` header for pushes to `origin` (`aud`): `vapid t=<JWT>, k=<key>`
     /// (RFC 8292 §3), cached and re-signed before it expires.
-    pub fn authorization_for(&self, origin: &str) -> Result<Arc<str>, String> {
+    pub fn authorization_for(&self, origin: &str) -> Result<HeaderValue, String> {
         self.authorization_at(origin, unix_now())
     }
 
-    fn authorization_at(&self, origin: &str, now: u64) -> Result<Arc<str>, String> {
+    fn authorization_at(&self, origin: &str, now: u64) -> Result<HeaderValue, String> {
         let mut tokens = self.tokens.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(token) = tokens.get(origin).filter(|t| t.usable_at(now)) {
             return Ok(token.header.clone());
@@ -121,7 +124,8 @@ impl VapidKeys {
         claims.invalid_before = None;
         claims.expires_at = Some(UnixTimeStamp::from_secs(expires_at));
         let jwt = self.key.sign(claims).map_err(|e| format!("VAPID signing failed: {e}"))?;
-        let header: Arc<str> = format!("vapid t={jwt}, k={}", self.public_key).into();
+        let header = HeaderValue::try_from(format!("vapid t={jwt}, k={}", self.public_key))
+            .map_err(|e| format!("VAPID header: {e}"))?;
         tokens.insert(origin.to_owned(), Token { header: header.clone(), signed_at: now, expires_at });
         Ok(header)
     }
@@ -159,8 +163,8 @@ mod tests {
     }
 
     /// The JWT's claims, decoded.
-    fn claims_of(header: &str) -> serde_json::Value {
-        let jwt = header.strip_prefix("vapid t=").unwrap().split(',').next().unwrap();
+    fn claims_of(header: &HeaderValue) -> serde_json::Value {
+        let jwt = header.to_str().unwrap().strip_prefix("vapid t=").unwrap().split(',').next().unwrap();
         let payload = jwt.split('.').nth(1).unwrap();
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
     }
@@ -224,6 +228,7 @@ mod tests {
         let a = keys.authorization_for("https://fcm.googleapis.com").unwrap();
         assert_eq!(a, keys.authorization_for("https://fcm.googleapis.com").unwrap());
         assert_ne!(a, keys.authorization_for("http://127.0.0.1:8090").unwrap());
+        let a = a.to_str().unwrap();
         assert!(a.starts_with("vapid t=ey") && a.ends_with(&format!(", k={}", keys.public_key())));
     }
 }

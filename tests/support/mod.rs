@@ -93,16 +93,19 @@ pub async fn subscribe_all(client: &reqwest::Client, base: &str, subscriptions: 
 /// are (loopback endpoints allowed, the test admin), with `concurrency` requests in flight
 /// and a lease of `lease_secs`. Killed when the handle is dropped.
 pub async fn start_instance(database: &str, concurrency: usize, lease_secs: u64) -> (tokio::process::Child, String) {
-    process::start_tidings(&[
-        ("DATABASE_URL", database.to_owned()),
-        ("TIDINGS_ALLOW_LOOPBACK_ENDPOINTS", "1".into()),
-        ("TIDINGS_ADMIN_USERNAME", ADMIN_USER.into()),
-        ("TIDINGS_ADMIN_PASSWORD", ADMIN_PASSWORD.into()),
-        ("TIDINGS_SEND_CONCURRENCY", concurrency.to_string()),
-        ("TIDINGS_VAPID_SUBJECT", VAPID_SUBJECT.into()),
-        ("TIDINGS_LEASE_SECS", lease_secs.to_string()),
-        ("RUST_LOG", "warn".into()),
-    ])
+    process::start_tidings(
+        std::path::Path::new(env!("CARGO_BIN_EXE_tidings")),
+        &[
+            ("DATABASE_URL", database.to_owned()),
+            ("TIDINGS_ALLOW_LOOPBACK_ENDPOINTS", "1".into()),
+            ("TIDINGS_ADMIN_USERNAME", ADMIN_USER.into()),
+            ("TIDINGS_ADMIN_PASSWORD", ADMIN_PASSWORD.into()),
+            ("TIDINGS_SEND_CONCURRENCY", concurrency.to_string()),
+            ("TIDINGS_VAPID_SUBJECT", VAPID_SUBJECT.into()),
+            ("TIDINGS_LEASE_SECS", lease_secs.to_string()),
+            ("RUST_LOG", "warn".into()),
+        ],
+    )
     .await
 }
 
