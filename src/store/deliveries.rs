@@ -32,6 +32,22 @@ pub struct DeliveryOutcome {
 /// recipient's endpoint, keys and key id, all `None` if the subscription is gone.
 type ClaimRow = (i64, i64, Option<i64>, i64, Option<String>, Option<String>, Option<String>, Option<i64>);
 
+/// The claimed delivery with its recipient, or its subscription id if the subscription
+/// is gone.
+fn claimed_delivery(row: ClaimRow, term: i64) -> Result<ClaimedDelivery, i64> {
+    let (id, attempts, first_failed_at, variant, endpoint, p256dh, auth, key_id) = row;
+    let (Some(endpoint), Some(p256dh), Some(auth), Some(key_id)) = (endpoint, p256dh, auth, key_id) else {
+        return Err(id);
+    };
+    Ok(ClaimedDelivery {
+        recipient: SubscriptionRow { id, endpoint, p256dh, auth, key_id },
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        first_failed_at,
+        term,
+        variant: u8::try_from(variant).unwrap_or(0),
+    })
+}
+
 /// A delivery claimed for sending: its recipient and how often it was tried before.
 #[derive(Debug, Clone)]
 pub struct ClaimedDelivery {
@@ -121,8 +137,13 @@ impl Store {
                 claimed
             }
         };
-        let (recipients, gone): (Vec<ClaimRow>, Vec<ClaimRow>) =
-            claimed.into_iter().partition(|row| row.4.is_some() && row.5.is_some() && row.6.is_some());
+        let (mut deliveries, mut gone) = (Vec::with_capacity(claimed.len()), Vec::new());
+        for row in claimed {
+            match claimed_delivery(row, term) {
+                Ok(delivery) => deliveries.push(delivery),
+                Err(subscription_id) => gone.push(subscription_id),
+            }
+        }
         if !gone.is_empty() {
             // Unsubscribed between enqueue and claim: nobody is left to send to.
             sqlx::query(&format!(
@@ -131,28 +152,11 @@ impl Store {
                 self.in_ids("subscription_id", 2)
             ))
             .bind(campaign_id)
-            .bind(id_list(gone.iter().map(|row| row.0)))
+            .bind(id_list(gone))
             .execute(&self.pool)
             .await?;
         }
-        Ok(recipients
-            .into_iter()
-            .filter_map(|(id, attempts, first_failed_at, variant, endpoint, p256dh, auth, key_id)| {
-                Some(ClaimedDelivery {
-                    recipient: SubscriptionRow {
-                        id,
-                        endpoint: endpoint?,
-                        p256dh: p256dh?,
-                        auth: auth?,
-                        key_id: key_id?,
-                    },
-                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                    first_failed_at,
-                    term,
-                    variant: u8::try_from(variant).unwrap_or(0),
-                })
-            })
-            .collect())
+        Ok(deliveries)
     }
 
     /// Records a batch of outcomes of `me`'s claims in one transaction; expired
