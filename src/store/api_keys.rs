@@ -1,6 +1,6 @@
 //! API keys and the answers kept for idempotent requests.
 
-use super::{now, Store};
+use super::{now, Store, LAST_SUCCESS_AT};
 
 /// A key as stored: the token itself is not, only its hash.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -187,24 +187,22 @@ pub struct ApiSubscriberRow {
     pub last_success_at: Option<i64>,
 }
 
-const SUBSCRIBER_ROW: &str = "SELECT id, site_id, host, created_at, user_id, language, time_zone,
-        (SELECT at FROM subscription_last_success WHERE subscription_id = subscriptions.id) AS last_success_at
-     FROM subscriptions";
+/// The API's view of the subscriptions matching `filter` (what follows `FROM subscriptions s`).
+fn subscriber_rows(filter: &str) -> String {
+    format!("SELECT id, site_id, host, created_at, user_id, language, time_zone, {LAST_SUCCESS_AT} FROM subscriptions s {filter}")
+}
 
 impl Store {
     pub async fn api_subscriber(&self, id: i64) -> Result<Option<ApiSubscriberRow>, sqlx::Error> {
-        sqlx::query_as(&format!("{SUBSCRIBER_ROW} WHERE id = $1")).bind(id).fetch_optional(&self.pool).await
+        sqlx::query_as(&subscriber_rows("WHERE id = $1")).bind(id).fetch_optional(&self.pool).await
     }
 
     pub async fn api_subscriber_by_endpoint(&self, endpoint: &str) -> Result<Option<ApiSubscriberRow>, sqlx::Error> {
-        sqlx::query_as(&format!("{SUBSCRIBER_ROW} WHERE endpoint = $1")).bind(endpoint).fetch_optional(&self.pool).await
+        sqlx::query_as(&subscriber_rows("WHERE endpoint = $1")).bind(endpoint).fetch_optional(&self.pool).await
     }
 
     /// Every subscription of a site's signed-in user, on every device and site.
     pub async fn api_subscribers_of_user(&self, user_id: &str) -> Result<Vec<ApiSubscriberRow>, sqlx::Error> {
-        sqlx::query_as(&format!("{SUBSCRIBER_ROW} WHERE user_id = $1 ORDER BY id"))
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await
+        sqlx::query_as(&subscriber_rows("WHERE user_id = $1 ORDER BY id")).bind(user_id).fetch_all(&self.pool).await
     }
 }

@@ -1,6 +1,6 @@
 //! What was sent to one subscription: the "why didn't they get it?" lookup.
 
-use super::Store;
+use super::{Store, LAST_SUCCESS_AT};
 use crate::subscription::history::Lookup;
 
 /// The subscription as the lookup shows it; `None` columns for one that is gone.
@@ -57,11 +57,11 @@ impl Store {
     }
 
     pub async fn history_subscription(&self, id: i64) -> Result<Option<HistorySubscription>, sqlx::Error> {
-        sqlx::query_as(
+        sqlx::query_as(&format!(
             "SELECT s.id, s.host, (SELECT name FROM sites WHERE id = s.site_id) AS site, s.user_id, s.created_at,
-                    (SELECT at FROM subscription_last_success WHERE subscription_id = s.id) AS last_success_at
-             FROM subscriptions s WHERE s.id = $1",
-        )
+                    {LAST_SUCCESS_AT}
+             FROM subscriptions s WHERE s.id = $1"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await

@@ -270,6 +270,12 @@ impl Store {
     }
 }
 
+/// A subscription's last successful push (Unix seconds, or NULL), as the column
+/// `last_success_at`, for a query that names the subscription `s`. It lives apart from the
+/// subscription row, which is wide and carries many indexes (see the migration).
+const LAST_SUCCESS_AT: &str =
+    "(SELECT l.at FROM subscription_last_success l WHERE l.subscription_id = s.id) AS last_success_at";
+
 /// Ids as a JSON array, for [`Store::ids_in`].
 fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
     serde_json::to_string(&ids.into_iter().collect::<Vec<_>>()).expect("a list of integers serializes")

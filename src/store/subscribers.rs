@@ -3,7 +3,7 @@
 use sqlx::any::AnyArguments;
 use sqlx::{Any, Arguments, Encode, Type};
 
-use super::{now, Store};
+use super::{now, Store, LAST_SUCCESS_AT};
 use crate::subscription::consent::browser_family;
 use crate::subscription::parse::NewSubscription;
 use crate::subscription::ConsentReceipt;
@@ -119,8 +119,7 @@ impl Store {
         }
         let mut list = self.filtered(
             &format!(
-                "SELECT s.id, s.host, s.endpoint, s.created_at,
-                    (SELECT at FROM subscription_last_success WHERE subscription_id = s.id) AS last_success_at,
+                "SELECT s.id, s.host, s.endpoint, s.created_at, {LAST_SUCCESS_AT},
                     (SELECT string_agg(t.name, ', ') FROM subscription_topics st JOIN topics t ON t.id = st.topic_id
                      WHERE st.subscription_id = s.id) AS topics, {RECEIPT_COLUMNS}"
             ),

@@ -7,9 +7,9 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-/// Starts the binary with `env` (plus `TIDINGS_LISTEN=127.0.0.1:0`) and returns it with the
-/// base URL it printed. The child is killed when dropped. `binary` is this build's (`env!("CARGO_BIN_EXE_tidings")`) or, in the benchmark, another
-/// build to compare with.
+/// Starts `binary` (this build's, `env!("CARGO_BIN_EXE_tidings")`, or in the benchmark
+/// another build to compare with) with `env` (plus `TIDINGS_LISTEN=127.0.0.1:0`) and
+/// returns it with the base URL it printed. The child is killed when dropped.
 pub async fn start_tidings(binary: &std::path::Path, env: &[(&str, String)]) -> (Child, String) {
     let mut child = Command::new(binary)
         .env("TIDINGS_LISTEN", "127.0.0.1:0")
