@@ -134,6 +134,13 @@ mod tests {
         assert_eq!(lanes.len(), 3);
         assert!(lanes.take_stuck(&client).is_empty(), "just sent to, not silent for long: nothing is stuck");
         assert_eq!(lanes.len(), 3);
+
+        // A request to the first service fails: its backlog is the one handed back.
+        let (_, to_a) = started.into_iter().find(|(id, _)| *id == 1).unwrap();
+        client.fail_admitted(to_a);
+        let stuck: Vec<i64> = lanes.take_stuck(&client).iter().map(|d| d.recipient.id).collect();
+        assert_eq!(stuck, [3, 8], "the stuck service's queue, not the healthy one's");
+        assert_eq!(lanes.len(), 1);
     }
 
     #[test]

@@ -304,6 +304,13 @@ impl PushClient {
         tracing::warn!(origin, wait_secs = wait.as_secs_f32(), "push service asked us to wait (429/503)");
     }
 
+    /// Tests: settles an admitted request as failed without sending it, as a refused
+    /// connection would.
+    #[cfg(test)]
+    pub(crate) fn fail_admitted(&self, admitted: Admitted) {
+        self.services.settle(admitted.ticket, Answer::Failed, Instant::now());
+    }
+
     /// How many push services this client has paused for failing (open circuit breakers).
     pub fn open_breakers(&self) -> usize {
         self.services.open_count(Instant::now())
